@@ -1,0 +1,2 @@
+build/util.o: src/util.c include/util.h
+include/util.h:

@@ -1,0 +1,59 @@
+/*
+ * executor.h: runs Steps on one connection.
+ *
+ * Lock-taking steps run in a short transaction with SET LOCAL lock_timeout
+ * (and statement_timeout), retried on lock_not_available and deadlock with
+ * capped exponential backoff and full jitter; concurrent steps run outside
+ * any transaction; backfill steps go to the backfill engine.  Before each
+ * step its done_check tells whether a rerun can skip it.  Every step is
+ * journalled before and after it runs.
+ */
+#ifndef MIGRATE_EXECUTOR_H
+#define MIGRATE_EXECUTOR_H
+
+#include <libpq-fe.h>
+
+#include "plan.h"
+#include "state.h"
+
+typedef struct ExecContext
+{
+	PGconn	   *conn;
+	const char *history_table;
+	Settings	settings;		/* effective: defaults < file < command line */
+	Journal    *journal;		/* may be NULL */
+	int64_t		run_id;
+	const char *applied_by;
+	bool		verbose;
+	bool		quiet;
+	bool		json_events;	/* one JSON object per event on stderr */
+} ExecContext;
+
+/*
+ * Applies one planned migration: marks it running, runs its steps (in one
+ * transaction with its history row in the plain strategy, where PostgreSQL
+ * allows), marks it completed.  On failure marks it failed, and returns
+ * false with err naming the migration and the step.
+ */
+bool		execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err);
+
+/*
+ * Rolls a migration back: the inverse steps of its steps, last step first,
+ * limited to the steps in done (NULL: all of them); then marks it
+ * rolled_back.
+ */
+bool		execute_rollback(ExecContext *ctx, const MigrationPlan *mp,
+							 const StrList *done, Error *err);
+
+/* Runs one step with the lock discipline above. */
+bool		execute_step(ExecContext *ctx, const Migration *m, const Step *s,
+						 bool rollback, Error *err);
+
+/* Set by the SIGINT/SIGTERM handler: the signal number, 0 otherwise. */
+extern volatile int executor_interrupted;
+
+/* Installs SIGINT/SIGTERM handlers that cancel the running statement. */
+void		executor_install_signal_handlers(void);
+void		executor_set_cancel_conn(PGconn *conn);
+
+#endif

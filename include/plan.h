@@ -1,0 +1,115 @@
+/*
+ * plan.h: the planner turns each operation into Steps, in the plain or the
+ * online strategy.  A Step is everything the executor, the renderer and the
+ * linter need: its SQL, the lock it takes, whether it runs in a transaction,
+ * how to tell it already happened, and its inverse steps.
+ */
+#ifndef MIGRATE_PLAN_H
+#define MIGRATE_PLAN_H
+
+#include "spec.h"
+
+struct Catalog;
+
+typedef enum Strategy
+{
+	STRATEGY_PLAIN,				/* fastest: one transaction where allowed */
+	STRATEGY_ONLINE				/* zero downtime: short locks, concurrent
+								 * builds, batched backfills */
+} Strategy;
+
+typedef enum StepPhase
+{
+	PHASE_EXPAND,
+	PHASE_BACKFILL,
+	PHASE_VALIDATE,
+	PHASE_CONTRACT				/* deferred to finalize in the online strategy */
+} StepPhase;
+
+typedef enum StepKind
+{
+	STEP_DDL,					/* lock-taking DDL, in a short transaction */
+	STEP_CONCURRENT,			/* CONCURRENTLY: outside any transaction */
+	STEP_BACKFILL,				/* batched UPDATE, by the backfill engine */
+	STEP_SQL					/* the user's own statements */
+} StepKind;
+
+/* Table lock modes, weakest first (PostgreSQL's "Explicit Locking"). */
+typedef enum LockMode
+{
+	LOCK_NONE,
+	LOCK_ACCESS_SHARE,
+	LOCK_ROW_SHARE,
+	LOCK_ROW_EXCLUSIVE,
+	LOCK_SHARE_UPDATE_EXCLUSIVE,
+	LOCK_SHARE,
+	LOCK_SHARE_ROW_EXCLUSIVE,
+	LOCK_EXCLUSIVE,
+	LOCK_ACCESS_EXCLUSIVE
+} LockMode;
+
+const char *lock_mode_name(LockMode mode);	/* "ACCESS EXCLUSIVE", "none" */
+const char *step_phase_name(StepPhase phase);	/* "expand" ... */
+const char *step_kind_name(StepKind kind);	/* "ddl" "concurrent" "backfill" "sql" */
+const char *strategy_name(Strategy s);	/* "plain" "online" */
+
+/* What a STEP_BACKFILL updates; the executor's backfill engine batches it. */
+typedef struct BackfillSpec
+{
+	char	   *table;
+	KeyExprList set;			/* borrowed from the Migration */
+	char	   *where;			/* borrowed; NULL: every row */
+	int64_t		batch_size;		/* 0: from settings (auto) */
+	int64_t		batch_delay_ms; /* -1: from settings */
+} BackfillSpec;
+
+typedef struct Step
+{
+	char	   *id;				/* "<version>.<op>.<n>": stable across runs */
+	int			op_index;		/* into Migration.ops */
+	StepPhase	phase;
+	StepKind	kind;
+	char	   *summary;		/* one line for people */
+	StrList		sql;			/* statements, run in order */
+	LockMode	lock;			/* strongest lock taken */
+	char	   *lock_relation;	/* the table it is taken on, unquoted; NULL */
+	bool		in_txn;			/* may run inside a transaction */
+	char	   *done_check;		/* SELECT of one boolean: true when the step
+								 * has already happened; NULL: none */
+	BackfillSpec *backfill;		/* STEP_BACKFILL only */
+	struct Step *rollback;		/* inverse steps, in the order to run them */
+	size_t		n_rollback;
+	char	   *irreversible;	/* why it cannot be undone; NULL: it can */
+	char	   *warning;		/* e.g. a rename breaks running code; NULL */
+	int64_t		est_rows;		/* rows of lock_relation, -1: unknown */
+} Step;
+
+typedef struct MigrationPlan
+{
+	const Migration *migration; /* borrowed */
+	Strategy	strategy;
+	Step	   *steps;
+	size_t		n_steps;
+	bool		irreversible;	/* some step cannot be undone */
+} MigrationPlan;
+
+typedef struct Plan
+{
+	Strategy	strategy;
+	MigrationPlan *items;
+	size_t		n;
+} Plan;
+
+/*
+ * Compiles one migration.  cat may be NULL (no database): the plan is then
+ * built from the files alone and row estimates are -1.
+ */
+bool		plan_migration(const Migration *m, Strategy strategy,
+						   const struct Catalog *cat, MigrationPlan *out,
+						   Error *err);
+
+void		step_free(Step *s);
+void		migration_plan_free(MigrationPlan *mp);
+void		plan_free(Plan *p);
+
+#endif

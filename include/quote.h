@@ -1,0 +1,36 @@
+/*
+ * quote.h: the one place where identifiers and literals become SQL text.
+ * Every identifier that migrate writes into SQL goes through quote_ident or
+ * quote_qualified; values go through PQexecParams parameters, except in DDL
+ * that cannot take parameters (COMMENT ON ... IS, a tenant's name in a
+ * default), which uses quote_literal.
+ */
+#ifndef MIGRATE_QUOTE_H
+#define MIGRATE_QUOTE_H
+
+#include "util.h"
+
+/* Always double-quotes: "a""b". */
+void		quote_ident(Buf *out, const char *ident);
+
+/*
+ * A possibly schema-qualified name, "schema.table", split at the first dot:
+ * "schema"."table".  A name without a dot is quoted as one identifier.
+ */
+void		quote_qualified(Buf *out, const char *name);
+
+/* A string literal: 'it''s', or E'...' when it holds a backslash. */
+void		quote_literal(Buf *out, const char *value);
+
+/* Convenience forms returning malloc'd strings. */
+char	   *quoted_ident(const char *ident);
+char	   *quoted_qualified(const char *name);
+char	   *quoted_literal(const char *value);
+
+/*
+ * Splits "schema.table" into its parts (schema NULL when unqualified);
+ * both malloc'd.
+ */
+void		split_qualified(const char *name, char **schema, char **relname);
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * spec.h: the typed model of migration files (SPEC §1) and their loader.
+ *
+ * libyaml reads each file into a Migration; every node keeps its file, line
+ * and column so that messages can point at it.  Nothing here touches the
+ * database.  All strings are owned by the Migration and freed with it.
+ */
+#ifndef MIGRATE_SPEC_H
+#define MIGRATE_SPEC_H
+
+#include "util.h"
+
+/* Bounds that keep a hostile file from costing much. */
+#define SPEC_MAX_FILE_BYTES	(4 * 1024 * 1024)
+#define SPEC_MAX_DEPTH		32
+#define SPEC_MAX_IDENT_BYTES 63		/* NAMEDATALEN - 1 */
+
+typedef struct SrcPos
+{
+	const char *file;			/* points at Migration.path */
+	int			line;			/* 1-based */
+	int			col;			/* 1-based */
+} SrcPos;
+
+/* Settings (SPEC §1): command line over file over defaults. */
+enum
+{
+	SETTING_LOCK_TIMEOUT = 1 << 0,
+	SETTING_LOCK_RETRIES = 1 << 1,
+	SETTING_STATEMENT_TIMEOUT = 1 << 2,
+	SETTING_BATCH_SIZE = 1 << 3,
+	SETTING_BATCH_TIME = 1 << 4,
+	SETTING_BATCH_DELAY = 1 << 5,
+	SETTING_MAX_REPLICA_LAG = 1 << 6,
+};
+
+typedef struct Settings
+{
+	int64_t		lock_timeout_ms;	/* default 2000 */
+	int			lock_retries;	/* default 10 */
+	int64_t		statement_timeout_ms;	/* default 0: none */
+	int64_t		batch_size;		/* default 0: auto */
+	int64_t		batch_time_ms;	/* default 200 */
+	int64_t		batch_delay_ms; /* default 0 */
+	int64_t		max_replica_lag_ms; /* default 10000 */
+	unsigned	given;			/* SETTING_* bits that were set explicitly */
+} Settings;
+
+void		settings_defaults(Settings *s);
+/* Copies into dst every setting that src has in its given mask. */
+void		settings_overlay(Settings *dst, const Settings *src);
+
+/*
+ * Durations: "250ms", "2s", "5m", "1h" or a bare integer of milliseconds.
+ * Returns false for anything else (negative, overflow, unknown unit).
+ */
+bool		parse_duration(const char *text, int64_t *ms);
+
+typedef enum OpKind
+{
+	OP_CREATE_TABLE,
+	OP_DROP_TABLE,
+	OP_RENAME_TABLE,
+	OP_ADD_COLUMN,
+	OP_DROP_COLUMN,
+	OP_RENAME_COLUMN,
+	OP_ALTER_COLUMN,
+	OP_BACKFILL,
+	OP_CREATE_INDEX,
+	OP_DROP_INDEX,
+	OP_ADD_CONSTRAINT,
+	OP_DROP_CONSTRAINT,
+	OP_ENABLE_RLS,
+	OP_DISABLE_RLS,
+	OP_CREATE_POLICY,
+	OP_DROP_POLICY,
+	OP_MULTI_TENANCY,
+	OP_SQL,
+	OP__COUNT
+} OpKind;
+
+/* The YAML key of an operation ("add_column"); op_kind_from_name: -1 if none. */
+const char *op_kind_name(OpKind kind);
+int			op_kind_from_name(const char *name);
+
+/* An ordered column → SQL expression map (backfill set / down). */
+typedef struct KeyExpr
+{
+	char	   *key;
+	char	   *expr;
+	SrcPos		pos;
+} KeyExpr;
+
+typedef struct KeyExprList
+{
+	KeyExpr    *items;
+	size_t		n;
+} KeyExprList;
+
+typedef struct ColumnDef
+{
+	SrcPos		pos;
+	char	   *name;
+	char	   *type;
+	bool		nullable;		/* default true */
+	char	   *default_expr;	/* NULL: none */
+	bool		primary_key;
+	bool		unique;
+	char	   *ref_table;		/* references.table; NULL: no reference */
+	char	   *ref_column;		/* references.column; NULL: the referenced PK */
+	char	   *ref_on_delete;	/* NULL: default */
+	char	   *check;			/* NULL: none */
+	char	   *comment;		/* NULL: none */
+} ColumnDef;
+
+typedef enum ConstraintKind
+{
+	CONSTRAINT_CHECK,
+	CONSTRAINT_FOREIGN_KEY,
+	CONSTRAINT_UNIQUE,
+	CONSTRAINT_PRIMARY_KEY
+} ConstraintKind;
+
+/* add_constraint's body, and an entry of create_table's constraints[]. */
+typedef struct ConstraintDef
+{
+	SrcPos		pos;
+	char	   *name;
+	ConstraintKind kind;
+	char	   *check;			/* CONSTRAINT_CHECK */
+	StrList		columns;		/* FOREIGN_KEY, UNIQUE, PRIMARY_KEY */
+	char	   *ref_table;		/* FOREIGN_KEY */
+	StrList		ref_columns;	/* FOREIGN_KEY */
+	char	   *on_delete;		/* FOREIGN_KEY; NULL: default */
+	char	   *on_update;		/* FOREIGN_KEY; NULL: default */
+} ConstraintDef;
+
+typedef enum DefaultChange
+{
+	DEFAULT_KEEP,				/* key absent */
+	DEFAULT_SET,				/* default: "expr" */
+	DEFAULT_DROP				/* default: null */
+} DefaultChange;
+
+typedef enum Tristate
+{
+	TRI_UNSET = -1,
+	TRI_FALSE = 0,
+	TRI_TRUE = 1
+} Tristate;
+
+typedef struct TenantFrom
+{
+	SrcPos		pos;
+	char	   *table;			/* the child table */
+	char	   *parent;			/* table it takes its tenant from */
+	char	   *via;			/* the child's column referencing the parent */
+} TenantFrom;
+
+typedef struct Operation
+{
+	OpKind		kind;
+	SrcPos		pos;			/* of the operation's key */
+	int			index;			/* 0-based position in the file */
+	char	   *unsafe_ok;		/* reason, or NULL */
+	union
+	{
+		struct
+		{
+			char	   *name;
+			ColumnDef  *columns;
+			size_t		n_columns;
+			StrList		primary_key;
+			ConstraintDef *constraints;
+			size_t		n_constraints;
+		}			create_table;
+		struct
+		{
+			char	   *name;
+		}			drop_table;
+		struct
+		{
+			char	   *from;
+			char	   *to;
+		}			rename_table;
+		struct
+		{
+			char	   *table;
+			ColumnDef	column;
+			char	   *backfill;	/* SQL expression, or NULL */
+		}			add_column;
+		struct
+		{
+			char	   *table;
+			char	   *column;
+		}			drop_column;
+		struct
+		{
+			char	   *table;
+			char	   *from;
+			char	   *to;
+		}			rename_column;
+		struct
+		{
+			char	   *table;
+			char	   *column;
+			char	   *type;		/* NULL: unchanged */
+			char	   *using_expr; /* NULL: none */
+			Tristate	nullable;
+			DefaultChange default_change;
+			char	   *default_expr;	/* DEFAULT_SET */
+		}			alter_column;
+		struct
+		{
+			char	   *table;
+			KeyExprList set;
+			char	   *where;		/* NULL: every row */
+			int64_t		batch_size; /* 0: the setting */
+			int64_t		batch_delay_ms; /* -1: the setting */
+			KeyExprList down;	/* empty: restore saved values */
+		}			backfill;
+		struct
+		{
+			char	   *table;
+			char	   *name;
+			StrList		columns;	/* names, or expressions (contain '(') */
+			bool		unique;
+			char	   *method;		/* NULL: btree */
+			char	   *where;		/* NULL: none */
+			StrList		include;
+		}			create_index;
+		struct
+		{
+			char	   *name;
+		}			drop_index;
+		struct
+		{
+			char	   *table;
+			ConstraintDef constraint;
+		}			add_constraint;
+		struct
+		{
+			char	   *table;
+			char	   *name;
+		}			drop_constraint;
+		struct
+		{
+			char	   *table;
+			bool		force;
+		}			rls;		/* OP_ENABLE_RLS, OP_DISABLE_RLS */
+		struct
+		{
+			char	   *table;
+			char	   *name;
+			char	   *command;	/* all select insert update delete; NULL: all */
+			StrList		roles;		/* empty: public */
+			char	   *using_expr;
+			char	   *with_check;
+			bool		permissive; /* default true */
+		}			policy;		/* OP_CREATE_POLICY, OP_DROP_POLICY */
+		struct
+		{
+			char	   *tenant_table;	/* default "tenants" */
+			char	   *column;		/* default "tenant_id" */
+			char	   *type;		/* default "integer" */
+			char	   *default_tenant_id;	/* scalar as written */
+			char	   *default_tenant_name;
+			StrList		tables;
+			bool		all;
+			StrList		exclude;
+			TenantFrom *tenant_from;
+			size_t		n_tenant_from;
+			bool		foreign_key;	/* default true */
+			bool		index;		/* default true */
+			char	   *primary_key;	/* NULL or "include_tenant" */
+			char	   *rls_setting;	/* NULL: no RLS */
+			char	   *rls_admin_role;
+		}			multi_tenancy;
+		struct
+		{
+			char	   *up;
+			char	   *down;		/* NULL: irreversible */
+			bool		transactional;	/* default true */
+		}			sql;
+	}			u;
+} Operation;
+
+typedef struct Migration
+{
+	char	   *path;			/* as found, for messages */
+	int64_t		version;
+	char	   *version_text;	/* as written in the file name: "0001" */
+	char	   *name;
+	char	   *description;	/* NULL: none */
+	Settings	settings;		/* only the given mask is meaningful */
+	Operation  *ops;
+	size_t		n_ops;
+	char	   *checksum;		/* "sha256:<hex>" of the canonical form */
+} Migration;
+
+typedef struct MigrationSet
+{
+	Migration  *items;			/* ascending version */
+	size_t		n;
+} MigrationSet;
+
+/*
+ * Loads every <version>_<name>.yaml of dir, sorted by version.  On the first
+ * problem returns false with err (EXIT_USAGE) naming file:line:col.
+ */
+bool		spec_load_dir(const char *dir, MigrationSet *out, Error *err);
+
+/* Loads one file; its base name gives version and name. */
+bool		spec_load_file(const char *path, Migration *out, Error *err);
+
+/*
+ * Loads a migration from memory.  path is used for messages and, through its
+ * base name, for version and name.  The fuzz target calls this.
+ */
+bool		spec_load_buffer(const char *path, const char *data, size_t len,
+							 Migration *out, Error *err);
+
+/*
+ * Parses a file name "<version>_<name>.yaml" (no directory).  Returns false
+ * for anything else.  version_text and name are malloc'd.
+ */
+bool		spec_parse_filename(const char *base, int64_t *version,
+								char **version_text, char **name);
+
+/*
+ * The canonical form that the checksum covers: the operations as parsed,
+ * every field in a fixed order.  Comments, layout, quoting style, line
+ * endings, key order and description are not part of it; any change to an
+ * operation is.
+ */
+void		spec_canonical(Buf *out, const Migration *m);
+
+void		migration_free(Migration *m);
+void		migration_set_free(MigrationSet *set);
+const Migration *migration_set_find(const MigrationSet *set, int64_t version);
+
+#endif

@@ -1,0 +1,8 @@
+/* main.c: see cli.c. */
+#include "cli.h"
+
+int
+main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}

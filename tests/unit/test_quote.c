@@ -1,0 +1,133 @@
+/* Unit tests: identifier and literal quoting, and the checksum digest. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "quote.h"
+#include "sha256.h"
+
+static Suite *make_suite(void);
+
+static void
+expect_ident(const char *in, const char *want)
+{
+	char	   *got = quoted_ident(in);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+static void
+expect_qualified(const char *in, const char *want)
+{
+	char	   *got = quoted_qualified(in);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+static void
+expect_literal(const char *in, const char *want)
+{
+	char	   *got = quoted_literal(in);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+START_TEST(test_ident_plain)
+{
+	expect_ident("orders", "\"orders\"");
+	expect_ident("Orders", "\"Orders\"");
+	expect_ident("", "\"\"");
+}
+END_TEST
+
+START_TEST(test_ident_hostile)
+{
+	expect_ident("my \"odd\" table", "\"my \"\"odd\"\" table\"");
+	expect_ident("orders; DROP TABLE customers; --",
+				 "\"orders; DROP TABLE customers; --\"");
+	expect_ident("\"", "\"\"\"\"");
+	expect_ident("a\"; DROP TABLE x; --\"", "\"a\"\"; DROP TABLE x; --\"\"\"");
+	expect_ident("with space", "\"with space\"");
+	expect_ident("bäckerei_größe", "\"bäckerei_größe\"");
+	expect_ident("日本", "\"日本\"");
+	expect_ident("back\\slash", "\"back\\slash\"");
+}
+END_TEST
+
+START_TEST(test_qualified)
+{
+	expect_qualified("public.orders", "\"public\".\"orders\"");
+	expect_qualified("orders", "\"orders\"");
+	expect_qualified("s.t.u", "\"s\".\"t.u\"");
+	expect_qualified("my schema.my \"odd\" table", "\"my schema\".\"my \"\"odd\"\" table\"");
+	expect_qualified(".x", "\".x\"");
+	expect_qualified("x.", "\"x.\"");
+}
+END_TEST
+
+START_TEST(test_literal)
+{
+	expect_literal("Default Tenant", "'Default Tenant'");
+	expect_literal("it's", "'it''s'");
+	expect_literal("'; DROP TABLE t; --", "'''; DROP TABLE t; --'");
+	expect_literal("a\\b", "E'a\\\\b'");
+	expect_literal("", "''");
+}
+END_TEST
+
+START_TEST(test_sha256_vectors)
+{
+	char		hex[65];
+
+	sha256_hex("", 0, hex);
+	ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_hex("abc", 3, hex);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	ck_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+END_TEST
+
+START_TEST(test_sha256_incremental)
+{
+	Sha256		c;
+	uint8_t		d[32];
+	char		hex[65],
+				whole[65];
+	char		data[1000];
+
+	for (int i = 0; i < 1000; i++)
+		data[i] = (char) (i * 7);
+	sha256_hex(data, sizeof data, whole);
+	sha256_init(&c);
+	for (int i = 0; i < 1000; i += 37)
+		sha256_update(&c, data + i, (size_t) (i + 37 > 1000 ? 1000 - i : 37));
+	sha256_final(&c, d);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	ck_assert_str_eq(hex, whole);
+}
+END_TEST
+
+static Suite *
+make_suite(void)
+{
+	Suite	   *s = suite_create("quote");
+	TCase	   *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_ident_plain);
+	tcase_add_test(tc, test_ident_hostile);
+	tcase_add_test(tc, test_qualified);
+	tcase_add_test(tc, test_literal);
+	tcase_add_test(tc, test_sha256_vectors);
+	tcase_add_test(tc, test_sha256_incremental);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+#include "check_main.h"
