@@ -1,3 +1,0 @@
-build/quote.o: src/quote.c include/quote.h include/util.h
-include/quote.h:
-include/util.h:

@@ -1,2 +1,0 @@
-build/util.o: src/util.c include/util.h
-include/util.h:
