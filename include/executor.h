@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include "plan.h"
+#include "progress.h"
 #include "state.h"
 
 typedef struct ExecContext
@@ -24,9 +25,9 @@ typedef struct ExecContext
 	Journal    *journal;		/* may be NULL */
 	int64_t		run_id;
 	const char *applied_by;
-	bool		verbose;
-	bool		quiet;
-	bool		json_events;	/* one JSON object per event on stderr */
+	Strategy	strategy;		/* how the migrations are applied */
+	StrList		replicas;		/* --replica conninfos, for the lag throttle */
+	Progress   *progress;
 } ExecContext;
 
 /*

@@ -39,6 +39,7 @@ typedef struct HistoryRow
 	char	   *error_message;	/* NULL */
 	char	   *applied_by;		/* NULL */
 	int64_t		execution_ms;	/* -1: NULL */
+	char	   *strategy;		/* "plain" or "online"; NULL: unknown */
 } HistoryRow;
 
 typedef struct History

@@ -1,20 +1,555 @@
-/* STUB: replaced by the real executor module. */
-#include <stdlib.h>
-#include "catalog.h"
-#include "cli.h"
-#include "db.h"
+/*
+ * executor.c: runs planned steps with the lock discipline of LOCKS.md.
+ *
+ * Every lock-taking statement runs in a short transaction that starts with
+ * set_config('lock_timeout', ..., true) (SET LOCAL: safe behind PgBouncer in
+ * transaction mode), and is retried on lock_not_available and deadlock with
+ * capped exponential backoff and full jitter.  CONCURRENTLY statements run
+ * outside any transaction.  Each step is journalled before and after.
+ */
 #include "executor.h"
-#include "plan.h"
-#include "render.h"
-#include "spec.h"
-#include "state.h"
 
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#define NI(err) error_set((err), EXIT_STEP_FAILED, "not implemented")
+#include "backfill.h"
+#include "db.h"
+#include "quote.h"
 
-volatile int executor_interrupted;
-bool execute_migration(ExecContext *c, const MigrationPlan *mp, Error *e) { (void) c; (void) mp; return NI(e); }
-bool execute_rollback(ExecContext *c, const MigrationPlan *mp, const StrList *d, Error *e) { (void) c; (void) mp; (void) d; return NI(e); }
-bool execute_step(ExecContext *c, const Migration *m, const Step *s, bool r, Error *e) { (void) c; (void) m; (void) s; (void) r; return NI(e); }
-void executor_install_signal_handlers(void) {}
-void executor_set_cancel_conn(PGconn *c) { (void) c; }
+#define BACKOFF_BASE_MS 250
+#define BACKOFF_CAP_MS 30000
+
+volatile int executor_interrupted = 0;
+static PGcancel *volatile cancel_handle = NULL;
+
+static void
+on_signal(int sig)
+{
+	char		errbuf[256];
+	PGcancel   *c = cancel_handle;
+
+	executor_interrupted = sig;
+	/* PQcancel is async-signal-safe, as fe_utils/cancel.c relies on. */
+	if (c != NULL)
+		(void) PQcancel(c, errbuf, sizeof errbuf);
+}
+
+void
+executor_install_signal_handlers(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	srandom((unsigned) (now_ms() ^ (getpid() << 16)));
+}
+
+void
+executor_set_cancel_conn(PGconn *conn)
+{
+	PGcancel   *old = cancel_handle;
+
+	cancel_handle = NULL;
+	if (old != NULL)
+		PQfreeCancel(old);
+	if (conn != NULL)
+		cancel_handle = PQgetCancel(conn);
+}
+
+/* The exit code and message for an interrupted run. */
+static bool
+interrupted_error(Error *err)
+{
+	int			sig = executor_interrupted;
+
+	return error_set(err, sig == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT,
+					 "interrupted by %s; run apply again to resume, or rollback",
+					 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static bool
+is_retryable(const Error *err)
+{
+	return strcmp(err->sqlstate, "55P03") == 0 ||	/* lock_not_available */
+		strcmp(err->sqlstate, "40P01") == 0;	/* deadlock_detected */
+}
+
+/* Capped exponential backoff with full jitter. */
+static int64_t
+backoff_ms(int attempt)
+{
+	int64_t		ceiling = BACKOFF_BASE_MS;
+
+	for (int i = 1; i < attempt && ceiling < BACKOFF_CAP_MS; i++)
+		ceiling *= 2;
+	if (ceiling > BACKOFF_CAP_MS)
+		ceiling = BACKOFF_CAP_MS;
+	return 50 + random() % ceiling;
+}
+
+/* Sleeps, waking early when interrupted. */
+static void
+interruptible_sleep(int64_t ms)
+{
+	int64_t		end = now_ms() + ms;
+
+	while (!executor_interrupted && now_ms() < end)
+		sleep_ms(end - now_ms() < 100 ? end - now_ms() : 100);
+}
+
+/* SET LOCAL through set_config, its value as a parameter. */
+static bool
+set_local(PGconn *conn, const char *name, int64_t ms, Error *err)
+{
+	char		value[32];
+	const char *params[2];
+	PGresult   *res;
+
+	snprintf(value, sizeof value, "%lldms", (long long) ms);
+	params[0] = name;
+	params[1] = value;
+	res = db_query(conn, "SELECT set_config($1, $2, true)", 2, params, err);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	return true;
+}
+
+/*
+ * The sessions holding locks on relation, as a JSON array, for retry
+ * events and the final "gave up" message.
+ */
+static char *
+describe_blockers(ExecContext *ctx, const char *relation)
+{
+	Buf			b;
+	Error		err = {0};
+	char	   *quoted;
+	const char *params[1];
+	PGresult   *res;
+
+	buf_init(&b);
+	buf_putc(&b, '[');
+	if (relation == NULL)
+		goto done;
+	quoted = quoted_qualified(relation);
+	params[0] = quoted;
+	res = db_query(ctx->conn,
+				   "SELECT DISTINCT a.pid, coalesce(a.state, ''), "
+				   "       coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), "
+				   "       left(coalesce(a.query, ''), 200) "
+				   "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+				   "WHERE l.relation = to_regclass($1) AND l.granted "
+				   "  AND a.pid <> pg_backend_pid() ORDER BY 1",
+				   1, params, &err);
+	free(quoted);
+	if (res == NULL)
+	{
+		error_clear(&err);
+		goto done;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		if (i > 0)
+			buf_putc(&b, ',');
+		buf_printf(&b, "{\"pid\":%s,\"state\":", PQgetvalue(res, i, 0));
+		buf_json_string(&b, PQgetvalue(res, i, 1));
+		buf_printf(&b, ",\"xact_age_s\":%s,\"query\":", PQgetvalue(res, i, 2));
+		buf_json_string(&b, PQgetvalue(res, i, 3));
+		buf_putc(&b, '}');
+	}
+	PQclear(res);
+done:
+	buf_putc(&b, ']');
+	return buf_detach(&b);
+}
+
+static bool
+run_statements(PGconn *conn, const StrList *sql, Error *err)
+{
+	for (size_t i = 0; i < sql->n; i++)
+		if (!db_exec(conn, sql->items[i], err))
+			return false;
+	return true;
+}
+
+/*
+ * A body of work run inside one short transaction by with_short_txn.  It
+ * may set *failed_index to say which step failed.
+ */
+typedef bool (*TxnBody) (ExecContext *ctx, void *arg, Error *err);
+
+/*
+ * Runs body in BEGIN ... COMMIT with SET LOCAL lock_timeout and
+ * statement_timeout, retrying on lock timeouts and deadlocks.
+ */
+static bool
+with_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
+			   int64_t journal_row, TxnBody body, void *arg, Error *err)
+{
+	const char *relation = s ? s->lock_relation : NULL;
+	const Settings *st = &ctx->settings;
+	int			attempts = st->lock_retries > 0 ? st->lock_retries : 1;
+
+	for (int attempt = 1;; attempt++)
+	{
+		bool		ok;
+		int64_t		wait;
+		char	   *blockers;
+		int64_t		t0 = now_ms();
+
+		ok = db_exec(ctx->conn, "BEGIN", err) &&
+			set_local(ctx->conn, "lock_timeout", st->lock_timeout_ms, err) &&
+			(st->statement_timeout_ms <= 0 ||
+			 set_local(ctx->conn, "statement_timeout", st->statement_timeout_ms, err)) &&
+			body(ctx, arg, err) &&
+			db_exec(ctx->conn, "COMMIT", err);
+		if (ok)
+			return true;
+		if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
+			PQclear(PQexec(ctx->conn, "ROLLBACK"));
+		if (executor_interrupted)
+			return interrupted_error(err);
+		if (!is_retryable(err))
+			return false;
+		blockers = describe_blockers(ctx, relation);
+		if (ctx->journal && journal_row > 0)
+			journal_step_attempt(ctx->journal, journal_row, attempt, now_ms() - t0,
+								 err->message);
+		if (attempt >= attempts)
+		{
+			error_prefix(err, "gave up after %d attempt%s (lock_timeout %lld ms); blocking sessions: %s",
+						 attempt, attempt == 1 ? "" : "s",
+						 (long long) st->lock_timeout_ms, blockers);
+			err->exit_code = EXIT_LOCK;
+			free(blockers);
+			return false;
+		}
+		wait = backoff_ms(attempt);
+		if (s != NULL && m != NULL)
+			progress_step_retried(ctx->progress, m, s, attempt, wait,
+								  err->message, blockers);
+		free(blockers);
+		interruptible_sleep(wait);
+		if (executor_interrupted)
+			return interrupted_error(err);
+		error_clear(err);
+	}
+}
+
+/* ---- one step at a time (the online strategy, rollbacks, finalize) ---- */
+
+static bool
+step_body(ExecContext *ctx, void *arg, Error *err)
+{
+	const Step *s = arg;
+
+	return run_statements(ctx->conn, &s->sql, err);
+}
+
+/* true when the step's done_check says it already happened. */
+static bool
+already_done(ExecContext *ctx, const Step *s, bool *done, Error *err)
+{
+	PGresult   *res;
+
+	*done = false;
+	if (s->done_check == NULL)
+		return true;
+	res = db_query(ctx->conn, s->done_check, 0, NULL, err);
+	if (res == NULL)
+	{
+		error_prefix(err, "checking whether step %s already happened", s->id);
+		return false;
+	}
+	*done = PQntuples(res) == 1 && PQnfields(res) >= 1 &&
+		strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return true;
+}
+
+bool
+execute_step(ExecContext *ctx, const Migration *m, const Step *s,
+			 bool rollback, Error *err)
+{
+	int64_t		row = -1;
+	int64_t		t0 = now_ms();
+	int64_t		rows = -1;
+	bool		done;
+	bool		ok;
+
+	if (executor_interrupted)
+		return interrupted_error(err);
+	if (!already_done(ctx, s, &done, err))
+		return false;
+	if (ctx->journal)
+		row = journal_step_begin(ctx->journal, ctx->run_id, m, s, rollback);
+	if (done)
+	{
+		progress_step_skipped(ctx->progress, m, s, "already done");
+		if (ctx->journal)
+			journal_step_end(ctx->journal, row, "skipped", NULL, -1);
+		return true;
+	}
+	progress_step_started(ctx->progress, m, s);
+
+	if (s->kind == STEP_BACKFILL && ctx->strategy == STRATEGY_ONLINE && s->backfill)
+		ok = backfill_run(ctx, m, s, &rows, err);
+	else if (s->in_txn)
+		ok = with_short_txn(ctx, m, s, row, step_body, (void *) s, err);
+	else
+	{
+		/*
+		 * CONCURRENTLY and non-transactional SQL: no transaction may be open
+		 * on this connection, or a concurrent build would wait on itself.
+		 * No lock_timeout either: the SHARE UPDATE EXCLUSIVE they take does
+		 * not block the application, and their waits for old snapshots are
+		 * lock waits that a short timeout would cancel.
+		 */
+		if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
+			PQclear(PQexec(ctx->conn, "ROLLBACK"));
+		ok = run_statements(ctx->conn, &s->sql, err);
+		if (!ok && executor_interrupted)
+			ok = interrupted_error(err);
+	}
+
+	if (!ok)
+	{
+		error_prefix(err, "step %s (%s)", s->id, s->summary);
+		if (ctx->journal)
+			journal_step_end(ctx->journal, row,
+							 executor_interrupted ? "interrupted" : "failed",
+							 err->message, rows);
+		return false;
+	}
+	if (ctx->journal)
+		journal_step_end(ctx->journal, row, "completed", NULL, rows);
+	progress_step_finished(ctx->progress, m, s, now_ms() - t0, rows);
+	return true;
+}
+
+/* ---- the plain strategy: the whole migration in one transaction ---- */
+
+typedef struct PlainGroup
+{
+	const Migration *m;
+	const Step *const *steps;	/* the group's steps, in order to run */
+	size_t		n;
+	int64_t    *rows;			/* journal rows */
+	size_t		failed;			/* index of the failing step */
+	bool		mark_completed; /* history row commits with the group */
+	bool		mark_rolled_back;
+	int64_t		t0;
+} PlainGroup;
+
+static bool
+plain_group_body(ExecContext *ctx, void *arg, Error *err)
+{
+	PlainGroup *g = arg;
+
+	for (size_t i = 0; i < g->n; i++)
+	{
+		g->failed = i;
+		if (!run_statements(ctx->conn, &g->steps[i]->sql, err))
+		{
+			error_prefix(err, "step %s (%s)", g->steps[i]->id, g->steps[i]->summary);
+			return false;
+		}
+	}
+	g->failed = g->n;
+	if (g->mark_completed)
+		return history_mark_completed(ctx->conn, ctx->history_table, g->m,
+									  now_ms() - g->t0, err);
+	if (g->mark_rolled_back)
+		return history_mark_rolled_back(ctx->conn, ctx->history_table,
+										g->m->version, err);
+	return true;
+}
+
+/*
+ * Runs steps in order: consecutive transactional ones together in one
+ * transaction, the others alone.  When every step is transactional, the
+ * history change commits with them.
+ */
+static bool
+run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
+			size_t n, bool rollback, bool *history_done, int64_t t0, Error *err)
+{
+	bool		all_txn = true;
+	size_t		i = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (!steps[k]->in_txn)
+			all_txn = false;
+	*history_done = false;
+
+	while (i < n)
+	{
+		PlainGroup	g = {0};
+		size_t		j = i;
+		bool		ok;
+
+		if (!steps[i]->in_txn)
+		{
+			if (!execute_step(ctx, m, steps[i], rollback, err))
+				return false;
+			i++;
+			continue;
+		}
+		while (j < n && steps[j]->in_txn)
+			j++;
+		g.m = m;
+		g.steps = steps + i;
+		g.n = j - i;
+		g.t0 = t0;
+		g.mark_completed = all_txn && !rollback;
+		g.mark_rolled_back = all_txn && rollback;
+		g.rows = xcalloc(g.n, sizeof(int64_t));
+		for (size_t k = 0; k < g.n; k++)
+		{
+			g.rows[k] = ctx->journal
+				? journal_step_begin(ctx->journal, ctx->run_id, m, g.steps[k], rollback) : -1;
+			progress_step_started(ctx->progress, m, g.steps[k]);
+		}
+		ok = with_short_txn(ctx, m, g.steps[0], g.rows[0], plain_group_body, &g, err);
+		for (size_t k = 0; k < g.n; k++)
+		{
+			if (ok)
+			{
+				if (ctx->journal)
+					journal_step_end(ctx->journal, g.rows[k], "completed", NULL, -1);
+				progress_step_finished(ctx->progress, m, g.steps[k], now_ms() - t0, -1);
+			}
+			else if (ctx->journal)
+				journal_step_end(ctx->journal, g.rows[k],
+								 k == g.failed ? "failed" : "aborted",
+								 k == g.failed ? err->message : "rolled back with its transaction",
+								 -1);
+		}
+		free(g.rows);
+		if (!ok)
+			return false;
+		*history_done = all_txn;
+		i = j;
+	}
+	return true;
+}
+
+/* ---- migrations ---- */
+
+static void
+record_failure(ExecContext *ctx, const Migration *m, int64_t t0, Error *err)
+{
+	Error		ignored = {0};
+
+	if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(ctx->conn, "ROLLBACK"));
+	if (!history_mark_failed(ctx->conn, ctx->history_table, m, err->message,
+							 now_ms() - t0, &ignored))
+		error_clear(&ignored);
+	progress_migration_failed(ctx->progress, m, err->message);
+}
+
+bool
+execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err)
+{
+	const Migration *m = mp->migration;
+	int64_t		t0 = now_ms();
+	const Step **run = xcalloc(mp->n_steps + 1, sizeof(Step *));
+	size_t		n_run = 0;
+	bool		history_done = false;
+	bool		ok;
+
+	for (size_t i = 0; i < mp->n_steps; i++)
+	{
+		/* The contract phase waits for finalize in the online strategy. */
+		if (mp->strategy == STRATEGY_ONLINE && mp->steps[i].phase == PHASE_CONTRACT)
+			continue;
+		run[n_run++] = &mp->steps[i];
+	}
+
+	ok = history_mark_running(ctx->conn, ctx->history_table, m, ctx->applied_by, err);
+	if (ok)
+	{
+		progress_migration_started(ctx->progress, m, mp->strategy, n_run, false);
+		if (mp->strategy == STRATEGY_PLAIN)
+			ok = run_grouped(ctx, m, run, n_run, false, &history_done, t0, err);
+		else
+			for (size_t i = 0; ok && i < n_run; i++)
+				ok = execute_step(ctx, m, run[i], false, err);
+	}
+	if (ok && !history_done)
+		ok = history_mark_completed(ctx->conn, ctx->history_table, m, now_ms() - t0, err);
+	free(run);
+
+	if (!ok)
+	{
+		error_prefix(err, "migration %s_%s", m->version_text, m->name);
+		record_failure(ctx, m, t0, err);
+		return false;
+	}
+	progress_migration_finished(ctx->progress, m, now_ms() - t0, false);
+	return true;
+}
+
+bool
+execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
+				 Error *err)
+{
+	const Migration *m = mp->migration;
+	int64_t		t0 = now_ms();
+	size_t		cap = 0;
+	const Step **run;
+	size_t		n_run = 0;
+	bool		history_done = false;
+	bool		ok = true;
+
+	for (size_t i = 0; i < mp->n_steps; i++)
+		cap += mp->steps[i].n_rollback;
+	run = xcalloc(cap + 1, sizeof(Step *));
+
+	/* Newest step first; each step's inverse steps in their own order. */
+	for (size_t i = mp->n_steps; i-- > 0;)
+	{
+		const Step *s = &mp->steps[i];
+
+		if (done != NULL && !strlist_contains(done, s->id))
+			continue;
+		if (done == NULL && mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT)
+			continue;
+		if (s->irreversible)
+		{
+			free(run);
+			return error_set(err, EXIT_USAGE,
+							 "migration %s_%s cannot be rolled back: step %s (%s): %s",
+							 m->version_text, m->name, s->id, s->summary, s->irreversible);
+		}
+		for (size_t k = 0; k < s->n_rollback; k++)
+			run[n_run++] = &s->rollback[k];
+	}
+
+	progress_migration_started(ctx->progress, m, mp->strategy, n_run, true);
+	if (mp->strategy == STRATEGY_PLAIN)
+		ok = run_grouped(ctx, m, run, n_run, true, &history_done, t0, err);
+	else
+		for (size_t i = 0; ok && i < n_run; i++)
+			ok = execute_step(ctx, m, run[i], true, err);
+	if (ok && !history_done)
+		ok = history_mark_rolled_back(ctx->conn, ctx->history_table, m->version, err);
+	free(run);
+	if (!ok)
+	{
+		if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
+			PQclear(PQexec(ctx->conn, "ROLLBACK"));
+		error_prefix(err, "rollback of migration %s_%s", m->version_text, m->name);
+		progress_migration_failed(ctx->progress, m, err->message);
+		return false;
+	}
+	progress_migration_finished(ctx->progress, m, now_ms() - t0, true);
+	return true;
+}

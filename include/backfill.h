@@ -1,0 +1,20 @@
+/*
+ * backfill.h: the batched UPDATE engine of STEP_BACKFILL in the online
+ * strategy.  Keyset batches on the primary key (ctid page ranges when there
+ * is none), each its own short transaction under lock_timeout, bounded by
+ * the rows that existed when it started, sized to take about batch_time,
+ * paused while a replica lags, with its cursor saved after every batch.
+ */
+#ifndef MIGRATE_BACKFILL_H
+#define MIGRATE_BACKFILL_H
+
+#include "executor.h"
+
+bool		backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
+						 int64_t *rows_out, Error *err);
+
+/* Cursor text: the key's values, each as "<length>:<bytes>". */
+char	   *backfill_cursor_encode(const StrList *values);
+bool		backfill_cursor_decode(const char *text, StrList *values);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * progress.h: what apply, rollback and finalize report while they run.
+ * For people (a terminal, or --format text): short lines, and a live line
+ * for a running backfill on a terminal.  For programs (not a terminal, or
+ * --format json): one JSON object per event per line on stdout.
+ */
+#ifndef MIGRATE_PROGRESS_H
+#define MIGRATE_PROGRESS_H
+
+#include <stdio.h>
+
+#include "plan.h"
+
+typedef struct Progress
+{
+	FILE	   *out;
+	bool		json;			/* JSON events instead of text */
+	bool		tty;			/* out is a terminal: live lines */
+	bool		quiet;			/* text: only failures */
+	bool		live_line_open; /* a \r line is on screen */
+} Progress;
+
+void		progress_migration_started(Progress *p, const Migration *m,
+									   Strategy s, size_t n_steps, bool rollback);
+void		progress_migration_finished(Progress *p, const Migration *m,
+										int64_t ms, bool rollback);
+void		progress_migration_failed(Progress *p, const Migration *m,
+									  const char *message);
+void		progress_step_started(Progress *p, const Migration *m, const Step *s);
+void		progress_step_finished(Progress *p, const Migration *m, const Step *s,
+								   int64_t ms, int64_t rows);
+void		progress_step_skipped(Progress *p, const Migration *m, const Step *s,
+								  const char *why);
+void		progress_step_retried(Progress *p, const Migration *m, const Step *s,
+								  int attempt, int64_t wait_ms, const char *why,
+								  const char *blockers_json);
+void		progress_backfill(Progress *p, const Migration *m, const Step *s,
+							  int64_t rows_done, int64_t rows_total,
+							  int64_t batch_size, double rows_per_sec,
+							  bool throttled);
+
+#endif

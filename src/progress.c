@@ -1,0 +1,252 @@
+/*
+ * progress.c: events of a running apply or rollback.  See progress.h.
+ */
+#include "progress.h"
+
+#include <string.h>
+
+/* Starts a JSON event object: {"event":"name","version":N,"name":"..." */
+static void
+event_begin(Buf *b, const char *event, const Migration *m)
+{
+	buf_puts(b, "{\"event\":");
+	buf_json_string(b, event);
+	buf_printf(b, ",\"version\":%lld,\"name\":", (long long) m->version);
+	buf_json_string(b, m->name);
+}
+
+static void
+event_step(Buf *b, const Step *s)
+{
+	buf_puts(b, ",\"step\":");
+	buf_json_string(b, s->id);
+	buf_puts(b, ",\"summary\":");
+	buf_json_string(b, s->summary);
+}
+
+static void
+event_end(Progress *p, Buf *b)
+{
+	buf_puts(b, "}\n");
+	fputs(b->data, p->out);
+	fflush(p->out);
+	buf_free(b);
+}
+
+/* Ends a live \r line before printing a normal one. */
+static void
+close_live_line(Progress *p)
+{
+	if (p->live_line_open)
+	{
+		fputs("\n", p->out);
+		p->live_line_open = false;
+	}
+}
+
+void
+progress_migration_started(Progress *p, const Migration *m, Strategy s,
+						   size_t n_steps, bool rollback)
+{
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, rollback ? "rollback_started" : "migration_started", m);
+		buf_printf(&b, ",\"strategy\":\"%s\",\"steps\":%zu", strategy_name(s), n_steps);
+		event_end(p, &b);
+		return;
+	}
+	if (p->quiet)
+		return;
+	close_live_line(p);
+	fprintf(p->out, "%s %s_%s (%s, %zu step%s)\n",
+			rollback ? "rolling back" : "applying",
+			m->version_text, m->name, strategy_name(s), n_steps,
+			n_steps == 1 ? "" : "s");
+	fflush(p->out);
+}
+
+void
+progress_migration_finished(Progress *p, const Migration *m, int64_t ms,
+							bool rollback)
+{
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, rollback ? "rollback_finished" : "migration_finished", m);
+		buf_printf(&b, ",\"ms\":%lld", (long long) ms);
+		event_end(p, &b);
+		return;
+	}
+	if (p->quiet)
+		return;
+	close_live_line(p);
+	fprintf(p->out, "%s %s_%s in %lld ms\n", rollback ? "rolled back" : "applied",
+			m->version_text, m->name, (long long) ms);
+	fflush(p->out);
+}
+
+void
+progress_migration_failed(Progress *p, const Migration *m, const char *message)
+{
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, "migration_failed", m);
+		buf_puts(&b, ",\"error\":");
+		buf_json_string(&b, message);
+		event_end(p, &b);
+		return;
+	}
+	/* The message itself is printed once, on stderr, by the command. */
+	close_live_line(p);
+	if (!p->quiet)
+		fprintf(p->out, "failed %s_%s\n", m->version_text, m->name);
+	fflush(p->out);
+}
+
+void
+progress_step_started(Progress *p, const Migration *m, const Step *s)
+{
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, "step_started", m);
+		event_step(&b, s);
+		buf_puts(&b, ",\"lock\":");
+		buf_json_string(&b, lock_mode_name(s->lock));
+		event_end(p, &b);
+		return;
+	}
+	if (p->quiet)
+		return;
+	close_live_line(p);
+	fprintf(p->out, "  [%s] %s ...", s->id, s->summary);
+	if (!p->tty)
+		fputc('\n', p->out);
+	fflush(p->out);
+}
+
+void
+progress_step_finished(Progress *p, const Migration *m, const Step *s,
+					   int64_t ms, int64_t rows)
+{
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, "step_finished", m);
+		event_step(&b, s);
+		buf_printf(&b, ",\"ms\":%lld", (long long) ms);
+		if (rows >= 0)
+			buf_printf(&b, ",\"rows\":%lld", (long long) rows);
+		event_end(p, &b);
+		return;
+	}
+	if (p->quiet)
+		return;
+	if (p->live_line_open)
+	{
+		fputs("\r\033[K", p->out);
+		p->live_line_open = false;
+		fprintf(p->out, "  [%s] %s ...", s->id, s->summary);
+	}
+	else if (!p->tty)
+		fprintf(p->out, "  [%s]", s->id);
+	if (rows >= 0)
+		fprintf(p->out, " done in %lld ms, %lld rows\n", (long long) ms, (long long) rows);
+	else
+		fprintf(p->out, " done in %lld ms\n", (long long) ms);
+	fflush(p->out);
+}
+
+void
+progress_step_skipped(Progress *p, const Migration *m, const Step *s,
+					  const char *why)
+{
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, "step_skipped", m);
+		event_step(&b, s);
+		buf_puts(&b, ",\"reason\":");
+		buf_json_string(&b, why);
+		event_end(p, &b);
+		return;
+	}
+	if (p->quiet)
+		return;
+	close_live_line(p);
+	fprintf(p->out, "  [%s] %s: skipped (%s)\n", s->id, s->summary, why);
+	fflush(p->out);
+}
+
+void
+progress_step_retried(Progress *p, const Migration *m, const Step *s,
+					  int attempt, int64_t wait_ms, const char *why,
+					  const char *blockers_json)
+{
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, "step_retried", m);
+		event_step(&b, s);
+		buf_printf(&b, ",\"attempt\":%d,\"retry_in_ms\":%lld,\"error\":",
+				   attempt, (long long) wait_ms);
+		buf_json_string(&b, why);
+		buf_printf(&b, ",\"blocking\":%s", blockers_json ? blockers_json : "[]");
+		event_end(p, &b);
+		return;
+	}
+	close_live_line(p);
+	fprintf(p->out, "\n  [%s] attempt %d: %s; retrying in %lld ms%s%s\n",
+			s->id, attempt, why, (long long) wait_ms,
+			blockers_json && strcmp(blockers_json, "[]") != 0 ? "; blocked by " : "",
+			blockers_json && strcmp(blockers_json, "[]") != 0 ? blockers_json : "");
+	fflush(p->out);
+}
+
+void
+progress_backfill(Progress *p, const Migration *m, const Step *s,
+				  int64_t rows_done, int64_t rows_total, int64_t batch_size,
+				  double rows_per_sec, bool throttled)
+{
+	double		eta = rows_per_sec > 0 && rows_total > rows_done
+		? (double) (rows_total - rows_done) / rows_per_sec : 0;
+
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, "progress", m);
+		event_step(&b, s);
+		buf_printf(&b, ",\"rows_done\":%lld,\"rows_total\":%lld,\"batch_size\":%lld,"
+				   "\"rows_per_sec\":%.0f,\"eta_s\":%.0f,\"throttled\":%s",
+				   (long long) rows_done, (long long) rows_total,
+				   (long long) batch_size, rows_per_sec, eta,
+				   throttled ? "true" : "false");
+		event_end(p, &b);
+		return;
+	}
+	if (p->quiet || !p->tty)
+		return;
+	fprintf(p->out, "\r\033[K  [%s] %s: %lld/%lld rows, %.0f rows/s, batch %lld, ETA %.0fs%s",
+			s->id, s->summary, (long long) rows_done, (long long) rows_total,
+			rows_per_sec, (long long) batch_size, eta, throttled ? " (throttled)" : "");
+	p->live_line_open = true;
+	fflush(p->out);
+}
