@@ -18,6 +18,7 @@ PKGS     = libpq yaml-0.1 sqlite3 libprotobuf-c
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) -D_DEFAULT_SOURCE $(CFLAGS) -Iinclude \
+	-DTEMPLATE_DIR=\"$(PREFIX)/share/migrate/templates\" \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/postgresql
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpq -lyaml -lsqlite3 -lprotobuf-c) -lpg_query -lm
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
