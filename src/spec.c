@@ -1,27 +1,1551 @@
-/* STUB: replaced by the real spec module. */
-#include <stdlib.h>
-#include "catalog.h"
-#include "cli.h"
-#include "db.h"
-#include "executor.h"
-#include "plan.h"
-#include "render.h"
+/*
+ * spec.c: migration files → the typed model of spec.h.
+ *
+ * spec_yaml.c turns the bytes into a tree and refuses what is wrong as
+ * YAML; this file judges the tree as a migration (SPEC §1): known keys,
+ * required fields, types, values.  Each operation has a table of the keys
+ * it takes and a parser; the small get_* helpers below do the lookups, the
+ * type checks and the messages, so that the parsers read like the spec.
+ *
+ * Every problem is reported as "file:line:col: owner: what is wrong", where
+ * owner says which part of the file is being read ("add_column",
+ * "create_table.columns[2]").  Nothing is returned half-built: on failure
+ * the Migration is freed and zeroed.
+ */
 #include "spec.h"
-#include "state.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
-#define NI(err) error_set((err), EXIT_STEP_FAILED, "not implemented")
+#include "quote.h"
+#include "sha256.h"
+#include "spec_yaml.h"
 
-void settings_defaults(Settings *s) { (void) s; }
-void settings_overlay(Settings *d, const Settings *s) { (void) d; (void) s; }
-bool parse_duration(const char *t, int64_t *ms) { (void) t; (void) ms; return false; }
-const char *op_kind_name(OpKind k) { (void) k; return "?"; }
-int op_kind_from_name(const char *n) { (void) n; return -1; }
-bool spec_load_dir(const char *d, MigrationSet *o, Error *e) { (void) d; (void) o; return NI(e); }
-bool spec_load_file(const char *p, Migration *o, Error *e) { (void) p; (void) o; return NI(e); }
-bool spec_load_buffer(const char *p, const char *d, size_t l, Migration *o, Error *e) { (void) p; (void) d; (void) l; (void) o; return NI(e); }
-bool spec_parse_filename(const char *b, int64_t *v, char **vt, char **n) { (void) b; (void) v; (void) vt; (void) n; return false; }
-void spec_canonical(Buf *o, const Migration *m) { (void) o; (void) m; }
-void migration_free(Migration *m) { (void) m; }
-void migration_set_free(MigrationSet *s) { (void) s; }
-const Migration *migration_set_find(const MigrationSet *s, int64_t v) { (void) s; (void) v; return NULL; }
+/* A mapping being read, with what to call it in messages. */
+typedef struct Fields
+{
+	const YNode *map;			/* a Y_MAP */
+	char		owner[96];		/* "add_column", "create_table.columns[2]" */
+	SrcPos		pos;			/* where a missing field is reported */
+	Error	   *err;
+} Fields;
+
+/* Flags of the get_* helpers. */
+enum
+{
+	REQUIRED = 1 << 0,			/* absent: "missing required field" */
+	QUALIFIED = 1 << 1,			/* an identifier that may be schema.name */
+	NONEMPTY = 1 << 2,			/* a list that must have an item */
+	ALLOW_EMPTY = 1 << 3		/* a text that may be "" */
+};
+
+static const char *const fk_actions[] = {
+	"no action", "restrict", "cascade", "set null", "set default", NULL
+};
+static const char *const index_methods[] = {
+	"btree", "hash", "gist", "gin", "spgist", "brin", NULL
+};
+static const char *const policy_commands[] = {
+	"all", "select", "insert", "update", "delete", NULL
+};
+
+static void fields_init(Fields *f, const YNode *map, const SrcPos *pos, Error *err,
+						const char *fmt, ...) PRINTF_LIKE(5, 6);
+
+static void
+fields_init(Fields *f, const YNode *map, const SrcPos *pos, Error *err,
+			const char *fmt, ...)
+{
+	va_list		ap;
+
+	f->map = map;
+	f->pos = *pos;
+	f->err = err;
+	va_start(ap, fmt);
+	vsnprintf(f->owner, sizeof f->owner, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- messages ---- */
+
+static const char *
+node_kind_text(const YNode *v)
+{
+	if (v->kind == Y_SEQ)
+		return "a list";
+	if (v->kind == Y_MAP)
+		return "a mapping";
+	switch (v->type)
+	{
+		case YS_NULL:
+			return "an empty value";
+		case YS_BOOL:
+			return "a boolean";
+		case YS_INT:
+		case YS_FLOAT:
+			return "a number";
+		case YS_STRING:
+			break;
+	}
+	return "a string";
+}
+
+static bool
+wrong_type(const Fields *f, const char *label, const YNode *v, const char *expected)
+{
+	bool		quotable = v->kind == Y_SCALAR && v->type != YS_NULL &&
+		strcmp(expected, "a string") == 0;
+
+	return spec_error_at(f->err, &v->pos, "%s: %s: expected %s, got %s%s",
+						 f->owner, label, expected, node_kind_text(v),
+						 quotable ? " (put it in quotes to make it a string)" : "");
+}
+
+/*
+ * The closest of candidates to word, for "did you mean": an edit distance
+ * of at most 2 (less than the word's length, so that "x" suggests nothing),
+ * else a candidate that the word begins or is the beginning of.
+ */
+static const char *
+closest_word(const char *word, const char *const *candidates)
+{
+	const char *best = NULL;
+	int			best_distance = 3;
+	size_t		word_len = strlen(word);
+
+	for (const char *const *c = candidates; *c; c++)
+	{
+		int			d = edit_distance(word, *c);
+
+		if (d < best_distance && (size_t) d < word_len)
+		{
+			best = *c;
+			best_distance = d;
+		}
+	}
+	if (best)
+		return best;
+	for (const char *const *c = candidates; *c; c++)
+	{
+		size_t		len = strlen(*c);
+
+		if ((word_len >= 3 && strncmp(*c, word, word_len) == 0) ||
+			(len >= 3 && strncmp(word, *c, len) == 0))
+			return *c;
+	}
+	return NULL;
+}
+
+static bool
+unknown_word(Error *err, const YNode *key, const char *what_fmt, const char *owner,
+			 const char *const *candidates)
+{
+	const char *guess = closest_word(key->text, candidates);
+	Buf			b;
+	bool		result;
+
+	buf_init(&b);
+	if (owner)
+		buf_printf(&b, "%s: ", owner);
+	buf_printf(&b, what_fmt, key->text);
+	if (guess)
+		buf_printf(&b, " (did you mean \"%s\"?)", guess);
+	result = spec_error_at(err, &key->pos, "%s", b.data);
+	buf_free(&b);
+	return result;
+}
+
+/* ---- looking keys up ---- */
+
+static bool
+in_list(const char *word, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(word, *list) == 0)
+			return true;
+	return false;
+}
+
+/* The key node of key in map, or NULL. */
+static const YNode *
+map_key(const YNode *map, const char *key)
+{
+	for (size_t i = 0; i < map->n; i++)
+		if (strcmp(YMAP_KEY(map, i)->text, key) == 0)
+			return YMAP_KEY(map, i);
+	return NULL;
+}
+
+static const YNode *
+map_value(const YNode *map, const char *key)
+{
+	const YNode *k = map_key(map, key);
+
+	return k ? k + 1 : NULL;
+}
+
+static bool
+is_null(const YNode *v)
+{
+	return v->kind == Y_SCALAR && v->type == YS_NULL;
+}
+
+/* Refuses any key of f that is not in allowed. */
+static bool
+check_keys(const Fields *f, const char *const *allowed)
+{
+	for (size_t i = 0; i < f->map->n; i++)
+	{
+		const YNode *key = YMAP_KEY(f->map, i);
+
+		if (!in_list(key->text, allowed))
+			return unknown_word(f->err, key, "unknown field \"%s\"", f->owner, allowed);
+	}
+	return true;
+}
+
+/*
+ * *out: the value of key, or NULL when it is absent or, for an optional
+ * field, empty (so "where:" means no where).
+ */
+static bool
+lookup(const Fields *f, const char *key, unsigned flags, const YNode **out)
+{
+	const YNode *v = map_value(f->map, key);
+
+	*out = NULL;
+	if (v == NULL)
+	{
+		if (flags & REQUIRED)
+			return spec_error_at(f->err, &f->pos, "%s: missing required field \"%s\"",
+								 f->owner, key);
+		return true;
+	}
+	if (!(flags & REQUIRED) && is_null(v))
+		return true;
+	*out = v;
+	return true;
+}
+
+/*
+ * Refuses a name given twice in a list: names[i] was read from items[i].
+ * what: "column", "table".
+ */
+static bool
+refuse_repeated(const Fields *f, const char *const *names, size_t n, const YNode *items,
+				const char *what)
+{
+	size_t		repeat,
+				first;
+
+	if (!spec_find_repeat(names, n, &repeat, &first))
+		return true;
+	return spec_error_at(f->err, &items[repeat].pos, "%s: %s \"%s\" appears twice (first at line %d)",
+						 f->owner, what, names[repeat], items[first].pos.line);
+}
+
+static int
+compare_string_ptrs(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* A sorted copy of a list's pointers, for lookups in O(log n). */
+static const char **
+sorted_names(const StrList *l)
+{
+	const char **sorted = xmalloc((l->n ? l->n : 1) * sizeof(char *));
+
+	memcpy(sorted, l->items, l->n * sizeof(char *));
+	if (l->n > 1)
+		qsort(sorted, l->n, sizeof(char *), compare_string_ptrs);
+	return sorted;
+}
+
+static bool
+sorted_contains(const char **sorted, size_t n, const char *name)
+{
+	return n > 0 && bsearch(&name, sorted, n, sizeof(char *), compare_string_ptrs) != NULL;
+}
+
+/* ---- converting one node ---- */
+
+static bool
+not_empty(const Fields *f, const char *label, const YNode *v, unsigned flags)
+{
+	if (v->text[0] == '\0' && !(flags & ALLOW_EMPTY))
+		return spec_error_at(f->err, &v->pos, "%s: %s must not be empty", f->owner, label);
+	return true;
+}
+
+/* A scalar that must be a string: names, types, reasons. */
+static bool
+conv_string(const Fields *f, const char *label, const YNode *v, unsigned flags, char **out)
+{
+	if (v->kind != Y_SCALAR || v->type != YS_STRING)
+		return wrong_type(f, label, v, "a string");
+	if (!not_empty(f, label, v, flags))
+		return false;
+	*out = xstrdup(v->text);
+	return true;
+}
+
+/* Any scalar, as written: SQL expressions, comments, a tenant's id. */
+static bool
+conv_text(const Fields *f, const char *label, const YNode *v, unsigned flags, char **out)
+{
+	if (v->kind != Y_SCALAR || v->type == YS_NULL)
+		return wrong_type(f, label, v, (flags & ALLOW_EMPTY) ? "a text" : "an SQL expression");
+	if (!not_empty(f, label, v, flags))
+		return false;
+	*out = xstrdup(v->text);
+	return true;
+}
+
+static bool
+check_ident_length(const Fields *f, const char *label, const YNode *v, const char *part)
+{
+	if (strlen(part) > SPEC_MAX_IDENT_BYTES)
+		return spec_error_at(f->err, &v->pos,
+							 "%s: %s: identifier \"%s\" is longer than %d bytes",
+							 f->owner, label, part, SPEC_MAX_IDENT_BYTES);
+	return true;
+}
+
+/*
+ * An identifier: a non-empty string of at most 63 bytes; a qualified one
+ * is checked part by part, split as quote_qualified splits it.
+ */
+static bool
+conv_ident(const Fields *f, const char *label, const YNode *v, unsigned flags, char **out)
+{
+	char	   *ident;
+	bool		ok;
+
+	if (!conv_string(f, label, v, flags & ~ALLOW_EMPTY, &ident))
+		return false;
+	if (flags & QUALIFIED)
+	{
+		char	   *schema,
+				   *relname;
+
+		split_qualified(ident, &schema, &relname);
+		ok = (schema == NULL || check_ident_length(f, label, v, schema)) &&
+			check_ident_length(f, label, v, relname);
+		free(schema);
+		free(relname);
+	}
+	else
+		ok = check_ident_length(f, label, v, ident);
+	if (!ok)
+	{
+		free(ident);
+		return false;
+	}
+	*out = ident;
+	return true;
+}
+
+/* An index column: a column name, or an expression when it has a '('. */
+static bool
+conv_index_column(const Fields *f, const char *label, const YNode *v, unsigned flags, char **out)
+{
+	if (v->kind == Y_SCALAR && v->type == YS_STRING && strchr(v->text, '(') != NULL)
+		return conv_string(f, label, v, flags, out);
+	return conv_ident(f, label, v, flags, out);
+}
+
+/* Only the YAML 1.2 spellings: "yes", "on", "True" are refused. */
+static bool
+conv_bool(const Fields *f, const char *label, const YNode *v, bool *out)
+{
+	if (v->kind == Y_SCALAR && strcmp(v->text, "true") == 0 && v->type == YS_BOOL)
+		*out = true;
+	else if (v->kind == Y_SCALAR && strcmp(v->text, "false") == 0 && v->type == YS_BOOL)
+		*out = false;
+	else if (v->kind == Y_SCALAR)
+		return spec_error_at(f->err, &v->pos, "%s: %s: expected true or false, got \"%s\"%s",
+							 f->owner, label, v->text,
+							 v->type == YS_STRING && (strcmp(v->text, "true") == 0 ||
+													  strcmp(v->text, "false") == 0)
+							 ? " (without quotes)" : "");
+	else
+		return wrong_type(f, label, v, "true or false");
+	return true;
+}
+
+/* A decimal integer in [min, max]. */
+static bool
+conv_int(const Fields *f, const char *label, const YNode *v, int64_t min, int64_t max,
+		 int64_t *out)
+{
+	const char *p;
+	bool		negative;
+	int64_t		value = 0;
+
+	if (v->kind != Y_SCALAR || v->type != YS_INT)
+		return wrong_type(f, label, v, "an integer");
+	p = v->text;
+	negative = *p == '-';
+	if (*p == '-' || *p == '+')
+		p++;
+	for (; *p; p++)
+	{
+		if (*p < '0' || *p > '9')
+			return wrong_type(f, label, v, "a decimal integer");
+		if (value > (INT64_MAX - (*p - '0')) / 10)
+		{
+			value = INT64_MAX;
+			break;
+		}
+		value = value * 10 + (*p - '0');
+	}
+	if (negative)
+		value = -value;
+	if (value < min || value > max)
+	{
+		if (min == 1 && max == INT64_MAX)
+			return spec_error_at(f->err, &v->pos, "%s: %s: must be a positive integer, got %s",
+								 f->owner, label, v->text);
+		return spec_error_at(f->err, &v->pos,
+							 "%s: %s: must be an integer from %" PRId64 " to %" PRId64 ", got %s",
+							 f->owner, label, min, max, v->text);
+	}
+	*out = value;
+	return true;
+}
+
+static bool
+conv_duration(const Fields *f, const char *label, const YNode *v, int64_t *out)
+{
+	if (v->kind != Y_SCALAR || (v->type != YS_INT && v->type != YS_STRING))
+		return wrong_type(f, label, v, "a duration");
+	if (!parse_duration(v->text, out))
+		return spec_error_at(f->err, &v->pos,
+							 "%s: %s: \"%s\" is not a duration (250ms, 2s, 5m, 1h, "
+							 "or a number of milliseconds)", f->owner, label, v->text);
+	return true;
+}
+
+/* One of choices, any case; stored lower-case. */
+static bool
+conv_choice(const Fields *f, const char *label, const YNode *v, const char *const *choices,
+			char **out)
+{
+	Buf			list;
+	bool		result;
+
+	if (v->kind != Y_SCALAR || v->type != YS_STRING)
+		return wrong_type(f, label, v, "a string");
+	for (const char *const *c = choices; *c; c++)
+	{
+		if (strcasecmp(v->text, *c) == 0)
+		{
+			*out = xstrdup(*c);
+			return true;
+		}
+	}
+	buf_init(&list);
+	for (const char *const *c = choices; *c; c++)
+		buf_printf(&list, "%s\"%s\"", c == choices ? "" : ", ", *c);
+	result = spec_error_at(f->err, &v->pos, "%s: %s: \"%s\" is not one of %s",
+						   f->owner, label, v->text, list.data);
+	buf_free(&list);
+	return result;
+}
+
+/* ---- reading a field ---- */
+
+typedef bool (*ConvStr) (const Fields *f, const char *label, const YNode *v,
+						 unsigned flags, char **out);
+
+/* Looks key up and, when it is there, converts it with conv. */
+static bool
+get_with(const Fields *f, const char *key, unsigned flags, ConvStr conv, char **out)
+{
+	const YNode *v;
+	char		label[64];
+
+	if (!lookup(f, key, flags, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	snprintf(label, sizeof label, "\"%s\"", key);
+	return conv(f, label, v, flags, out);
+}
+
+static bool
+get_ident(const Fields *f, const char *key, unsigned flags, char **out)
+{
+	return get_with(f, key, flags, conv_ident, out);
+}
+
+static bool
+get_string(const Fields *f, const char *key, unsigned flags, char **out)
+{
+	return get_with(f, key, flags, conv_string, out);
+}
+
+/* SQL expressions; also any scalar taken as its text. */
+static bool
+get_text(const Fields *f, const char *key, unsigned flags, char **out)
+{
+	return get_with(f, key, flags, conv_text, out);
+}
+
+static bool
+get_bool(const Fields *f, const char *key, bool default_value, bool *out)
+{
+	const YNode *v;
+	char		label[64];
+
+	*out = default_value;
+	if (!lookup(f, key, 0, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	snprintf(label, sizeof label, "\"%s\"", key);
+	return conv_bool(f, label, v, out);
+}
+
+static bool
+get_choice(const Fields *f, const char *key, const char *const *choices, char **out)
+{
+	const YNode *v;
+	char		label[64];
+
+	if (!lookup(f, key, 0, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	snprintf(label, sizeof label, "\"%s\"", key);
+	return conv_choice(f, label, v, choices, out);
+}
+
+/* A list of strings, each converted with conv. */
+static bool
+get_list_with(const Fields *f, const char *key, unsigned flags, ConvStr conv, StrList *out)
+{
+	const YNode *v;
+	char		label[64];
+
+	if (!lookup(f, key, flags, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	snprintf(label, sizeof label, "\"%s\"", key);
+	if (v->kind != Y_SEQ)
+		return wrong_type(f, label, v, "a list");
+	if (v->n == 0 && (flags & NONEMPTY))
+		return spec_error_at(f->err, &v->pos, "%s: %s must not be an empty list",
+							 f->owner, label);
+	for (size_t i = 0; i < v->n; i++)
+	{
+		char	   *item;
+
+		snprintf(label, sizeof label, "\"%s\" item %zu", key, i + 1);
+		if (!conv(f, label, &v->items[i], flags, &item))
+			return false;
+		strlist_push(out, item);
+	}
+	return true;
+}
+
+static bool
+get_idents(const Fields *f, const char *key, unsigned flags, StrList *out)
+{
+	return get_list_with(f, key, flags, conv_ident, out);
+}
+
+/* A mapping-valued field, ready to be read as Fields named "<owner>.<key>". */
+static bool
+get_map(const Fields *f, const char *key, unsigned flags, Fields *sub, bool *present)
+{
+	const YNode *v;
+	char		label[64];
+
+	*present = false;
+	if (!lookup(f, key, flags, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	snprintf(label, sizeof label, "\"%s\"", key);
+	if (v->kind != Y_MAP)
+		return wrong_type(f, label, v, "a mapping");
+	fields_init(sub, v, &v->pos, f->err, "%s.%s", f->owner, key);
+	*present = true;
+	return true;
+}
+
+/* A list-valued field whose items are read by the caller. */
+static bool
+get_seq(const Fields *f, const char *key, unsigned flags, const YNode **seq)
+{
+	char		label[64];
+
+	if (!lookup(f, key, flags, seq))
+		return false;
+	if (*seq == NULL)
+		return true;
+	snprintf(label, sizeof label, "\"%s\"", key);
+	if ((*seq)->kind != Y_SEQ)
+		return wrong_type(f, label, *seq, "a list");
+	if ((*seq)->n == 0 && (flags & NONEMPTY))
+		return spec_error_at(f->err, &(*seq)->pos, "%s: %s must not be an empty list",
+							 f->owner, label);
+	return true;
+}
+
+/* The i-th item of list key, as a mapping to read. */
+static bool
+item_map(const Fields *f, const char *key, const YNode *seq, size_t i, Fields *sub)
+{
+	const YNode *v = &seq->items[i];
+	char		label[64];
+
+	snprintf(label, sizeof label, "\"%s\" item %zu", key, i + 1);
+	if (v->kind != Y_MAP)
+		return wrong_type(f, label, v, "a mapping");
+	fields_init(sub, v, &v->pos, f->err, "%s.%s[%zu]", f->owner, key, i + 1);
+	return true;
+}
+
+/* An ordered column → expression map (backfill set / down). */
+static bool
+get_key_exprs(const Fields *f, const char *key, unsigned flags, KeyExprList *out)
+{
+	Fields		sub;
+	bool		present;
+
+	if (!get_map(f, key, flags, &sub, &present))
+		return false;
+	if (!present)
+		return true;
+	if (sub.map->n == 0 && (flags & NONEMPTY))
+		return spec_error_at(f->err, &sub.pos, "%s: \"%s\" must not be empty", f->owner, key);
+	out->items = xcalloc(sub.map->n, sizeof(KeyExpr));
+	for (size_t i = 0; i < sub.map->n; i++)
+	{
+		const YNode *k = YMAP_KEY(sub.map, i);
+		KeyExpr    *item = &out->items[out->n];
+		char		label[64];
+
+		snprintf(label, sizeof label, "entry %zu", i + 1);
+		if (!conv_ident(&sub, label, k, 0, &item->key))
+			return false;
+		out->n++;
+		if (!conv_text(&sub, label, k + 1, 0, &item->expr))
+			return false;
+		item->pos = k->pos;
+	}
+	return true;
+}
+
+/* ---- columns and constraints ---- */
+
+static const char *const column_keys[] = {
+	"name", "type", "nullable", "default", "primary_key", "unique", "references",
+	"check", "comment", NULL
+};
+static const char *const references_keys[] = {"table", "column", "on_delete", NULL};
+
+static bool
+parse_column(const Fields *f, ColumnDef *col)
+{
+	Fields		ref;
+	bool		has_ref;
+
+	col->pos = f->map->pos;
+	if (!check_keys(f, column_keys) ||
+		!get_ident(f, "name", REQUIRED, &col->name) ||
+		!get_string(f, "type", REQUIRED, &col->type) ||
+		!get_bool(f, "nullable", true, &col->nullable) ||
+		!get_text(f, "default", 0, &col->default_expr) ||
+		!get_bool(f, "primary_key", false, &col->primary_key) ||
+		!get_bool(f, "unique", false, &col->unique) ||
+		!get_text(f, "check", 0, &col->check) ||
+		!get_text(f, "comment", ALLOW_EMPTY, &col->comment) ||
+		!get_map(f, "references", 0, &ref, &has_ref))
+		return false;
+	if (!has_ref)
+		return true;
+	return check_keys(&ref, references_keys) &&
+		get_ident(&ref, "table", REQUIRED | QUALIFIED, &col->ref_table) &&
+		get_ident(&ref, "column", 0, &col->ref_column) &&
+		get_choice(&ref, "on_delete", fk_actions, &col->ref_on_delete);
+}
+
+static const char *const constraint_kinds[] = {
+	[CONSTRAINT_CHECK] = "check",
+	[CONSTRAINT_FOREIGN_KEY] = "foreign_key",
+	[CONSTRAINT_UNIQUE] = "unique",
+	[CONSTRAINT_PRIMARY_KEY] = "primary_key",
+	NULL
+};
+static const char *const foreign_key_keys[] = {
+	"columns", "references", "on_delete", "on_update", NULL
+};
+static const char *const fk_references_keys[] = {"table", "columns", NULL};
+
+static bool
+parse_foreign_key(const Fields *f, ConstraintDef *con)
+{
+	Fields		fk,
+				ref;
+	bool		present;
+
+	if (!get_map(f, "foreign_key", REQUIRED, &fk, &present) ||
+		!check_keys(&fk, foreign_key_keys) ||
+		!get_idents(&fk, "columns", REQUIRED | NONEMPTY, &con->columns) ||
+		!get_map(&fk, "references", REQUIRED, &ref, &present) ||
+		!check_keys(&ref, fk_references_keys) ||
+		!get_ident(&ref, "table", REQUIRED | QUALIFIED, &con->ref_table) ||
+		!get_idents(&ref, "columns", REQUIRED | NONEMPTY, &con->ref_columns) ||
+		!get_choice(&fk, "on_delete", fk_actions, &con->on_delete) ||
+		!get_choice(&fk, "on_update", fk_actions, &con->on_update))
+		return false;
+	if (con->columns.n != con->ref_columns.n)
+		return spec_error_at(f->err, &ref.pos,
+							 "%s: %zu column(s) cannot reference %zu column(s)",
+							 fk.owner, con->columns.n, con->ref_columns.n);
+	return true;
+}
+
+/*
+ * A named constraint: f holds "name" and exactly one of check, foreign_key,
+ * unique, primary_key (the caller has checked the other keys).
+ */
+static bool
+parse_constraint(const Fields *f, ConstraintDef *con)
+{
+	const YNode *kind_key = NULL;
+
+	con->pos = f->pos;
+	if (!get_ident(f, "name", REQUIRED, &con->name))
+		return false;
+	for (size_t i = 0; i < f->map->n; i++)
+	{
+		const YNode *key = YMAP_KEY(f->map, i);
+
+		if (!in_list(key->text, constraint_kinds))
+			continue;
+		if (kind_key != NULL)
+			return spec_error_at(f->err, &key->pos,
+								 "%s: \"%s\" and \"%s\" cannot be combined; give exactly one "
+								 "of \"check\", \"foreign_key\", \"unique\", \"primary_key\"",
+								 f->owner, kind_key->text, key->text);
+		kind_key = key;
+	}
+	if (kind_key == NULL)
+		return spec_error_at(f->err, &f->pos,
+							 "%s: missing one of \"check\", \"foreign_key\", \"unique\", "
+							 "\"primary_key\"", f->owner);
+	for (int k = 0; constraint_kinds[k]; k++)
+		if (strcmp(kind_key->text, constraint_kinds[k]) == 0)
+			con->kind = (ConstraintKind) k;
+	switch (con->kind)
+	{
+		case CONSTRAINT_CHECK:
+			return get_text(f, "check", REQUIRED, &con->check);
+		case CONSTRAINT_FOREIGN_KEY:
+			return parse_foreign_key(f, con);
+		case CONSTRAINT_UNIQUE:
+		case CONSTRAINT_PRIMARY_KEY:
+			return get_idents(f, kind_key->text, REQUIRED | NONEMPTY, &con->columns);
+	}
+	return true;
+}
+
+/* ---- operations ---- */
+
+static const char *const create_table_keys[] = {
+	"name", "columns", "primary_key", "constraints", "unsafe_ok", NULL
+};
+static const char *const table_constraint_keys[] = {
+	"name", "check", "foreign_key", "unique", "primary_key", NULL
+};
+
+static bool
+parse_create_table(const Fields *f, Operation *op)
+{
+	const YNode *seq;
+	Fields		item;
+	const char **names;
+	bool		ok;
+
+	if (!get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.create_table.name) ||
+		!get_seq(f, "columns", REQUIRED | NONEMPTY, &seq))
+		return false;
+	op->u.create_table.columns = xcalloc(seq->n, sizeof(ColumnDef));
+	op->u.create_table.n_columns = seq->n;
+	for (size_t i = 0; i < seq->n; i++)
+		if (!item_map(f, "columns", seq, i, &item) ||
+			!parse_column(&item, &op->u.create_table.columns[i]))
+			return false;
+	names = xmalloc(seq->n * sizeof(char *));
+	for (size_t i = 0; i < seq->n; i++)
+		names[i] = op->u.create_table.columns[i].name;
+	ok = refuse_repeated(f, names, seq->n, seq->items, "column");
+	free(names);
+	if (!ok ||
+		!get_idents(f, "primary_key", NONEMPTY, &op->u.create_table.primary_key) ||
+		!get_seq(f, "constraints", 0, &seq))
+		return false;
+	if (seq == NULL)
+		return true;
+	op->u.create_table.constraints = xcalloc(seq->n, sizeof(ConstraintDef));
+	op->u.create_table.n_constraints = seq->n;
+	for (size_t i = 0; i < seq->n; i++)
+		if (!item_map(f, "constraints", seq, i, &item) ||
+			!check_keys(&item, table_constraint_keys) ||
+			!parse_constraint(&item, &op->u.create_table.constraints[i]))
+			return false;
+	return true;
+}
+
+static const char *const drop_table_keys[] = {"name", "unsafe_ok", NULL};
+
+static bool
+parse_drop_table(const Fields *f, Operation *op)
+{
+	return get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.drop_table.name);
+}
+
+static const char *const rename_table_keys[] = {"from", "to", "unsafe_ok", NULL};
+
+static bool
+parse_rename_table(const Fields *f, Operation *op)
+{
+	return get_ident(f, "from", REQUIRED | QUALIFIED, &op->u.rename_table.from) &&
+		get_ident(f, "to", REQUIRED | QUALIFIED, &op->u.rename_table.to);
+}
+
+static const char *const add_column_keys[] = {"table", "column", "backfill", "unsafe_ok", NULL};
+
+static bool
+parse_add_column(const Fields *f, Operation *op)
+{
+	Fields		column;
+	bool		present;
+
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.add_column.table) &&
+		get_map(f, "column", REQUIRED, &column, &present) &&
+		parse_column(&column, &op->u.add_column.column) &&
+		get_text(f, "backfill", 0, &op->u.add_column.backfill);
+}
+
+static const char *const drop_column_keys[] = {"table", "column", "unsafe_ok", NULL};
+
+static bool
+parse_drop_column(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.drop_column.table) &&
+		get_ident(f, "column", REQUIRED, &op->u.drop_column.column);
+}
+
+static const char *const rename_column_keys[] = {"table", "from", "to", "unsafe_ok", NULL};
+
+static bool
+parse_rename_column(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.rename_column.table) &&
+		get_ident(f, "from", REQUIRED, &op->u.rename_column.from) &&
+		get_ident(f, "to", REQUIRED, &op->u.rename_column.to);
+}
+
+static const char *const alter_column_keys[] = {
+	"table", "column", "type", "using", "nullable", "default", "unsafe_ok", NULL
+};
+
+static bool
+parse_alter_column(const Fields *f, Operation *op)
+{
+	const YNode *nullable;
+	const YNode *default_value = map_value(f->map, "default");
+	const YNode *using_key = map_key(f->map, "using");
+
+	op->u.alter_column.nullable = TRI_UNSET;
+	if (!get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.alter_column.table) ||
+		!get_ident(f, "column", REQUIRED, &op->u.alter_column.column) ||
+		!get_string(f, "type", 0, &op->u.alter_column.type) ||
+		!get_text(f, "using", 0, &op->u.alter_column.using_expr) ||
+		!lookup(f, "nullable", 0, &nullable))
+		return false;
+	if (nullable)
+	{
+		bool		value;
+
+		if (!conv_bool(f, "\"nullable\"", nullable, &value))
+			return false;
+		op->u.alter_column.nullable = value ? TRI_TRUE : TRI_FALSE;
+	}
+	/* "default: null" (or an empty value) drops the default */
+	if (default_value == NULL)
+		op->u.alter_column.default_change = DEFAULT_KEEP;
+	else if (is_null(default_value))
+		op->u.alter_column.default_change = DEFAULT_DROP;
+	else
+	{
+		op->u.alter_column.default_change = DEFAULT_SET;
+		if (!conv_text(f, "\"default\"", default_value, 0, &op->u.alter_column.default_expr))
+			return false;
+	}
+	if (op->u.alter_column.type == NULL && op->u.alter_column.nullable == TRI_UNSET &&
+		op->u.alter_column.default_change == DEFAULT_KEEP)
+		return spec_error_at(f->err, &f->pos,
+							 "%s: nothing to change; give at least one of \"type\", "
+							 "\"nullable\", \"default\"", f->owner);
+	if (using_key && op->u.alter_column.type == NULL)
+		return spec_error_at(f->err, &using_key->pos,
+							 "%s: \"using\" is only allowed with \"type\"", f->owner);
+	return true;
+}
+
+static const char *const backfill_keys[] = {
+	"table", "set", "where", "batch_size", "batch_delay", "down", "unsafe_ok", NULL
+};
+
+static bool
+parse_backfill(const Fields *f, Operation *op)
+{
+	const YNode *v;
+
+	op->u.backfill.batch_delay_ms = -1;
+	if (!get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.backfill.table) ||
+		!get_key_exprs(f, "set", REQUIRED | NONEMPTY, &op->u.backfill.set) ||
+		!get_text(f, "where", 0, &op->u.backfill.where) ||
+		!lookup(f, "batch_size", 0, &v) ||
+		(v && !conv_int(f, "\"batch_size\"", v, 1, INT64_MAX, &op->u.backfill.batch_size)) ||
+		!lookup(f, "batch_delay", 0, &v) ||
+		(v && !conv_duration(f, "\"batch_delay\"", v, &op->u.backfill.batch_delay_ms)))
+		return false;
+	return get_key_exprs(f, "down", 0, &op->u.backfill.down);
+}
+
+static const char *const create_index_keys[] = {
+	"table", "name", "columns", "unique", "method", "where", "include", "unsafe_ok", NULL
+};
+
+static bool
+parse_create_index(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.create_index.table) &&
+		get_ident(f, "name", REQUIRED, &op->u.create_index.name) &&
+		get_list_with(f, "columns", REQUIRED | NONEMPTY, conv_index_column,
+					  &op->u.create_index.columns) &&
+		get_bool(f, "unique", false, &op->u.create_index.unique) &&
+		get_choice(f, "method", index_methods, &op->u.create_index.method) &&
+		get_text(f, "where", 0, &op->u.create_index.where) &&
+		get_idents(f, "include", 0, &op->u.create_index.include);
+}
+
+static const char *const drop_index_keys[] = {"name", "unsafe_ok", NULL};
+
+static bool
+parse_drop_index(const Fields *f, Operation *op)
+{
+	return get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.drop_index.name);
+}
+
+static const char *const add_constraint_keys[] = {
+	"table", "name", "check", "foreign_key", "unique", "primary_key", "unsafe_ok", NULL
+};
+
+static bool
+parse_add_constraint(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.add_constraint.table) &&
+		parse_constraint(f, &op->u.add_constraint.constraint);
+}
+
+static const char *const drop_constraint_keys[] = {"table", "name", "unsafe_ok", NULL};
+
+static bool
+parse_drop_constraint(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.drop_constraint.table) &&
+		get_ident(f, "name", REQUIRED, &op->u.drop_constraint.name);
+}
+
+static const char *const rls_keys[] = {"table", "force", "unsafe_ok", NULL};
+
+static bool
+parse_rls(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.rls.table) &&
+		get_bool(f, "force", false, &op->u.rls.force);
+}
+
+/*
+ * drop_policy takes the same fields as create_policy: they describe the
+ * policy that its rollback recreates.
+ */
+static const char *const policy_keys[] = {
+	"table", "name", "command", "roles", "using", "with_check", "permissive",
+	"unsafe_ok", NULL
+};
+
+static bool
+parse_policy(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.policy.table) &&
+		get_ident(f, "name", REQUIRED, &op->u.policy.name) &&
+		get_choice(f, "command", policy_commands, &op->u.policy.command) &&
+		get_idents(f, "roles", 0, &op->u.policy.roles) &&
+		get_text(f, "using", 0, &op->u.policy.using_expr) &&
+		get_text(f, "with_check", 0, &op->u.policy.with_check) &&
+		get_bool(f, "permissive", true, &op->u.policy.permissive);
+}
+
+static const char *const multi_tenancy_keys[] = {
+	"tenant_table", "column", "type", "default_tenant", "tables", "all", "exclude",
+	"tenant_from", "foreign_key", "index", "primary_key", "rls", "unsafe_ok", NULL
+};
+static const char *const default_tenant_keys[] = {"id", "name", NULL};
+static const char *const tenant_from_keys[] = {"table", "via", NULL};
+static const char *const tenant_rls_keys[] = {"setting", "admin_role", NULL};
+static const char *const tenant_pk_choices[] = {"include_tenant", NULL};
+
+/* Fills s with default when the field was absent. */
+static void
+default_string(char **s, const char *default_value)
+{
+	if (*s == NULL)
+		*s = xstrdup(default_value);
+}
+
+/* The tables list, or all: true with an optional exclude list. */
+static bool
+parse_tenant_tables(const Fields *f, Operation *op)
+{
+	const YNode *tables_key = map_key(f->map, "tables");
+	const YNode *exclude_key = map_key(f->map, "exclude");
+
+	if (!get_idents(f, "tables", QUALIFIED | NONEMPTY, &op->u.multi_tenancy.tables) ||
+		!get_bool(f, "all", false, &op->u.multi_tenancy.all) ||
+		!get_idents(f, "exclude", QUALIFIED, &op->u.multi_tenancy.exclude))
+		return false;
+	if (op->u.multi_tenancy.all && tables_key)
+		return spec_error_at(f->err, &tables_key->pos,
+							 "%s: give either \"tables\" or \"all: true\", not both", f->owner);
+	if (!op->u.multi_tenancy.all && op->u.multi_tenancy.tables.n == 0)
+		return spec_error_at(f->err, &f->pos,
+							 "%s: missing required field \"tables\" (or \"all: true\")", f->owner);
+	if (exclude_key && !op->u.multi_tenancy.all)
+		return spec_error_at(f->err, &exclude_key->pos,
+							 "%s: \"exclude\" is only allowed with \"all: true\"", f->owner);
+	if (op->u.multi_tenancy.tables.n == 0)
+		return true;
+	return refuse_repeated(f, (const char *const *) op->u.multi_tenancy.tables.items,
+						   op->u.multi_tenancy.tables.n, (tables_key + 1)->items, "table");
+}
+
+/* tenant_from: child table → {table: parent, via: column}. */
+static bool
+parse_tenant_from(const Fields *f, Operation *op)
+{
+	Fields		map;
+	bool		present;
+	const char **listed;
+	size_t		n_listed;
+	bool		ok = true;
+
+	if (!get_map(f, "tenant_from", 0, &map, &present))
+		return false;
+	if (!present)
+		return true;
+	/* each child must be one of the tables made multi-tenant */
+	listed = sorted_names(op->u.multi_tenancy.all ? &op->u.multi_tenancy.exclude
+						  : &op->u.multi_tenancy.tables);
+	n_listed = op->u.multi_tenancy.all ? op->u.multi_tenancy.exclude.n
+		: op->u.multi_tenancy.tables.n;
+	op->u.multi_tenancy.tenant_from = xcalloc(map.map->n, sizeof(TenantFrom));
+	for (size_t i = 0; ok && i < map.map->n; i++)
+	{
+		const YNode *child = YMAP_KEY(map.map, i);
+		TenantFrom *tf = &op->u.multi_tenancy.tenant_from[i];
+		Fields		entry;
+		char		label[64];
+
+		op->u.multi_tenancy.n_tenant_from = i + 1;
+		tf->pos = child->pos;
+		snprintf(label, sizeof label, "table %zu", i + 1);
+		fields_init(&entry, child + 1, &child->pos, f->err, "%s.tenant_from[%zu]", f->owner, i + 1);
+		if (!conv_ident(&map, label, child, QUALIFIED, &tf->table))
+			ok = false;
+		else if ((child + 1)->kind != Y_MAP)
+			ok = wrong_type(&map, label, child + 1, "a mapping {table, via}");
+		else if (!check_keys(&entry, tenant_from_keys) ||
+				 !get_ident(&entry, "table", REQUIRED | QUALIFIED, &tf->parent) ||
+				 !get_ident(&entry, "via", REQUIRED, &tf->via))
+			ok = false;
+		else if (op->u.multi_tenancy.all && sorted_contains(listed, n_listed, tf->table))
+			ok = spec_error_at(f->err, &child->pos, "%s: table \"%s\" is excluded",
+							   map.owner, tf->table);
+		else if (!op->u.multi_tenancy.all && !sorted_contains(listed, n_listed, tf->table))
+			ok = spec_error_at(f->err, &child->pos,
+							   "%s: table \"%s\" is not listed in \"tables\"",
+							   map.owner, tf->table);
+	}
+	free(listed);
+	return ok;
+}
+
+static bool
+parse_multi_tenancy(const Fields *f, Operation *op)
+{
+	Fields		sub;
+	bool		present;
+	const YNode *pk;
+
+	if (!get_ident(f, "tenant_table", QUALIFIED, &op->u.multi_tenancy.tenant_table) ||
+		!get_ident(f, "column", 0, &op->u.multi_tenancy.column) ||
+		!get_string(f, "type", 0, &op->u.multi_tenancy.type) ||
+		!get_map(f, "default_tenant", REQUIRED, &sub, &present) ||
+		!check_keys(&sub, default_tenant_keys) ||
+		!get_text(&sub, "id", REQUIRED, &op->u.multi_tenancy.default_tenant_id) ||
+		!get_text(&sub, "name", REQUIRED, &op->u.multi_tenancy.default_tenant_name) ||
+		!parse_tenant_tables(f, op) ||
+		!parse_tenant_from(f, op) ||
+		!get_bool(f, "foreign_key", true, &op->u.multi_tenancy.foreign_key) ||
+		!get_bool(f, "index", true, &op->u.multi_tenancy.index) ||
+		!lookup(f, "primary_key", 0, &pk) ||
+		(pk && !conv_choice(f, "\"primary_key\"", pk, tenant_pk_choices,
+							&op->u.multi_tenancy.primary_key)) ||
+		!get_map(f, "rls", 0, &sub, &present))
+		return false;
+	default_string(&op->u.multi_tenancy.tenant_table, "tenants");
+	default_string(&op->u.multi_tenancy.column, "tenant_id");
+	default_string(&op->u.multi_tenancy.type, "integer");
+	if (!present)
+		return true;
+	return check_keys(&sub, tenant_rls_keys) &&
+		get_string(&sub, "setting", REQUIRED, &op->u.multi_tenancy.rls_setting) &&
+		get_ident(&sub, "admin_role", 0, &op->u.multi_tenancy.rls_admin_role);
+}
+
+static const char *const sql_keys[] = {"up", "down", "transactional", "unsafe_ok", NULL};
+
+static bool
+parse_sql(const Fields *f, Operation *op)
+{
+	return get_text(f, "up", REQUIRED, &op->u.sql.up) &&
+		get_text(f, "down", 0, &op->u.sql.down) &&
+		get_bool(f, "transactional", true, &op->u.sql.transactional);
+}
+
+typedef struct OpDef
+{
+	const char *const *keys;
+	bool		(*parse) (const Fields *f, Operation *op);
+} OpDef;
+
+static const OpDef op_defs[OP__COUNT] = {
+	[OP_CREATE_TABLE] = {create_table_keys, parse_create_table},
+	[OP_DROP_TABLE] = {drop_table_keys, parse_drop_table},
+	[OP_RENAME_TABLE] = {rename_table_keys, parse_rename_table},
+	[OP_ADD_COLUMN] = {add_column_keys, parse_add_column},
+	[OP_DROP_COLUMN] = {drop_column_keys, parse_drop_column},
+	[OP_RENAME_COLUMN] = {rename_column_keys, parse_rename_column},
+	[OP_ALTER_COLUMN] = {alter_column_keys, parse_alter_column},
+	[OP_BACKFILL] = {backfill_keys, parse_backfill},
+	[OP_CREATE_INDEX] = {create_index_keys, parse_create_index},
+	[OP_DROP_INDEX] = {drop_index_keys, parse_drop_index},
+	[OP_ADD_CONSTRAINT] = {add_constraint_keys, parse_add_constraint},
+	[OP_DROP_CONSTRAINT] = {drop_constraint_keys, parse_drop_constraint},
+	[OP_ENABLE_RLS] = {rls_keys, parse_rls},
+	[OP_DISABLE_RLS] = {rls_keys, parse_rls},
+	[OP_CREATE_POLICY] = {policy_keys, parse_policy},
+	[OP_DROP_POLICY] = {policy_keys, parse_policy},
+	[OP_MULTI_TENANCY] = {multi_tenancy_keys, parse_multi_tenancy},
+	[OP_SQL] = {sql_keys, parse_sql},
+};
+
+/* Operation names (and the sibling key unsafe_ok), for "did you mean". */
+static void
+item_key_words(const char **words)
+{
+	int			i;
+
+	for (i = 0; i < OP__COUNT; i++)
+		words[i] = op_kind_name((OpKind) i);
+	words[i++] = "unsafe_ok";
+	words[i] = NULL;
+}
+
+/*
+ * One item of "operations": a mapping with one operation key, whose value
+ * is the operation's fields; unsafe_ok may sit among the fields or next to
+ * the operation key.
+ */
+static bool
+parse_operation(const YNode *item, size_t index, Operation *op, Error *err)
+{
+	const YNode *op_key = NULL;
+	const YNode *unsafe = NULL;
+	const YNode *inner_unsafe;
+	const char *words[OP__COUNT + 2];
+	Fields		f;
+
+	if (item->kind != Y_MAP)
+		return spec_error_at(err, &item->pos,
+							 "operations item %zu: expected a mapping like "
+							 "\"- add_column: {...}\", got %s", index + 1, node_kind_text(item));
+	item_key_words(words);
+	for (size_t i = 0; i < item->n; i++)
+	{
+		const YNode *key = YMAP_KEY(item, i);
+
+		if (strcmp(key->text, "unsafe_ok") == 0)
+			unsafe = key + 1;
+		else if (op_kind_from_name(key->text) < 0)
+			return unknown_word(err, key, "unknown operation \"%s\"", NULL, words);
+		else if (op_key != NULL)
+			return spec_error_at(err, &key->pos,
+								 "operations item %zu: one operation per list item, found "
+								 "\"%s\" and \"%s\"", index + 1, op_key->text, key->text);
+		else
+			op_key = key;
+	}
+	if (op_key == NULL)
+		return spec_error_at(err, &item->pos,
+							 "operations item %zu: no operation in this item", index + 1);
+	op->kind = (OpKind) op_kind_from_name(op_key->text);
+	op->pos = op_key->pos;
+	op->index = (int) index;
+	if (op_key[1].kind != Y_MAP)
+		return spec_error_at(err, &op_key[1].pos, "%s: expected a mapping of fields, got %s",
+							 op_key->text, node_kind_text(&op_key[1]));
+	fields_init(&f, &op_key[1], &op_key->pos, err, "%s", op_key->text);
+	if (!check_keys(&f, op_defs[op->kind].keys))
+		return false;
+	inner_unsafe = map_value(f.map, "unsafe_ok");
+	if (inner_unsafe && unsafe)
+		return spec_error_at(err, &inner_unsafe->pos,
+							 "%s: \"unsafe_ok\" is given twice, inside and next to the operation",
+							 f.owner);
+	if (inner_unsafe)
+		unsafe = inner_unsafe;
+	if (unsafe && unsafe->kind == Y_SCALAR && unsafe->type == YS_BOOL)
+		return spec_error_at(err, &unsafe->pos,
+							 "%s: \"unsafe_ok\" takes the reason why the operation is safe "
+							 "here, not %s", f.owner, unsafe->text);
+	if (unsafe && !conv_string(&f, "\"unsafe_ok\"", unsafe, 0, &op->unsafe_ok))
+		return false;
+	return op_defs[op->kind].parse(&f, op);
+}
+
+/* ---- the file ---- */
+
+static const char *const settings_keys[] = {
+	"lock_timeout", "lock_retries", "statement_timeout", "batch_size", "batch_time",
+	"batch_delay", "max_replica_lag", NULL
+};
+
+static bool
+get_duration_setting(const Fields *f, const char *key, unsigned bit, int64_t min,
+					 Settings *s, int64_t *field)
+{
+	const YNode *v;
+	char		label[64];
+
+	if (!lookup(f, key, 0, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	snprintf(label, sizeof label, "\"%s\"", key);
+	if (!conv_duration(f, label, v, field))
+		return false;
+	if (*field < min)
+		return spec_error_at(f->err, &v->pos, "%s: %s: must be more than 0", f->owner, label);
+	s->given |= bit;
+	return true;
+}
+
+static bool
+parse_settings(const Fields *f, Settings *s)
+{
+	const YNode *v;
+	int64_t		retries;
+
+	if (!check_keys(f, settings_keys) ||
+		!get_duration_setting(f, "lock_timeout", SETTING_LOCK_TIMEOUT, 0, s, &s->lock_timeout_ms) ||
+		!get_duration_setting(f, "statement_timeout", SETTING_STATEMENT_TIMEOUT, 0, s,
+							  &s->statement_timeout_ms) ||
+		!get_duration_setting(f, "batch_time", SETTING_BATCH_TIME, 1, s, &s->batch_time_ms) ||
+		!get_duration_setting(f, "batch_delay", SETTING_BATCH_DELAY, 0, s, &s->batch_delay_ms) ||
+		!get_duration_setting(f, "max_replica_lag", SETTING_MAX_REPLICA_LAG, 0, s,
+							  &s->max_replica_lag_ms) ||
+		!lookup(f, "lock_retries", 0, &v))
+		return false;
+	if (v)
+	{
+		/* the same bounds as --lock-retries */
+		if (!conv_int(f, "\"lock_retries\"", v, 1, 1000, &retries))
+			return false;
+		s->lock_retries = (int) retries;
+		s->given |= SETTING_LOCK_RETRIES;
+	}
+	if (!lookup(f, "batch_size", 0, &v))
+		return false;
+	if (v)
+	{
+		if (v->kind == Y_SCALAR && v->type == YS_STRING && strcmp(v->text, "auto") == 0)
+			s->batch_size = 0;
+		else if (v->kind == Y_SCALAR && v->type == YS_STRING)
+			return spec_error_at(f->err, &v->pos,
+								 "%s: \"batch_size\": expected a positive integer or auto, got \"%s\"",
+								 f->owner, v->text);
+		else if (!conv_int(f, "\"batch_size\"", v, 1, INT64_MAX, &s->batch_size))
+			return false;
+		s->given |= SETTING_BATCH_SIZE;
+	}
+	return true;
+}
+
+static const char *const top_keys[] = {"description", "settings", "operations", NULL};
+
+static bool
+parse_migration(const YNode *root, Migration *m, Error *err)
+{
+	Fields		f;
+	Fields		settings;
+	bool		present;
+	const YNode *ops;
+
+	if (is_null(root))
+		return spec_error_at(err, &root->pos,
+							 "the file is empty; expected a mapping with \"operations\"");
+	if (root->kind != Y_MAP)
+		return spec_error_at(err, &root->pos,
+							 "expected a mapping with \"operations\" at the top level, got %s",
+							 node_kind_text(root));
+	fields_init(&f, root, &root->pos, err, "migration");
+	settings_defaults(&m->settings);
+	if (!check_keys(&f, top_keys) ||
+		!get_text(&f, "description", ALLOW_EMPTY, &m->description) ||
+		!get_map(&f, "settings", 0, &settings, &present) ||
+		(present && !parse_settings(&settings, &m->settings)) ||
+		!get_seq(&f, "operations", REQUIRED | NONEMPTY, &ops))
+		return false;
+	m->ops = xcalloc(ops->n, sizeof(Operation));
+	m->n_ops = ops->n;
+	for (size_t i = 0; i < ops->n; i++)
+		if (!parse_operation(&ops->items[i], i, &m->ops[i], err))
+			return false;
+	return true;
+}
+
+/* ---- files and folders ---- */
+
+bool
+spec_parse_filename(const char *base, int64_t *version, char **version_text, char **name)
+{
+	static const char ext[] = ".yaml";
+	size_t		len = strlen(base);
+	const char *p = base;
+	const char *name_start,
+			   *name_end;
+	int64_t		v = 0;
+
+	if (len < sizeof ext || strcmp(base + len - (sizeof ext - 1), ext) != 0)
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++)
+	{
+		if (v > (INT64_MAX - (*p - '0')) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	if (p == base || *p != '_' || v <= 0)
+		return false;
+	name_start = p + 1;
+	name_end = base + len - (sizeof ext - 1);
+	if (name_end <= name_start)
+		return false;
+	for (p = name_start; p < name_end; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	*version = v;
+	*version_text = xstrndup(base, (size_t) (name_start - 1 - base));
+	*name = xstrndup(name_start, (size_t) (name_end - name_start));
+	return true;
+}
+
+static bool
+has_suffix_ci(const char *s, const char *suffix)
+{
+	size_t		len = strlen(s),
+				slen = strlen(suffix);
+
+	return len >= slen && strcasecmp(s + len - slen, suffix) == 0;
+}
+
+static bool
+bad_file_name(Error *err, const char *path, const char *base)
+{
+	return error_set(err, EXIT_USAGE,
+					 "%s: invalid migration file name \"%s\": expected <version>_<name>.yaml, "
+					 "the version a positive integer and the name made of a-z, 0-9 and _%s",
+					 path, base, has_suffix_ci(base, ".yml") ? " (use the .yaml extension)" : "");
+}
+
+bool
+spec_load_buffer(const char *path, const char *data, size_t len, Migration *out, Error *err)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	YNode	   *root;
+	bool		ok;
+	Buf			canonical;
+	char		hex[65];
+
+	memset(out, 0, sizeof *out);
+	out->path = xstrdup(path);
+	if (!spec_parse_filename(base, &out->version, &out->version_text, &out->name))
+	{
+		bad_file_name(err, path, base);
+		migration_free(out);
+		return false;
+	}
+	if (!ytree_parse(out->path, data, len, &root, err))
+	{
+		migration_free(out);
+		return false;
+	}
+	ok = parse_migration(root, out, err);
+	ytree_free(root);
+	if (!ok)
+	{
+		migration_free(out);
+		return false;
+	}
+	buf_init(&canonical);
+	spec_canonical(&canonical, out);
+	sha256_hex(canonical.data, canonical.len, hex);
+	buf_free(&canonical);
+	out->checksum = xasprintf("sha256:%s", hex);
+	return true;
+}
+
+bool
+spec_load_file(const char *path, Migration *out, Error *err)
+{
+	size_t		len;
+	char	   *data;
+	bool		ok;
+
+	memset(out, 0, sizeof *out);
+	data = read_file(path, SPEC_MAX_FILE_BYTES, &len, err);
+	if (data == NULL)
+		return false;
+	ok = spec_load_buffer(path, data, len, out, err);
+	free(data);
+	return ok;
+}
+
+typedef struct DirEntry
+{
+	char	   *path;
+	int64_t		version;
+} DirEntry;
+
+static int
+compare_entries(const void *a, const void *b)
+{
+	const DirEntry *ea = a,
+			   *eb = b;
+
+	if (ea->version != eb->version)
+		return ea->version < eb->version ? -1 : 1;
+	return strcmp(ea->path, eb->path);
+}
+
+static int
+compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * The migration files of dir, by version.  Hidden files and files that
+ * are not YAML (README, .gitkeep) are ignored; a YAML file with a bad
+ * name, or two files with one version, is an error.
+ */
+static bool
+list_migration_files(const char *dir, DirEntry **entries, size_t *n, Error *err)
+{
+	DIR		   *d = opendir(dir);
+	struct dirent *de;
+	StrList		names = {0};
+	const char *sep = (*dir && dir[strlen(dir) - 1] == '/') ? "" : "/";
+	bool		ok = true;
+
+	*entries = NULL;
+	*n = 0;
+	if (d == NULL)
+		return error_set(err, EXIT_USAGE, "%s: cannot open the migrations folder: %s",
+						 dir, strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' &&
+			(has_suffix_ci(de->d_name, ".yaml") || has_suffix_ci(de->d_name, ".yml")))
+			strlist_add(&names, de->d_name);
+	closedir(d);
+	/* readdir's order is arbitrary: sort, so that errors are reproducible */
+	if (names.n > 0)
+		qsort(names.items, names.n, sizeof(char *), compare_strings);
+	*entries = xcalloc(names.n, sizeof(DirEntry));
+	for (size_t i = 0; ok && i < names.n; i++)
+	{
+		DirEntry   *e = &(*entries)[i];
+		char	   *version_text,
+				   *name;
+
+		e->path = xasprintf("%s%s%s", dir, sep, names.items[i]);
+		*n = i + 1;
+		if (!spec_parse_filename(names.items[i], &e->version, &version_text, &name))
+			ok = bad_file_name(err, e->path, names.items[i]);
+		else
+		{
+			free(version_text);
+			free(name);
+		}
+	}
+	strlist_free(&names);
+	if (ok && *n > 1)
+		qsort(*entries, *n, sizeof(DirEntry), compare_entries);
+	for (size_t i = 1; ok && i < *n; i++)
+		if ((*entries)[i].version == (*entries)[i - 1].version)
+			ok = error_set(err, EXIT_USAGE, "%s and %s: two migrations with version %" PRId64,
+						   (*entries)[i - 1].path, (*entries)[i].path, (*entries)[i].version);
+	return ok;
+}
+
+bool
+spec_load_dir(const char *dir, MigrationSet *out, Error *err)
+{
+	DirEntry   *entries;
+	size_t		n;
+	bool		ok;
+
+	memset(out, 0, sizeof *out);
+	ok = list_migration_files(dir, &entries, &n, err);
+	if (ok)
+		out->items = xcalloc(n, sizeof(Migration));
+	for (size_t i = 0; ok && i < n; i++)
+	{
+		ok = spec_load_file(entries[i].path, &out->items[i], err);
+		if (ok)
+			out->n = i + 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(entries[i].path);
+	free(entries);
+	if (!ok)
+		migration_set_free(out);
+	return ok;
+}
