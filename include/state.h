@@ -67,6 +67,13 @@ void		history_free(History *h);
 bool		history_mark_running(PGconn *conn, const char *table,
 								 const Migration *m, const char *applied_by,
 								 Error *err);
+/*
+ * The same, also recording how it is applied (HistoryRow.strategy), which
+ * its rollback mirrors; history_mark_running records it as unknown.
+ */
+bool		history_mark_running_as(PGconn *conn, const char *table,
+									const Migration *m, Strategy strategy,
+									const char *applied_by, Error *err);
 bool		history_mark_completed(PGconn *conn, const char *table,
 								   const Migration *m, int64_t execution_ms,
 								   Error *err);

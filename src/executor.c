@@ -473,7 +473,8 @@ execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err)
 		run[n_run++] = &mp->steps[i];
 	}
 
-	ok = history_mark_running(ctx->conn, ctx->history_table, m, ctx->applied_by, err);
+	ok = history_mark_running_as(ctx->conn, ctx->history_table, m, mp->strategy,
+								   ctx->applied_by, err);
 	if (ok)
 	{
 		progress_migration_started(ctx->progress, m, mp->strategy, n_run, false);
