@@ -285,7 +285,8 @@ load_upper_bound(PGconn *conn, const char *qtable, const KeyInfo *key,
 		if (i > 0)
 			buf_puts(&b, ", ");
 		quote_ident(&b, key->names.items[i]);
-		buf_puts(&b, "::text");
+		/* Aliased: ORDER BY "id" would otherwise sort the text output. */
+		buf_printf(&b, "::text AS migrate_b%zu", i);
 	}
 	buf_printf(&b, " FROM %s ORDER BY ", qtable);
 	append_order(&b, key, "DESC");

@@ -533,7 +533,8 @@ init_progress(Progress *p, const GlobalOptions *g)
 {
 	p->out = stdout;
 	p->tty = isatty(STDOUT_FILENO);
-	p->json = g->format_given ? g->format == FORMAT_JSON : !p->tty;
+	/* -q asks for silence: events only when --format json asks for them. */
+	p->json = g->format_given ? g->format == FORMAT_JSON : !p->tty && !g->quiet;
 	p->quiet = g->quiet;
 	p->live_line_open = false;
 }
@@ -1019,6 +1020,7 @@ cmd_status(GlobalOptions *g, Args *a)
 			buf_puts(&out, "}");
 			continue;
 		}
+		first = false;
 		label = m ? xasprintf("%s_%s", m->version_text, m->name)
 			: xasprintf("%lld_%s", (long long) row->version, row->name);
 		buf_printf(&out, "%-40s %-12s", label, status);
