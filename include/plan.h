@@ -57,8 +57,8 @@ const char *strategy_name(Strategy s);	/* "plain" "online" */
 typedef struct BackfillSpec
 {
 	char	   *table;
-	KeyExprList set;			/* borrowed from the Migration */
-	char	   *where;			/* borrowed; NULL: every row */
+	KeyExprList set;			/* owned by the step (copied) */
+	char	   *where;			/* owned; NULL: every row */
 	int64_t		batch_size;		/* 0: from settings (auto) */
 	int64_t		batch_delay_ms; /* -1: from settings */
 } BackfillSpec;
@@ -71,6 +71,10 @@ typedef struct Step
 	StepKind	kind;
 	char	   *summary;		/* one line for people */
 	StrList		sql;			/* statements, run in order */
+	char	   *dynamic_sql;	/* NULL, or a SELECT that returns zero or one
+								 * text: a statement to run after sql (one
+								 * built from saved state, e.g. CREATE INDEX
+								 * CONCURRENTLY from a saved definition) */
 	LockMode	lock;			/* strongest lock taken */
 	char	   *lock_relation;	/* the table it is taken on, unquoted; NULL */
 	bool		in_txn;			/* may run inside a transaction */

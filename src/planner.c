@@ -1,22 +1,1053 @@
-/* STUB: replaced by the real planner module. */
+/*
+ * planner.c: operations → Steps (plan.h).  This file holds the machinery
+ * (building steps and their SQL, names, done checks) and the sequences that
+ * several operations share: NOT NULL without a long lock, sync triggers,
+ * batched fills, index builds, constraints, saved state.  planner_ops.c has
+ * one function per operation, planner_tenancy.c multi_tenancy.
+ *
+ * Every identifier reaches SQL through quote.h (the %I %Q %R conversions of
+ * sql_append); user expressions are passed verbatim in parentheses (%E).
+ * State that a rollback needs and that only the database knows (a dropped
+ * index's definition, a column's old type) is saved into migrate.saved_objects
+ * by an earlier statement or step; the inverse steps rebuild from there.
+ */
+#include "planner_int.h"
+
+#include <stdarg.h>
 #include <stdlib.h>
-#include "catalog.h"
-#include "cli.h"
-#include "db.h"
-#include "executor.h"
-#include "plan.h"
-#include "render.h"
-#include "spec.h"
-#include "state.h"
+#include <string.h>
 
+#define NAME_MAX_BYTES 63		/* NAMEDATALEN - 1 */
 
-#define NI(err) error_set((err), EXIT_STEP_FAILED, "not implemented")
+/* ---- names of the enums ---- */
 
-const char *lock_mode_name(LockMode m) { (void) m; return "?"; }
-const char *step_phase_name(StepPhase p) { (void) p; return "?"; }
-const char *step_kind_name(StepKind k) { (void) k; return "?"; }
-const char *strategy_name(Strategy s) { (void) s; return "?"; }
-bool plan_migration(const Migration *m, Strategy s, const struct Catalog *c, MigrationPlan *o, Error *e) { (void) m; (void) s; (void) c; (void) o; return NI(e); }
-void step_free(Step *s) { (void) s; }
-void migration_plan_free(MigrationPlan *mp) { (void) mp; }
-void plan_free(Plan *p) { (void) p; }
+const char *
+lock_mode_name(LockMode mode)
+{
+	switch (mode)
+	{
+		case LOCK_NONE:
+			return "none";
+		case LOCK_ACCESS_SHARE:
+			return "ACCESS SHARE";
+		case LOCK_ROW_SHARE:
+			return "ROW SHARE";
+		case LOCK_ROW_EXCLUSIVE:
+			return "ROW EXCLUSIVE";
+		case LOCK_SHARE_UPDATE_EXCLUSIVE:
+			return "SHARE UPDATE EXCLUSIVE";
+		case LOCK_SHARE:
+			return "SHARE";
+		case LOCK_SHARE_ROW_EXCLUSIVE:
+			return "SHARE ROW EXCLUSIVE";
+		case LOCK_EXCLUSIVE:
+			return "EXCLUSIVE";
+		case LOCK_ACCESS_EXCLUSIVE:
+			return "ACCESS EXCLUSIVE";
+	}
+	return "?";
+}
+
+const char *
+step_phase_name(StepPhase phase)
+{
+	switch (phase)
+	{
+		case PHASE_EXPAND:
+			return "expand";
+		case PHASE_BACKFILL:
+			return "backfill";
+		case PHASE_VALIDATE:
+			return "validate";
+		case PHASE_CONTRACT:
+			return "contract";
+	}
+	return "?";
+}
+
+const char *
+step_kind_name(StepKind kind)
+{
+	switch (kind)
+	{
+		case STEP_DDL:
+			return "ddl";
+		case STEP_CONCURRENT:
+			return "concurrent";
+		case STEP_BACKFILL:
+			return "backfill";
+		case STEP_SQL:
+			return "sql";
+	}
+	return "?";
+}
+
+const char *
+strategy_name(Strategy s)
+{
+	return s == STRATEGY_ONLINE ? "online" : "plain";
+}
+
+/* ---- SQL text ---- */
+
+static void
+sql_vappend(Buf *b, const char *fmt, va_list ap)
+{
+	for (const char *p = fmt; *p; p++)
+	{
+		const StrList *list;
+		char	   *quoted;
+
+		if (*p != '%')
+		{
+			buf_putc(b, *p);
+			continue;
+		}
+		switch (*++p)
+		{
+			case 's':
+				buf_puts(b, va_arg(ap, const char *));
+				break;
+			case 'I':
+				quote_ident(b, va_arg(ap, const char *));
+				break;
+			case 'Q':
+				quote_qualified(b, va_arg(ap, const char *));
+				break;
+			case 'L':
+				quote_literal(b, va_arg(ap, const char *));
+				break;
+			case 'R':
+				quoted = quoted_qualified(va_arg(ap, const char *));
+				quote_literal(b, quoted);
+				free(quoted);
+				break;
+			case 'E':
+				buf_putc(b, '(');
+				buf_puts(b, va_arg(ap, const char *));
+				buf_putc(b, ')');
+				break;
+			case 'C':
+				list = va_arg(ap, const StrList *);
+				for (size_t i = 0; i < list->n; i++)
+				{
+					if (i > 0)
+						buf_puts(b, ", ");
+					quote_ident(b, list->items[i]);
+				}
+				break;
+			case 'D':
+				buf_printf(b, "%lld", (long long) va_arg(ap, int64_t));
+				break;
+			case 'd':
+				buf_printf(b, "%d", va_arg(ap, int));
+				break;
+			case '%':
+				buf_putc(b, '%');
+				break;
+			default:
+				/* a planner bug, not a user error: fail loudly in tests */
+				abort();
+		}
+	}
+}
+
+void
+sql_append(Buf *b, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	sql_vappend(b, fmt, ap);
+	va_end(ap);
+}
+
+char *
+sql_format(const char *fmt,...)
+{
+	Buf			b;
+	va_list		ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	sql_vappend(&b, fmt, ap);
+	va_end(ap);
+	return buf_detach(&b);
+}
+
+void
+append_dollar_quoted(Buf *b, const char *body)
+{
+	char		tag[32] = "$migrate$";
+
+	for (int i = 1; strstr(body, tag) != NULL; i++)
+		snprintf(tag, sizeof tag, "$migrate%d$", i);
+	buf_puts(b, tag);
+	buf_puts(b, body);
+	buf_puts(b, tag);
+}
+
+char *
+guarded(const char *cond, const char *statement)
+{
+	char	   *body;
+	char	   *stmt;
+
+	if (cond == NULL)
+		return xstrdup(statement);
+	body = xasprintf("BEGIN IF %s THEN %s; END IF; END", cond, statement);
+	stmt = do_block(body);
+	free(body);
+	return stmt;
+}
+
+char *
+do_block(const char *body)
+{
+	Buf			b;
+
+	buf_init(&b);
+	buf_puts(&b, "DO ");
+	append_dollar_quoted(&b, body);
+	return buf_detach(&b);
+}
+
+/* ---- names ---- */
+
+char *
+object_name(const PlanCtx *pc, const char *prefix, int k)
+{
+	int			op = (int) (pc->op - pc->m->ops) + 1;
+
+	if (k > 0)
+		return xasprintf("%s_%lld_%d_%d", prefix, (long long) pc->m->version, op, k);
+	return xasprintf("%s_%lld_%d", prefix, (long long) pc->m->version, op);
+}
+
+/* Cuts s to at most max bytes without splitting a UTF-8 character. */
+static void
+truncate_utf8(char *s, size_t max)
+{
+	size_t		len = strlen(s);
+
+	if (len <= max)
+		return;
+	while (max > 0 && ((unsigned char) s[max] & 0xC0) == 0x80)
+		max--;
+	s[max] = '\0';
+}
+
+char *
+derived_name(const char *table, const char *column, const char *suffix)
+{
+	char	   *schema;
+	char	   *rel;
+	char	   *name;
+
+	split_qualified(table, &schema, &rel);
+	name = column ? xasprintf("%s_%s_%s", rel, column, suffix)
+		: xasprintf("%s_%s", rel, suffix);
+	truncate_utf8(name, NAME_MAX_BYTES);
+	free(schema);
+	free(rel);
+	return name;
+}
+
+char *
+sibling_name(const char *table, const char *name)
+{
+	char	   *schema;
+	char	   *rel;
+	char	   *result;
+
+	split_qualified(table, &schema, &rel);
+	result = schema ? xasprintf("%s.%s", schema, name) : xstrdup(name);
+	free(schema);
+	free(rel);
+	return result;
+}
+
+/* ---- steps ---- */
+
+Step *
+add_step(PlanCtx *pc, Step *owner, StepPhase phase, StepKind kind,
+		 LockMode lock, const char *relation, const char *summary_fmt,...)
+{
+	Step	   *s;
+	Buf			summary;
+	va_list		ap;
+
+	if (owner == NULL)
+	{
+		if (pc->steps.n == pc->steps.cap)
+		{
+			pc->steps.cap = pc->steps.cap ? 2 * pc->steps.cap : 16;
+			pc->steps.items = xrealloc(pc->steps.items, pc->steps.cap * sizeof(Step *));
+		}
+		s = xcalloc(1, sizeof(Step));
+		pc->steps.items[pc->steps.n++] = s;
+		s->id = xasprintf("%lld.%d.%d", (long long) pc->m->version,
+						  (int) (pc->op - pc->m->ops) + 1, ++pc->n_in_op);
+	}
+	else
+	{
+		owner->rollback = xrealloc(owner->rollback, (owner->n_rollback + 1) * sizeof(Step));
+		s = &owner->rollback[owner->n_rollback++];
+		memset(s, 0, sizeof *s);
+		s->id = xasprintf("%s.r%zu", owner->id, owner->n_rollback);
+	}
+	s->op_index = (int) (pc->op - pc->m->ops);
+	s->phase = phase;
+	s->kind = kind;
+	s->lock = lock;
+	s->lock_relation = xstrdup(relation);
+	s->in_txn = kind != STEP_CONCURRENT;
+	s->est_rows = pc->cat && relation ? catalog_row_estimate(pc->cat, relation) : -1;
+	buf_init(&summary);
+	va_start(ap, summary_fmt);
+	sql_vappend(&summary, summary_fmt, ap);
+	va_end(ap);
+	s->summary = buf_detach(&summary);
+	return s;
+}
+
+void
+step_sql(Step *s, const char *fmt,...)
+{
+	Buf			b;
+	va_list		ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	sql_vappend(&b, fmt, ap);
+	va_end(ap);
+	strlist_push(&s->sql, buf_detach(&b));
+}
+
+void
+step_done(Step *s, const char *fmt,...)
+{
+	Buf			b;
+	va_list		ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	sql_vappend(&b, fmt, ap);
+	va_end(ap);
+	free(s->done_check);
+	s->done_check = buf_detach(&b);
+}
+
+/* ---- questions about the catalog, as SQL booleans ---- */
+
+char *
+sql_column_exists(const char *table, const char *column)
+{
+	return sql_format("EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(%R) "
+					  "AND attname = %L AND attnum > 0 AND NOT attisdropped)", table, column);
+}
+
+char *
+sql_column_not_null(const char *table, const char *column)
+{
+	return sql_format("EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(%R) "
+					  "AND attname = %L AND attnum > 0 AND NOT attisdropped AND attnotnull)",
+					  table, column);
+}
+
+char *
+sql_constraint_exists(const char *table, const char *name)
+{
+	return sql_format("EXISTS (SELECT FROM pg_constraint WHERE conrelid = to_regclass(%R) "
+					  "AND conname = %L)", table, name);
+}
+
+char *
+sql_constraint_validated(const char *table, const char *name)
+{
+	return sql_format("EXISTS (SELECT FROM pg_constraint WHERE conrelid = to_regclass(%R) "
+					  "AND conname = %L AND convalidated)", table, name);
+}
+
+char *
+sql_index_valid(const char *index)
+{
+	return sql_format("EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass(%R) "
+					  "AND indisvalid)", index);
+}
+
+char *
+sql_trigger_exists(const char *table, const char *trigger)
+{
+	return sql_format("EXISTS (SELECT FROM pg_trigger WHERE tgrelid = to_regclass(%R) "
+					  "AND tgname = %L)", table, trigger);
+}
+
+/* ---- saved state ---- */
+
+char *
+saved_key(const PlanCtx *pc, const char *what)
+{
+	return xasprintf("%d.%s", (int) (pc->op - pc->m->ops) + 1, what);
+}
+
+char *
+saved_flag(const PlanCtx *pc, const char *what, const char *value)
+{
+	char	   *key = saved_key(pc, what);
+	char	   *sql;
+
+	if (value)
+		sql = sql_format("EXISTS (SELECT FROM migrate.saved_objects WHERE version = %D "
+						 "AND key = %L AND definition = %L)", pc->m->version, key, value);
+	else
+		sql = sql_format("EXISTS (SELECT FROM migrate.saved_objects WHERE version = %D "
+						 "AND key = %L)", pc->m->version, key);
+	free(key);
+	return sql;
+}
+
+char *
+saved_value(const PlanCtx *pc, const char *what)
+{
+	char	   *key = saved_key(pc, what);
+	char	   *sql = sql_format("(SELECT definition FROM migrate.saved_objects "
+								 "WHERE version = %D AND key = %L)", pc->m->version, key);
+
+	free(key);
+	return sql;
+}
+
+void
+undo_forget_saved(PlanCtx *pc, Step *owner, const char *const *whats)
+{
+	Step	   *undo = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
+								"forget the saved state");
+	Buf			b;
+
+	buf_init(&b);
+	sql_append(&b, "DELETE FROM migrate.saved_objects WHERE version = %D AND key IN (",
+			   pc->m->version);
+	for (size_t i = 0; whats[i]; i++)
+	{
+		char	   *key = saved_key(pc, whats[i]);
+
+		sql_append(&b, "%s%L", i > 0 ? ", " : "", key);
+		free(key);
+	}
+	buf_putc(&b, ')');
+	strlist_push(&undo->sql, buf_detach(&b));
+}
+
+char *
+saved_not_null(const PlanCtx *pc, const char *column)
+{
+	char	   *what = xasprintf("%s.not_null", column);
+	char	   *sql = saved_flag(pc, what, "true");
+
+	free(what);
+	return sql;
+}
+
+/*
+ * Helpers in schema migrate that save the values a change overwrites, keyed
+ * by the table's primary key, and put them back.  The key is read at run
+ * time: the planner may not know it.
+ */
+static const char *const primary_key_columns_fn =
+"CREATE OR REPLACE FUNCTION migrate.primary_key_columns(target regclass)\n"
+"RETURNS text[] LANGUAGE plpgsql STABLE AS $fn$\n"
+"DECLARE\n"
+"    result text[];\n"
+"BEGIN\n"
+"    SELECT array_agg(a.attname::text ORDER BY k.ord) INTO result\n"
+"    FROM pg_index i\n"
+"    CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)\n"
+"    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum\n"
+"    WHERE i.indrelid = target AND i.indisprimary;\n"
+"    IF result IS NULL THEN\n"
+"        RAISE EXCEPTION 'table % has no primary key: migrate cannot save its old values for rollback', target\n"
+"            USING HINT = 'give the table a primary key, or the backfill a \"down\"';\n"
+"    END IF;\n"
+"    RETURN result;\n"
+"END\n"
+"$fn$";
+
+static const char *const save_rows_fn =
+"CREATE OR REPLACE FUNCTION migrate.save_rows(target regclass, saved text, columns text[], filter text)\n"
+"RETURNS void LANGUAGE plpgsql AS $fn$\n"
+"BEGIN\n"
+"    EXECUTE format('CREATE TABLE IF NOT EXISTS migrate.%I AS SELECT %s FROM %s WHERE %s',\n"
+"        saved,\n"
+"        (SELECT string_agg(quote_ident(c), ', ')\n"
+"         FROM unnest(migrate.primary_key_columns(target) || columns) AS c),\n"
+"        target, coalesce('(' || filter || ')', 'true'));\n"
+"END\n"
+"$fn$";
+
+static const char *const restore_rows_fn =
+"CREATE OR REPLACE FUNCTION migrate.restore_rows(target regclass, saved text)\n"
+"RETURNS void LANGUAGE plpgsql AS $fn$\n"
+"DECLARE\n"
+"    key_columns text[] := migrate.primary_key_columns(target);\n"
+"    assignments text;\n"
+"    matches text;\n"
+"BEGIN\n"
+"    IF to_regclass(format('migrate.%I', saved)) IS NULL THEN\n"
+"        RETURN;\n"
+"    END IF;\n"
+"    SELECT string_agg(format('%I = s.%I', a.attname, a.attname), ', ') INTO assignments\n"
+"    FROM pg_attribute a\n"
+"    WHERE a.attrelid = format('migrate.%I', saved)::regclass AND a.attnum > 0\n"
+"      AND NOT a.attisdropped AND a.attname <> ALL (key_columns);\n"
+"    SELECT string_agg(format('t.%I = s.%I', c, c), ' AND ') INTO matches\n"
+"    FROM unnest(key_columns) AS c;\n"
+"    EXECUTE format('UPDATE %s AS t SET %s FROM migrate.%I AS s WHERE %s',\n"
+"        target, assignments, saved, matches);\n"
+"    EXECUTE format('DROP TABLE migrate.%I', saved);\n"
+"END\n"
+"$fn$";
+
+void
+ensure_migrate_schema(PlanCtx *pc)
+{
+	Step	   *s;
+
+	if (pc->schema_ready)
+		return;
+	pc->schema_ready = true;
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
+				 pc->row_helpers ? "create schema migrate: saved state, sync triggers, and the "
+				 "helpers that save and restore old values"
+				 : "create schema migrate: saved state and sync triggers");
+	step_sql(s, "CREATE SCHEMA IF NOT EXISTS migrate");
+	step_sql(s, "CREATE TABLE IF NOT EXISTS migrate.saved_objects (version bigint NOT NULL, "
+			 "key text NOT NULL, definition text, PRIMARY KEY (version, key))");
+	if (pc->row_helpers)
+	{
+		step_sql(s, "%s", primary_key_columns_fn);
+		step_sql(s, "%s", save_rows_fn);
+		step_sql(s, "%s", restore_rows_fn);
+		step_done(s, "SELECT to_regclass('migrate.saved_objects') IS NOT NULL "
+				  "AND to_regprocedure('migrate.save_rows(regclass,text,text[],text)') IS NOT NULL "
+				  "AND to_regprocedure('migrate.restore_rows(regclass,text)') IS NOT NULL");
+	}
+	else
+		step_done(s, "SELECT to_regclass('migrate.saved_objects') IS NOT NULL");
+}
+
+void
+plan_save_column(PlanCtx *pc, const char *table, const char *column)
+{
+	char	   *type_key = xasprintf("%s.type", column);
+	char	   *default_key = xasprintf("%s.default", column);
+	char	   *not_null_key = xasprintf("%s.not_null", column);
+	char	   *k_type = saved_key(pc, type_key);
+	char	   *k_default = saved_key(pc, default_key);
+	char	   *k_not_null = saved_key(pc, not_null_key);
+	char	   *done = saved_flag(pc, type_key, NULL);
+	Step	   *s;
+
+	ensure_migrate_schema(pc);
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
+				 "save the type, default and nullability of %I of %Q for rollback",
+				 column, table);
+	step_sql(s, "INSERT INTO migrate.saved_objects (version, key, definition) "
+			 "SELECT %D, k.key, k.definition FROM pg_attribute a "
+			 "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+			 "CROSS JOIN LATERAL (VALUES (%L, format_type(a.atttypid, a.atttypmod)), "
+			 "(%L, pg_get_expr(d.adbin, d.adrelid)), (%L, a.attnotnull::text)) AS k(key, definition) "
+			 "WHERE a.attrelid = to_regclass(%R) AND a.attname = %L AND NOT a.attisdropped "
+			 "ON CONFLICT DO NOTHING",
+			 pc->m->version, k_type, k_default, k_not_null, table, column);
+	step_done(s, "SELECT %s", done);
+	{
+		const char *const whats[] = {type_key, default_key, not_null_key, NULL};
+
+		undo_forget_saved(pc, s, whats);
+	}
+	free(done);
+	free(k_type);
+	free(k_default);
+	free(k_not_null);
+	free(type_key);
+	free(default_key);
+	free(not_null_key);
+}
+
+/* ---- shared sequences ---- */
+
+/* "SELECT NOT (cond) OR (effect)": done when not needed or already there. */
+static void
+done_unless(Step *s, const char *cond, const char *effect)
+{
+	if (cond)
+		step_done(s, "SELECT NOT (%s) OR %s", cond, effect);
+	else
+		step_done(s, "SELECT %s", effect);
+}
+
+/* Adds one statement, guarded by cond. */
+static void
+step_sql_guarded(Step *s, const char *cond, const char *statement)
+{
+	strlist_push(&s->sql, guarded(cond, statement));
+}
+
+void
+plan_set_not_null(PlanCtx *pc, Step *owner, const char *table, const char *column,
+				  const char *cond, const char *undo_cond)
+{
+	char	   *not_null = sql_column_not_null(table, column);
+	char	   *check;
+	char	   *exists;
+	char	   *validated;
+	char	   *either;
+	char	   *stmt;
+	Step	   *s;
+
+	if (!ONLINE(pc))
+	{
+		s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+					 "set %I of %Q NOT NULL", column, table);
+		stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET NOT NULL", table, column);
+		step_sql_guarded(s, cond, stmt);
+		free(stmt);
+		done_unless(s, cond, not_null);
+		if (owner == NULL)
+		{
+			stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I DROP NOT NULL", table, column);
+			s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+						 "drop NOT NULL of %I of %Q", column, table);
+			step_sql_guarded(s, undo_cond, stmt);
+			free(stmt);
+		}
+		free(not_null);
+		return;
+	}
+
+	check = object_name(pc, "migrate_nn", pc->n_checks++);
+	exists = sql_constraint_exists(table, check);
+	validated = sql_constraint_validated(table, check);
+
+	/* 1: the check, not yet validated: no scan under the short lock */
+	s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "check %I of %Q IS NOT NULL, not valid yet", column, table);
+	stmt = sql_format("ALTER TABLE %Q ADD CONSTRAINT %I CHECK (%I IS NOT NULL) NOT VALID",
+					  table, check, column);
+	step_sql_guarded(s, cond, stmt);
+	free(stmt);
+	either = xasprintf("(%s OR %s)", exists, not_null);
+	done_unless(s, cond, either);
+	free(either);
+	if (owner == NULL)
+	{
+		s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+					 "drop check %I", check);
+		step_sql(s, "ALTER TABLE %Q DROP CONSTRAINT IF EXISTS %I", table, check);
+		step_done(s, "SELECT NOT %s", exists);
+	}
+
+	/* 2: validate: a scan that reads and writes do not wait for */
+	s = add_step(pc, owner, PHASE_VALIDATE, STEP_DDL, LOCK_SHARE_UPDATE_EXCLUSIVE, table,
+				 "validate check %I", check);
+	stmt = sql_format("ALTER TABLE %Q VALIDATE CONSTRAINT %I", table, check);
+	step_sql_guarded(s, cond, stmt);
+	free(stmt);
+	either = xasprintf("(%s OR %s)", validated, not_null);
+	done_unless(s, cond, either);
+	free(either);
+
+	/* 3: SET NOT NULL, proved by the valid check without a scan */
+	s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "set %I of %Q NOT NULL (proved by the check, no scan)", column, table);
+	stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET NOT NULL", table, column);
+	step_sql_guarded(s, cond, stmt);
+	free(stmt);
+	done_unless(s, cond, not_null);
+	if (owner == NULL)
+	{
+		stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I DROP NOT NULL", table, column);
+		s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+					 "drop NOT NULL of %I of %Q", column, table);
+		step_sql_guarded(s, undo_cond, stmt);
+		free(stmt);
+	}
+
+	/* 4: the check has done its work */
+	s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "drop check %I", check);
+	step_sql(s, "ALTER TABLE %Q DROP CONSTRAINT IF EXISTS %I", table, check);
+	step_done(s, "SELECT NOT %s", exists);
+
+	free(check);
+	free(exists);
+	free(validated);
+	free(not_null);
+}
+
+char *
+sync_function_name(const PlanCtx *pc, int k)
+{
+	return object_name(pc, "sync", k);
+}
+
+char *
+sync_trigger_name(const PlanCtx *pc, int k)
+{
+	return object_name(pc, "migrate_sync", k);
+}
+
+/* The statements that drop a sync trigger and its function. */
+static void
+drop_sync_trigger_sql(Step *s, const char *table, const char *trigger, const char *function)
+{
+	step_sql(s, "DROP TRIGGER IF EXISTS %I ON %Q", trigger, table);
+	step_sql(s, "DROP FUNCTION IF EXISTS migrate.%I()", function);
+}
+
+char *
+sync_function_sql(const PlanCtx *pc, int k, const char *body)
+{
+	char	   *function = sync_function_name(pc, k);
+	Buf			def;
+	Buf			code;
+
+	buf_init(&def);
+	sql_append(&def, "CREATE OR REPLACE FUNCTION migrate.%I() RETURNS trigger "
+			   "LANGUAGE plpgsql AS ", function);
+	buf_init(&code);
+	buf_printf(&code, "\nBEGIN\n%s\n    RETURN NEW;\nEND\n", body);
+	append_dollar_quoted(&def, code.data);
+	buf_free(&code);
+	free(function);
+	return buf_detach(&def);
+}
+
+void
+plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
+				  const char *summary)
+{
+	char	   *function = sync_function_name(pc, k);
+	char	   *trigger = sync_trigger_name(pc, k);
+	char	   *exists = sql_trigger_exists(table, trigger);
+	Step	   *s;
+
+	ensure_migrate_schema(pc);
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_SHARE_ROW_EXCLUSIVE, table, "%s", summary);
+	strlist_push(&s->sql, sync_function_sql(pc, k, body));
+	step_sql(s, "CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %Q FOR EACH ROW "
+			 "EXECUTE FUNCTION migrate.%I()", trigger, table, function);
+	step_done(s, "SELECT %s", exists);
+
+	s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "drop trigger %I on %Q", trigger, table);
+	drop_sync_trigger_sql(s, table, trigger, function);
+	step_done(s, "SELECT NOT %s", exists);
+	free(exists);
+	free(trigger);
+	free(function);
+}
+
+void
+plan_drop_sync_trigger(PlanCtx *pc, const char *table, int k)
+{
+	char	   *function = sync_function_name(pc, k);
+	char	   *trigger = sync_trigger_name(pc, k);
+	char	   *exists = sql_trigger_exists(table, trigger);
+	char	   *signature = sql_format("migrate.%I()", function);
+	Step	   *s;
+
+	s = add_step(pc, NULL, PHASE_CONTRACT, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "drop trigger %I on %Q: old code is gone", trigger, table);
+	drop_sync_trigger_sql(s, table, trigger, function);
+	step_done(s, "SELECT NOT %s AND to_regprocedure(%L) IS NULL", exists, signature);
+	free(signature);
+	free(exists);
+	free(trigger);
+	free(function);
+}
+
+Step *
+plan_backfill_step(PlanCtx *pc, Step *owner, const char *table, const KeyExprList *set,
+				   const char *where, int64_t batch_size, int64_t batch_delay_ms,
+				   const char *summary)
+{
+	Step	   *s = add_step(pc, owner, PHASE_BACKFILL, STEP_BACKFILL, LOCK_ROW_EXCLUSIVE,
+							 table, "%s", summary);
+	BackfillSpec *bf = xcalloc(1, sizeof(BackfillSpec));
+	Buf			b;
+
+	buf_init(&b);
+	sql_append(&b, "UPDATE %Q SET ", table);
+	bf->set.items = xcalloc(set->n, sizeof(KeyExpr));
+	bf->set.n = set->n;
+	for (size_t i = 0; i < set->n; i++)
+	{
+		sql_append(&b, "%s%I = %E", i > 0 ? ", " : "", set->items[i].key, set->items[i].expr);
+		bf->set.items[i].key = xstrdup(set->items[i].key);
+		bf->set.items[i].expr = xstrdup(set->items[i].expr);
+		bf->set.items[i].pos = set->items[i].pos;
+	}
+	if (where)
+		sql_append(&b, " WHERE %E", where);
+	strlist_push(&s->sql, buf_detach(&b));
+	bf->table = xstrdup(table);
+	bf->where = xstrdup(where);
+	bf->batch_size = batch_size;
+	bf->batch_delay_ms = batch_delay_ms;
+	s->backfill = bf;
+	return s;
+}
+
+Step *
+plan_index_build(PlanCtx *pc, const char *table, const char *index, bool unique,
+				 const char *definition)
+{
+	char	   *qualified = sibling_name(table, index);
+	char	   *valid = sql_index_valid(qualified);
+	const char *kind = unique ? "UNIQUE INDEX" : "INDEX";
+	Step	   *s;
+	Step	   *undo;
+
+	if (ONLINE(pc))
+	{
+		s = add_step(pc, NULL, PHASE_EXPAND, STEP_CONCURRENT, LOCK_SHARE_UPDATE_EXCLUSIVE,
+					 table, "build %s %I on %Q concurrently", unique ? "unique index" : "index",
+					 index, table);
+		step_sql(s, "DROP INDEX CONCURRENTLY IF EXISTS %Q", qualified);
+		step_sql(s, "CREATE %s CONCURRENTLY %I %s", kind, index, definition);
+		undo = add_step(pc, s, PHASE_EXPAND, STEP_CONCURRENT, LOCK_SHARE_UPDATE_EXCLUSIVE,
+						table, "drop index %I concurrently", index);
+		step_sql(undo, "DROP INDEX CONCURRENTLY IF EXISTS %Q", qualified);
+	}
+	else
+	{
+		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_SHARE, table,
+					 "create %s %I on %Q", unique ? "unique index" : "index", index, table);
+		step_sql(s, "CREATE %s %I %s", kind, index, definition);
+		undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+						"drop index %I", index);
+		step_sql(undo, "DROP INDEX IF EXISTS %Q", qualified);
+	}
+	step_done(undo, "SELECT to_regclass(%R) IS NULL", qualified);
+	step_done(s, "SELECT %s", valid);
+	free(valid);
+	free(qualified);
+	return s;
+}
+
+/* The inverse of adding a constraint: drop it. */
+static void
+undo_add_constraint(PlanCtx *pc, Step *owner, const char *table, const char *name)
+{
+	char	   *exists = sql_constraint_exists(table, name);
+	Step	   *undo = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+								"drop constraint %I of %Q", name, table);
+
+	step_sql(undo, "ALTER TABLE %Q DROP CONSTRAINT IF EXISTS %I", table, name);
+	step_done(undo, "SELECT NOT %s", exists);
+	free(exists);
+}
+
+void
+plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
+							const char *body, LockMode add_lock)
+{
+	char	   *exists = sql_constraint_exists(table, name);
+	Step	   *s;
+
+	if (!ONLINE(pc))
+	{
+		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, add_lock, table,
+					 "add constraint %I to %Q", name, table);
+		step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s", table, name, body);
+		step_done(s, "SELECT %s", exists);
+		undo_add_constraint(pc, s, table, name);
+		free(exists);
+		return;
+	}
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, add_lock, table,
+				 "add constraint %I to %Q, not valid yet", name, table);
+	step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s NOT VALID", table, name, body);
+	step_done(s, "SELECT %s", exists);
+	undo_add_constraint(pc, s, table, name);
+	free(exists);
+
+	exists = sql_constraint_validated(table, name);
+	s = add_step(pc, NULL, PHASE_VALIDATE, STEP_DDL, LOCK_SHARE_UPDATE_EXCLUSIVE, table,
+				 "validate constraint %I of %Q", name, table);
+	step_sql(s, "ALTER TABLE %Q VALIDATE CONSTRAINT %I", table, name);
+	step_done(s, "SELECT %s", exists);
+	free(exists);
+}
+
+void
+plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
+						   const char *kind, const StrList *columns)
+{
+	char	   *exists = sql_constraint_exists(table, name);
+	Step	   *s;
+
+	if (!ONLINE(pc))
+	{
+		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+					 "add %s constraint %I to %Q", kind, name, table);
+		step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s (%C)", table, name, kind, columns);
+		step_done(s, "SELECT %s", exists);
+		undo_add_constraint(pc, s, table, name);
+		free(exists);
+		return;
+	}
+
+	{
+		char	   *definition = sql_format("ON %Q (%C)", table, columns);
+
+		plan_index_build(pc, table, name, true, definition);
+		free(definition);
+	}
+	/* A primary key's columns must be NOT NULL: prove it without a scan. */
+	if (strcmp(kind, "PRIMARY KEY") == 0)
+		for (size_t i = 0; i < columns->n; i++)
+		{
+			char	   *was = saved_not_null(pc, columns->items[i]);
+			char	   *undo_cond = xasprintf("NOT %s", was);
+
+			plan_save_column(pc, table, columns->items[i]);
+			plan_set_not_null(pc, NULL, table, columns->items[i], NULL, undo_cond);
+			free(undo_cond);
+			free(was);
+		}
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "add %s constraint %I to %Q using the index", kind, name, table);
+	step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s USING INDEX %I", table, name, kind, name);
+	step_done(s, "SELECT %s", exists);
+	undo_add_constraint(pc, s, table, name);
+	free(exists);
+}
+
+/* ---- the plan ---- */
+
+/* Does the migration need the helpers that save and restore row values? */
+static bool
+needs_row_helpers(const Migration *m, Strategy strategy)
+{
+	for (size_t i = 0; i < m->n_ops; i++)
+	{
+		const Operation *op = &m->ops[i];
+
+		if (op->kind == OP_BACKFILL && op->u.backfill.down.n == 0)
+			return true;
+		if (op->kind == OP_DROP_COLUMN && strategy == STRATEGY_PLAIN)
+			return true;
+	}
+	return false;
+}
+
+static void
+step_clear(Step *s)
+{
+	free(s->id);
+	free(s->summary);
+	strlist_free(&s->sql);
+	free(s->dynamic_sql);
+	free(s->lock_relation);
+	free(s->done_check);
+	if (s->backfill)
+	{
+		for (size_t i = 0; i < s->backfill->set.n; i++)
+		{
+			free(s->backfill->set.items[i].key);
+			free(s->backfill->set.items[i].expr);
+		}
+		free(s->backfill->set.items);
+		free(s->backfill->table);
+		free(s->backfill->where);
+		free(s->backfill);
+	}
+	for (size_t i = 0; i < s->n_rollback; i++)
+		step_clear(&s->rollback[i]);
+	free(s->rollback);
+	free(s->irreversible);
+	free(s->warning);
+	memset(s, 0, sizeof *s);
+}
+
+void
+step_free(Step *s)
+{
+	if (s != NULL)
+		step_clear(s);
+}
+
+void
+migration_plan_free(MigrationPlan *mp)
+{
+	if (mp == NULL)
+		return;
+	for (size_t i = 0; i < mp->n_steps; i++)
+		step_clear(&mp->steps[i]);
+	free(mp->steps);
+	memset(mp, 0, sizeof *mp);
+}
+
+void
+plan_free(Plan *p)
+{
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		migration_plan_free(&p->items[i]);
+	free(p->items);
+	memset(p, 0, sizeof *p);
+}
+
+bool
+plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
+			   MigrationPlan *out, Error *err)
+{
+	PlanCtx		pc;
+	bool		ok = true;
+
+	memset(out, 0, sizeof *out);
+	memset(&pc, 0, sizeof pc);
+	pc.m = m;
+	pc.strategy = strategy;
+	pc.cat = cat;
+	pc.err = err;
+	pc.row_helpers = needs_row_helpers(m, strategy);
+	for (size_t i = 0; ok && i < m->n_ops; i++)
+	{
+		pc.op = &m->ops[i];
+		pc.n_in_op = 0;
+		pc.n_checks = 0;
+		ok = plan_op(&pc);
+	}
+
+	out->migration = m;
+	out->strategy = strategy;
+	out->steps = xcalloc(pc.steps.n + 1, sizeof(Step));
+	for (size_t i = 0; i < pc.steps.n; i++)
+	{
+		Step	   *s = pc.steps.items[i];
+
+		if (ok)
+		{
+			out->steps[out->n_steps++] = *s;
+
+			/*
+			 * The online contract phase is finalize's, which cannot be
+			 * undone anyway: what rollback can undo is what apply did.
+			 */
+			if (s->irreversible && !(ONLINE(&pc) && s->phase == PHASE_CONTRACT))
+				out->irreversible = true;
+		}
+		else
+			step_clear(s);
+		free(s);
+	}
+	free(pc.steps.items);
+	if (!ok)
+		migration_plan_free(out);
+	return ok;
+}

@@ -1,17 +1,486 @@
-/* STUB: replaced by the real render module. */
-#include <stdlib.h>
-#include "catalog.h"
-#include "cli.h"
-#include "db.h"
-#include "executor.h"
-#include "plan.h"
+/*
+ * render.c: a Plan as text (for people), as SQL (for psql) and as JSON (for
+ * pipelines).
+ *
+ * The JSON document (one per call, stable; keys always present, null when
+ * there is nothing):
+ *
+ *   {"strategy": "online" | "plain",
+ *    "connected": bool,                  planned against a database?
+ *    "migrations": [
+ *      {"version": 1, "name": "add_status", "file": "migrations/0001_add_status.yaml",
+ *       "description": str | null, "checksum": "sha256:...",
+ *       "irreversible": bool,             rollback cannot undo what apply does
+ *       "steps": [
+ *         {"id": "1.1.1", "operation": "add_column",
+ *          "phase": "expand" | "backfill" | "validate" | "contract",
+ *          "kind": "ddl" | "concurrent" | "backfill" | "sql",
+ *          "summary": str, "sql": [str, ...],
+ *          "dynamic_sql": str | null,      a SELECT returning a statement to run after sql
+ *          "lock": {"mode": "ACCESS EXCLUSIVE" | ... | "none", "relation": str | null},
+ *          "in_transaction": bool, "estimated_rows": int | null,
+ *          "done_check": str | null,       a SELECT that is true once the step happened
+ *          "warning": str | null, "irreversible": str | null,
+ *          "rollback": [ steps of the same shape, without "rollback" ]}]}]}
+ *
+ * The SQL script runs under psql -v ON_ERROR_STOP=1: transactional steps in
+ * BEGIN ... COMMIT with SET LOCAL lock_timeout (and statement_timeout), in
+ * the plain strategy a whole migration's run of transactional steps in one
+ * transaction; CONCURRENTLY steps bare; backfills as one plain UPDATE; the
+ * online contract phase commented out, for finalize.  It does not write the
+ * history table: that is apply's job.
+ */
 #include "render.h"
-#include "spec.h"
-#include "state.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
-#define NI(err) error_set((err), EXIT_STEP_FAILED, "not implemented")
+#define ANSI_BOLD "\033[1m"
+#define ANSI_YELLOW "\033[33m"
+#define ANSI_RED "\033[31m"
+#define ANSI_RESET "\033[0m"
 
-const char *format_name(Format f) { (void) f; return "?"; }
-int format_from_name(const char *n) { (void) n; return -1; }
-void render_plan(FILE *o, const Plan *p, Format f, const RenderOptions *r) { (void) o; (void) p; (void) f; (void) r; }
+const char *
+format_name(Format f)
+{
+	switch (f)
+	{
+		case FORMAT_TEXT:
+			return "text";
+		case FORMAT_JSON:
+			return "json";
+		case FORMAT_SQL:
+			return "sql";
+	}
+	return "?";
+}
+
+int
+format_from_name(const char *name)
+{
+	if (name == NULL)
+		return -1;
+	for (int f = FORMAT_TEXT; f <= FORMAT_SQL; f++)
+		if (strcasecmp(name, format_name((Format) f)) == 0)
+			return f;
+	return -1;
+}
+
+/* Why the migration cannot be rolled back: its first irreversible step's reason. */
+static const char *
+irreversible_reason(const MigrationPlan *mp)
+{
+	for (size_t i = 0; i < mp->n_steps; i++)
+	{
+		const Step *s = &mp->steps[i];
+
+		if (s->irreversible &&
+			!(mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT))
+			return s->irreversible;
+	}
+	return NULL;
+}
+
+/* Each line of text, after indent. */
+static void
+put_indented(Buf *b, const char *indent, const char *text)
+{
+	const char *line = text;
+
+	while (*line)
+	{
+		const char *nl = strchr(line, '\n');
+		size_t		len = nl ? (size_t) (nl - line) : strlen(line);
+
+		buf_puts(b, indent);
+		buf_putn(b, line, len);
+		buf_putc(b, '\n');
+		line += len + (nl ? 1 : 0);
+	}
+}
+
+/* ---- text ---- */
+
+typedef struct TextStyle
+{
+	const char *bold;
+	const char *warn;
+	const char *danger;
+	const char *reset;
+} TextStyle;
+
+static void
+text_step_body(Buf *b, const Step *s, const char *indent, const TextStyle *st)
+{
+	char	   *sql_indent = xasprintf("%s  ", indent);
+
+	buf_printf(b, "%slock: %s", indent, lock_mode_name(s->lock));
+	if (s->lock_relation && s->lock != LOCK_NONE)
+		buf_printf(b, " on %s", s->lock_relation);
+	buf_puts(b, s->in_txn ? ", in transaction" : ", outside a transaction");
+	if (s->kind == STEP_BACKFILL)
+		buf_puts(b, ", in batches");
+	if (s->est_rows >= 0)
+		buf_printf(b, ", ~%lld rows", (long long) s->est_rows);
+	buf_putc(b, '\n');
+	for (size_t i = 0; i < s->sql.n; i++)
+	{
+		char	   *stmt = xasprintf("%s;", s->sql.items[i]);
+
+		put_indented(b, sql_indent, stmt);
+		free(stmt);
+	}
+	if (s->dynamic_sql)
+	{
+		buf_printf(b, "%sthen the statement that this returns:\n", indent);
+		put_indented(b, sql_indent, s->dynamic_sql);
+	}
+	if (s->warning)
+		buf_printf(b, "%s%swarning: %s%s\n", indent, st->warn, s->warning, st->reset);
+	if (s->irreversible)
+		buf_printf(b, "%s%sirreversible: %s%s\n", indent, st->danger, s->irreversible, st->reset);
+	free(sql_indent);
+}
+
+static void
+render_text(Buf *b, const Plan *plan, const RenderOptions *opts)
+{
+	TextStyle	st = {"", "", "", ""};
+
+	if (opts->color)
+		st = (TextStyle) {ANSI_BOLD, ANSI_YELLOW, ANSI_RED, ANSI_RESET};
+	if (plan->n == 0)
+	{
+		buf_puts(b, "Nothing to apply: all migrations are applied.\n");
+		return;
+	}
+	buf_printf(b, "Plan: %zu migration%s, %s strategy%s\n", plan->n, plan->n == 1 ? "" : "s",
+			   strategy_name(plan->strategy),
+			   opts->connected ? "" : " (no database: every migration, no row estimates)");
+	for (size_t i = 0; i < plan->n; i++)
+	{
+		const MigrationPlan *mp = &plan->items[i];
+		const Migration *m = mp->migration;
+		const char *why = irreversible_reason(mp);
+
+		buf_printf(b, "\n%sMigration %s_%s%s (%s, %zu step%s)\n", st.bold, m->version_text,
+				   m->name, st.reset, strategy_name(mp->strategy), mp->n_steps,
+				   mp->n_steps == 1 ? "" : "s");
+		if (m->description)
+			buf_printf(b, "  %s\n", m->description);
+		if (why)
+			buf_printf(b, "  %sirreversible: %s%s\n", st.danger, why, st.reset);
+		for (size_t k = 0; k < mp->n_steps; k++)
+		{
+			const Step *s = &mp->steps[k];
+
+			buf_printf(b, "\n  %zu. [%s] %s: %s%s\n", k + 1, s->id, step_phase_name(s->phase),
+					   s->summary,
+					   mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT
+					   ? " (run by finalize)" : "");
+			text_step_body(b, s, "     ", &st);
+			for (size_t r = 0; r < s->n_rollback; r++)
+			{
+				buf_printf(b, "     undo [%s]: %s\n", s->rollback[r].id, s->rollback[r].summary);
+				text_step_body(b, &s->rollback[r], "       ", &st);
+			}
+		}
+	}
+}
+
+/* ---- SQL ---- */
+
+/*
+ * One statement, terminated so that psql runs it.  A user's statement may
+ * end in a "--" comment, which would swallow the semicolon.
+ */
+static void
+sql_statement(Buf *b, const char *stmt, bool from_user)
+{
+	const char *last_line = strrchr(stmt, '\n');
+	bool		comment = from_user && strstr(last_line ? last_line : stmt, "--");
+
+	buf_puts(b, stmt);
+	buf_puts(b, comment ? "\n;\n" : ";\n");
+}
+
+static void
+sql_begin(Buf *b, const Settings *st)
+{
+	buf_puts(b, "BEGIN;\n");
+	buf_printf(b, "SET LOCAL lock_timeout = '%lldms';\n", (long long) st->lock_timeout_ms);
+	if (st->statement_timeout_ms > 0)
+		buf_printf(b, "SET LOCAL statement_timeout = '%lldms';\n",
+				   (long long) st->statement_timeout_ms);
+}
+
+/* A step's statements; dynamic ones through psql's \gexec. */
+static void
+sql_step(Buf *b, const Step *s)
+{
+	char	   *summary = xasprintf("-- %s %s\n", s->id, s->summary);
+
+	/* a summary holds names: keep a newline in one from ending the comment */
+	for (char *p = summary + 3; p[1]; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	buf_puts(b, summary);
+	free(summary);
+	if (s->warning)
+		buf_printf(b, "-- warning: %s\n", s->warning);
+	if (s->kind == STEP_BACKFILL && s->backfill)
+		buf_puts(b, "-- apply runs this in batches, each its own short transaction; "
+				 "here it is one UPDATE\n");
+	for (size_t i = 0; i < s->sql.n; i++)
+		sql_statement(b, s->sql.items[i], s->kind == STEP_SQL);
+	if (s->dynamic_sql)
+		buf_printf(b, "%s\n\\gexec\n", s->dynamic_sql);
+}
+
+static void
+render_sql_migration(Buf *b, const MigrationPlan *mp, const Settings *st)
+{
+	const Migration *m = mp->migration;
+	bool		in_txn = false;
+	bool		any_contract = false;
+	const char *why = irreversible_reason(mp);
+
+	buf_printf(b, "\n-- migration %s_%s (%s strategy, %zu steps)\n", m->version_text, m->name,
+			   strategy_name(mp->strategy), mp->n_steps);
+	if (m->checksum)
+		buf_printf(b, "-- checksum %s\n", m->checksum);
+	if (why)
+		buf_printf(b, "-- irreversible: %s\n", why);
+	for (size_t i = 0; i < mp->n_steps; i++)
+	{
+		const Step *s = &mp->steps[i];
+		bool		transactional = s->in_txn && s->kind != STEP_BACKFILL;
+
+		if (mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT)
+		{
+			any_contract = true;
+			continue;
+		}
+		/* plain: one transaction per run of transactional steps (backfills too) */
+		if (mp->strategy == STRATEGY_PLAIN)
+			transactional = s->in_txn;
+		if (in_txn && (!transactional || mp->strategy == STRATEGY_ONLINE))
+		{
+			buf_puts(b, "COMMIT;\n");
+			in_txn = false;
+		}
+		if (transactional && !in_txn)
+		{
+			sql_begin(b, st);
+			in_txn = true;
+		}
+		sql_step(b, s);
+	}
+	if (in_txn)
+		buf_puts(b, "COMMIT;\n");
+	if (!any_contract)
+		return;
+	buf_puts(b, "\n-- run at finalize (migrate finalize), once the old code is gone:\n");
+	for (size_t i = 0; i < mp->n_steps; i++)
+	{
+		const Step *s = &mp->steps[i];
+		Buf			step;
+
+		if (s->phase != PHASE_CONTRACT)
+			continue;
+		buf_init(&step);
+		sql_step(&step, s);
+		put_indented(b, "-- ", step.data);
+		buf_free(&step);
+	}
+}
+
+static void
+render_sql(Buf *b, const Plan *plan, const RenderOptions *opts)
+{
+	Settings	defaults;
+	const Settings *st = opts->settings;
+
+	if (st == NULL)
+	{
+		settings_defaults(&defaults);
+		st = &defaults;
+	}
+	buf_printf(b, "-- migrate plan, %s strategy: run with psql -v ON_ERROR_STOP=1 -f <file>\n",
+			   strategy_name(plan->strategy));
+	buf_puts(b, "-- (it does not record the migrations in the history table)\n");
+	if (plan->n == 0)
+		buf_puts(b, "-- Nothing to apply: all migrations are applied.\n");
+	for (size_t i = 0; i < plan->n; i++)
+		render_sql_migration(b, &plan->items[i], st);
+}
+
+/* ---- JSON ---- */
+
+#define JSON_MAX_DEPTH 16
+
+/* A small writer: two-space indentation, commas where they belong. */
+typedef struct Json
+{
+	Buf		   *b;
+	int			depth;			/* containers open */
+	bool		first[JSON_MAX_DEPTH];	/* nothing written yet at that depth */
+} Json;
+
+static void
+json_indent(Json *j)
+{
+	buf_putc(j->b, '\n');
+	for (int i = 0; i < j->depth; i++)
+		buf_puts(j->b, "  ");
+}
+
+static void
+json_item(Json *j, const char *key)
+{
+	if (!j->first[j->depth])
+		buf_putc(j->b, ',');
+	j->first[j->depth] = false;
+	json_indent(j);
+	if (key)
+	{
+		buf_json_string(j->b, key);
+		buf_puts(j->b, ": ");
+	}
+}
+
+static void
+json_open(Json *j, const char *key, char bracket)
+{
+	if (j->depth > 0)
+		json_item(j, key);
+	buf_putc(j->b, bracket);
+	j->first[++j->depth] = true;
+}
+
+static void
+json_close(Json *j, char bracket)
+{
+	bool		empty = j->first[j->depth];
+
+	j->depth--;
+	if (!empty)
+		json_indent(j);
+	buf_putc(j->b, bracket);
+}
+
+static void
+json_str(Json *j, const char *key, const char *value)
+{
+	json_item(j, key);
+	buf_json_string(j->b, value);
+}
+
+static void
+json_int(Json *j, const char *key, int64_t value, bool present)
+{
+	json_item(j, key);
+	if (present)
+		buf_printf(j->b, "%lld", (long long) value);
+	else
+		buf_puts(j->b, "null");
+}
+
+static void
+json_bool(Json *j, const char *key, bool value)
+{
+	json_item(j, key);
+	buf_puts(j->b, value ? "true" : "false");
+}
+
+static void
+json_step(Json *j, const Migration *m, const Step *s, bool with_rollback)
+{
+	json_open(j, NULL, '{');
+	json_str(j, "id", s->id);
+	json_str(j, "operation", s->op_index >= 0 && (size_t) s->op_index < m->n_ops
+			 ? op_kind_name(m->ops[s->op_index].kind) : NULL);
+	json_str(j, "phase", step_phase_name(s->phase));
+	json_str(j, "kind", step_kind_name(s->kind));
+	json_str(j, "summary", s->summary);
+	json_open(j, "sql", '[');
+	for (size_t i = 0; i < s->sql.n; i++)
+		json_str(j, NULL, s->sql.items[i]);
+	json_close(j, ']');
+	json_str(j, "dynamic_sql", s->dynamic_sql);
+	json_open(j, "lock", '{');
+	json_str(j, "mode", lock_mode_name(s->lock));
+	json_str(j, "relation", s->lock == LOCK_NONE ? NULL : s->lock_relation);
+	json_close(j, '}');
+	json_bool(j, "in_transaction", s->in_txn);
+	json_int(j, "estimated_rows", s->est_rows, s->est_rows >= 0);
+	json_str(j, "done_check", s->done_check);
+	json_str(j, "warning", s->warning);
+	json_str(j, "irreversible", s->irreversible);
+	if (with_rollback)
+	{
+		json_open(j, "rollback", '[');
+		for (size_t i = 0; i < s->n_rollback; i++)
+			json_step(j, m, &s->rollback[i], false);
+		json_close(j, ']');
+	}
+	json_close(j, '}');
+}
+
+static void
+render_json(Buf *b, const Plan *plan, const RenderOptions *opts)
+{
+	Json		j = {b, 0, {false}};
+
+	json_open(&j, NULL, '{');
+	json_str(&j, "strategy", strategy_name(plan->strategy));
+	json_bool(&j, "connected", opts->connected);
+	json_open(&j, "migrations", '[');
+	for (size_t i = 0; i < plan->n; i++)
+	{
+		const MigrationPlan *mp = &plan->items[i];
+		const Migration *m = mp->migration;
+
+		json_open(&j, NULL, '{');
+		json_int(&j, "version", m->version, true);
+		json_str(&j, "name", m->name);
+		json_str(&j, "file", m->path);
+		json_str(&j, "description", m->description);
+		json_str(&j, "checksum", m->checksum);
+		json_bool(&j, "irreversible", irreversible_reason(mp) != NULL);
+		json_open(&j, "steps", '[');
+		for (size_t k = 0; k < mp->n_steps; k++)
+			json_step(&j, m, &mp->steps[k], true);
+		json_close(&j, ']');
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	buf_putc(b, '\n');
+}
+
+void
+render_plan(FILE *out, const Plan *plan, Format fmt, const RenderOptions *opts)
+{
+	Buf			b;
+	RenderOptions none = {false, false, NULL};
+
+	if (opts == NULL)
+		opts = &none;
+	buf_init(&b);
+	switch (fmt)
+	{
+		case FORMAT_TEXT:
+			render_text(&b, plan, opts);
+			break;
+		case FORMAT_SQL:
+			render_sql(&b, plan, opts);
+			break;
+		case FORMAT_JSON:
+			render_json(&b, plan, opts);
+			break;
+	}
+	fwrite(b.data, 1, b.len, out);
+	buf_free(&b);
+}

@@ -1,0 +1,186 @@
+/*
+ * planner_int.h: what the planner's files share (planner.c: the machinery
+ * and the sequences several operations use; planner_ops.c: one function per
+ * operation; planner_tenancy.c: multi_tenancy).
+ */
+#ifndef MIGRATE_PLANNER_INT_H
+#define MIGRATE_PLANNER_INT_H
+
+#include "catalog.h"
+#include "plan.h"
+#include "quote.h"
+
+/* Top-level steps are allocated one by one so that pointers stay valid. */
+typedef struct StepList
+{
+	Step	  **items;
+	size_t		n;
+	size_t		cap;
+} StepList;
+
+/* What the planner knows while it plans one migration. */
+typedef struct PlanCtx
+{
+	const Migration *m;
+	const Operation *op;		/* the operation being planned */
+	Strategy	strategy;
+	const Catalog *cat;			/* NULL: planning from the files alone */
+	StepList	steps;
+	int			n_in_op;		/* steps of op so far: the <n> of ids */
+	int			n_checks;		/* temporary NOT NULL checks of op so far */
+	bool		schema_ready;	/* the step that prepares schema migrate is
+								 * in the plan */
+	bool		row_helpers;	/* it must create the save/restore helpers */
+	Error	   *err;
+} PlanCtx;
+
+#define ONLINE(pc) ((pc)->strategy == STRATEGY_ONLINE)
+
+/*
+ * SQL text with identifiers and literals quoted by quote.h:
+ *   %s raw text            %I identifier          %Q qualified name
+ *   %L literal             %R literal of the quoted qualified name (for
+ *                             to_regclass)
+ *   %E (expression)        %C identifiers of a StrList, ", "-separated
+ *   %D int64_t             %d int                 %% a percent sign
+ */
+void		sql_append(Buf *b, const char *fmt, ...);
+char	   *sql_format(const char *fmt, ...);
+
+/*
+ * A new step: owner NULL adds a top-level step to the plan (id
+ * "<version>.<op>.<n>"), else an inverse step of owner (id "<owner>.r<k>").
+ * The returned pointer is valid until the next inverse step of the same
+ * owner is added.
+ */
+Step	   *add_step(PlanCtx *pc, Step *owner, StepPhase phase, StepKind kind,
+					 LockMode lock, const char *relation, const char *summary_fmt,...);
+
+/* Appends one statement to s->sql. */
+void		step_sql(Step *s, const char *fmt,...);
+
+/* Sets s->done_check (replacing it). */
+void		step_done(Step *s, const char *fmt,...);
+
+/*
+ * Wraps statement in a DO block that runs it only when cond (a SQL boolean)
+ * holds; cond NULL: the statement as is.  Returns a malloc'd statement.
+ */
+char	   *guarded(const char *cond, const char *statement);
+
+/* A dollar-quoted string whose tag does not occur in body. */
+void		append_dollar_quoted(Buf *b, const char *body);
+
+/* A deterministic name "<prefix>_<version>_<op>[_<k>]"; k 0: none. */
+char	   *object_name(const PlanCtx *pc, const char *prefix, int k);
+
+/* "<rel>_<col>_<suffix>" as PostgreSQL names constraints, within 63 bytes. */
+char	   *derived_name(const char *table, const char *column, const char *suffix);
+
+/* The key of saved state of this op in migrate.saved_objects: "<op>.<what>". */
+char	   *saved_key(const PlanCtx *pc, const char *what);
+
+/*
+ * A SQL boolean: the saved row <op>.<what> exists (with value, unless NULL);
+ * saved_value: a scalar subquery of its definition.
+ */
+char	   *saved_flag(const PlanCtx *pc, const char *what, const char *value);
+char	   *saved_value(const PlanCtx *pc, const char *what);
+
+/* An inverse step that forgets saved rows <op>.<what...> (NULL-terminated). */
+void		undo_forget_saved(PlanCtx *pc, Step *owner, const char *const *whats);
+
+/*
+ * The step that creates schema migrate and migrate.saved_objects (and the
+ * helpers that save and restore rows), once per migration.
+ */
+void		ensure_migrate_schema(PlanCtx *pc);
+
+/* A name in the same schema as table: "schema.name", or name. */
+char	   *sibling_name(const char *table, const char *name);
+
+/* SQL booleans about the catalog. */
+char	   *sql_column_exists(const char *table, const char *column);
+char	   *sql_column_not_null(const char *table, const char *column);
+char	   *sql_constraint_exists(const char *table, const char *name);
+char	   *sql_constraint_validated(const char *table, const char *name);
+char	   *sql_index_valid(const char *index);
+char	   *sql_trigger_exists(const char *table, const char *trigger);
+
+/*
+ * NOT NULL without a long lock (online): CHECK (c IS NOT NULL) NOT VALID,
+ * VALIDATE, SET NOT NULL (proved by the check: no scan on PostgreSQL 12+),
+ * drop the check.  cond: NULL, or a SQL boolean deciding at run time whether
+ * to do it at all.  undo_cond: when SET NOT NULL's inverse (DROP NOT NULL)
+ * applies; NULL: always.  In the plain strategy a single SET NOT NULL.
+ * owner: as add_step (inverse sequences carry no inverses).
+ */
+void		plan_set_not_null(PlanCtx *pc, Step *owner, const char *table,
+							  const char *column, const char *cond,
+							  const char *undo_cond);
+
+/*
+ * Saves a column's type, default and nullability as <op>.<column>.type,
+ * .default, .not_null ("true"/"false") before an operation changes them.
+ */
+void		plan_save_column(PlanCtx *pc, const char *table, const char *column);
+
+/* SQL boolean: the saved nullability of column was NOT NULL. */
+char	   *saved_not_null(const PlanCtx *pc, const char *column);
+
+/*
+ * A trigger that keeps a column filled on writes that old code makes:
+ * BEFORE INSERT OR UPDATE, body a PL/pgSQL fragment over NEW.  k tells
+ * apart several triggers of one operation (0: one).  Its inverse drops it;
+ * a PHASE_CONTRACT step drops it at finalize.
+ */
+void		plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
+							  const char *summary);
+void		plan_drop_sync_trigger(PlanCtx *pc, const char *table, int k);
+char	   *sync_function_name(const PlanCtx *pc, int k);	/* unquoted, in migrate */
+/* CREATE OR REPLACE FUNCTION of a sync trigger with that body. */
+char	   *sync_function_sql(const PlanCtx *pc, int k, const char *body);
+char	   *sync_trigger_name(const PlanCtx *pc, int k);
+
+/*
+ * A batched fill: a STEP_BACKFILL whose sql is the plain UPDATE and whose
+ * backfill spec the engine batches.  set is copied.
+ */
+Step	   *plan_backfill_step(PlanCtx *pc, Step *owner, const char *table,
+							   const KeyExprList *set, const char *where,
+							   int64_t batch_size, int64_t batch_delay_ms,
+							   const char *summary);
+
+/*
+ * CREATE [UNIQUE] INDEX index <definition> ("ON t USING ... (...) ...").
+ * Online: CONCURRENTLY, after dropping an INVALID index that a failed build
+ * left (the step is skipped when a valid one exists).
+ */
+Step	   *plan_index_build(PlanCtx *pc, const char *table, const char *index,
+							 bool unique, const char *definition);
+
+/* ADD CONSTRAINT ... NOT VALID then VALIDATE (online), or validating (plain). */
+void		plan_add_checked_constraint(PlanCtx *pc, const char *table,
+										const char *name, const char *body,
+										LockMode add_lock);
+
+/*
+ * UNIQUE / PRIMARY KEY: online a unique index built concurrently, then ADD
+ * CONSTRAINT ... USING INDEX; plain ADD CONSTRAINT.  kind: "UNIQUE" or
+ * "PRIMARY KEY".
+ */
+void		plan_add_unique_constraint(PlanCtx *pc, const char *table,
+									   const char *name, const char *kind,
+									   const StrList *columns);
+
+/* ALTER TABLE ... ENABLE/DISABLE (and FORCE/NO FORCE) ROW LEVEL SECURITY. */
+Step	   *rls_step(PlanCtx *pc, Step *owner, const char *table, bool on, bool force);
+
+/* A DO statement running the PL/pgSQL block body. */
+char	   *do_block(const char *body);
+
+/* The operation planners. */
+bool		plan_op(PlanCtx *pc);
+bool		plan_multi_tenancy(PlanCtx *pc);
+
+#endif
