@@ -47,7 +47,7 @@ $(BUILD):
 	mkdir -p $(BUILD)/unit
 
 # Each unit test file is its own Check program (see tests/unit/check_main.h).
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libmigrate.a tests/unit/check_main.h | $(BUILD)
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libmigrate.a $(wildcard tests/unit/*.h) | $(BUILD)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmigrate.a $(LIBS) $(CHECK_LIBS)
 
 unit: $(UNIT_BIN)

@@ -179,6 +179,32 @@ run_statements(PGconn *conn, const StrList *sql, Error *err)
 }
 
 /*
+ * A step's statements, then the statement its dynamic_sql returns (built
+ * from saved state: a dropped index's definition, say), if any.
+ */
+static bool
+run_step_sql(PGconn *conn, const Step *s, Error *err)
+{
+	PGresult   *res;
+	char	   *stmt = NULL;
+	bool		ok;
+
+	if (!run_statements(conn, &s->sql, err))
+		return false;
+	if (s->dynamic_sql == NULL)
+		return true;
+	res = db_query(conn, s->dynamic_sql, 0, NULL, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+		stmt = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	ok = stmt == NULL || db_exec(conn, stmt, err);
+	free(stmt);
+	return ok;
+}
+
+/*
  * A body of work run inside one short transaction by with_short_txn.  It
  * may set *failed_index to say which step failed.
  */
@@ -249,7 +275,7 @@ step_body(ExecContext *ctx, void *arg, Error *err)
 {
 	const Step *s = arg;
 
-	return run_statements(ctx->conn, &s->sql, err);
+	return run_step_sql(ctx->conn, s, err);
 }
 
 /* true when the step's done_check says it already happened. */
@@ -313,7 +339,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 		 */
 		if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
 			PQclear(PQexec(ctx->conn, "ROLLBACK"));
-		ok = run_statements(ctx->conn, &s->sql, err);
+		ok = run_step_sql(ctx->conn, s, err);
 		if (!ok && executor_interrupted)
 			ok = interrupted_error(err);
 	}
@@ -355,7 +381,7 @@ plain_group_body(ExecContext *ctx, void *arg, Error *err)
 	for (size_t i = 0; i < g->n; i++)
 	{
 		g->failed = i;
-		if (!run_statements(ctx->conn, &g->steps[i]->sql, err))
+		if (!run_step_sql(ctx->conn, g->steps[i], err))
 		{
 			error_prefix(err, "step %s (%s)", g->steps[i]->id, g->steps[i]->summary);
 			return false;
