@@ -13,6 +13,9 @@
 bool		backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 						 int64_t *rows_out, Error *err);
 
+/* Drops the saved cursor of a backfill step (finished, or rolled back). */
+void		backfill_forget_cursor(ExecContext *ctx, const Migration *m, const Step *s);
+
 /* Cursor text: the key's values, each as "<length>:<bytes>". */
 char	   *backfill_cursor_encode(const StrList *values);
 bool		backfill_cursor_decode(const char *text, StrList *values);

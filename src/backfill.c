@@ -58,6 +58,17 @@ backfill_cursor_decode(const char *text, StrList *values)
 	return true;
 }
 
+/*
+ * A finished (or rolled back) backfill leaves no cursor behind: the next
+ * application of the migration starts from the first row again.
+ */
+void
+backfill_forget_cursor(ExecContext *ctx, const Migration *m, const Step *s)
+{
+	if (ctx->journal)
+		journal_save_cursor(ctx->journal, m->version, s->id, "", 0);
+}
+
 /* ---- what the table looks like ---- */
 
 typedef struct KeyInfo
@@ -418,8 +429,11 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	{
 		char	   *saved = journal_load_cursor(ctx->journal, m->version, s->id, &done);
 
-		if (saved && !backfill_cursor_decode(saved, &cursor))
+		if (saved && (!backfill_cursor_decode(saved, &cursor) || cursor.n != (size_t) k))
+		{
+			strlist_free(&cursor);
 			done = 0;
+		}
 		free(saved);
 	}
 	sql_first = keyset_batch_sql(qtable, key, bf, false);
@@ -482,6 +496,8 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		ok = error_set(err, executor_interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT,
 					   "interrupted after %lld rows; apply resumes from the saved cursor",
 					   (long long) done);
+	else if (ok)
+		backfill_forget_cursor(ctx, m, s);
 	free(sql_first);
 	free(sql_next);
 	free(params);

@@ -558,6 +558,8 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 		}
 		for (size_t k = 0; k < s->n_rollback; k++)
 			run[n_run++] = &s->rollback[k];
+		if (s->kind == STEP_BACKFILL)
+			backfill_forget_cursor(ctx, m, s);
 	}
 
 	progress_migration_started(ctx->progress, m, mp->strategy, n_run, true);
