@@ -837,14 +837,22 @@ plan_index_build(PlanCtx *pc, const char *table, const char *index, bool unique,
 	return s;
 }
 
-/* The inverse of adding a constraint: drop it. */
+/*
+ * The inverse of adding a constraint: drop it.  Dropping a foreign key also
+ * takes ACCESS EXCLUSIVE on the referenced table; taking that one first, in
+ * the order the application's own writes lock them (parent row checked,
+ * then the child written), keeps the drop from deadlocking with them.
+ */
 static void
-undo_add_constraint(PlanCtx *pc, Step *owner, const char *table, const char *name)
+undo_add_constraint(PlanCtx *pc, Step *owner, const char *table, const char *name,
+					const char *referenced)
 {
 	char	   *exists = sql_constraint_exists(table, name);
 	Step	   *undo = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 								"drop constraint %I of %Q", name, table);
 
+	if (referenced)
+		step_sql(undo, "LOCK TABLE %Q IN ACCESS EXCLUSIVE MODE", referenced);
 	step_sql(undo, "ALTER TABLE %Q DROP CONSTRAINT IF EXISTS %I", table, name);
 	step_done(undo, "SELECT NOT %s", exists);
 	free(exists);
@@ -852,7 +860,7 @@ undo_add_constraint(PlanCtx *pc, Step *owner, const char *table, const char *nam
 
 void
 plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
-							const char *body, LockMode add_lock)
+							const char *body, const char *referenced, LockMode add_lock)
 {
 	char	   *exists = sql_constraint_exists(table, name);
 	Step	   *s;
@@ -863,7 +871,7 @@ plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
 					 "add constraint %I to %Q", name, table);
 		step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s", table, name, body);
 		step_done(s, "SELECT %s", exists);
-		undo_add_constraint(pc, s, table, name);
+		undo_add_constraint(pc, s, table, name, referenced);
 		free(exists);
 		return;
 	}
@@ -871,7 +879,7 @@ plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
 				 "add constraint %I to %Q, not valid yet", name, table);
 	step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s NOT VALID", table, name, body);
 	step_done(s, "SELECT %s", exists);
-	undo_add_constraint(pc, s, table, name);
+	undo_add_constraint(pc, s, table, name, referenced);
 	free(exists);
 
 	exists = sql_constraint_validated(table, name);
@@ -895,7 +903,7 @@ plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
 					 "add %s constraint %I to %Q", kind, name, table);
 		step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s (%C)", table, name, kind, columns);
 		step_done(s, "SELECT %s", exists);
-		undo_add_constraint(pc, s, table, name);
+		undo_add_constraint(pc, s, table, name, NULL);
 		free(exists);
 		return;
 	}
@@ -922,7 +930,7 @@ plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
 				 "add %s constraint %I to %Q using the index", kind, name, table);
 	step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s USING INDEX %I", table, name, kind, name);
 	step_done(s, "SELECT %s", exists);
-	undo_add_constraint(pc, s, table, name);
+	undo_add_constraint(pc, s, table, name, NULL);
 	free(exists);
 }
 

@@ -159,10 +159,14 @@ Step	   *plan_backfill_step(PlanCtx *pc, Step *owner, const char *table,
 Step	   *plan_index_build(PlanCtx *pc, const char *table, const char *index,
 							 bool unique, const char *definition);
 
-/* ADD CONSTRAINT ... NOT VALID then VALIDATE (online), or validating (plain). */
+/*
+ * ADD CONSTRAINT ... NOT VALID then VALIDATE (online), or validating (plain).
+ * referenced: a foreign key's referenced table (NULL for a check), which
+ * its undo locks first.
+ */
 void		plan_add_checked_constraint(PlanCtx *pc, const char *table,
 										const char *name, const char *body,
-										LockMode add_lock);
+										const char *referenced, LockMode add_lock);
 
 /*
  * UNIQUE / PRIMARY KEY: online a unique index built concurrently, then ADD

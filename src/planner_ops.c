@@ -328,7 +328,8 @@ plan_column_constraints(PlanCtx *pc, const char *table, const ColumnDef *c)
 		buf_init(&body);
 		sql_append(&body, "FOREIGN KEY (%I) ", c->name);
 		append_column_reference(&body, c);
-		plan_add_checked_constraint(pc, table, name, body.data, LOCK_SHARE_ROW_EXCLUSIVE);
+		plan_add_checked_constraint(pc, table, name, body.data, c->ref_table,
+										LOCK_SHARE_ROW_EXCLUSIVE);
 		buf_free(&body);
 		free(name);
 	}
@@ -337,7 +338,7 @@ plan_column_constraints(PlanCtx *pc, const char *table, const ColumnDef *c)
 		char	   *name = derived_name(table, c->name, "check");
 		char	   *body = sql_format("CHECK %E", c->check);
 
-		plan_add_checked_constraint(pc, table, name, body, LOCK_ACCESS_EXCLUSIVE);
+		plan_add_checked_constraint(pc, table, name, body, NULL, LOCK_ACCESS_EXCLUSIVE);
 		free(body);
 		free(name);
 	}
@@ -1141,6 +1142,7 @@ plan_add_constraint(PlanCtx *pc)
 			buf_init(&body);
 			append_constraint_body(&body, con);
 			plan_add_checked_constraint(pc, table, con->name, body.data,
+										con->kind == CONSTRAINT_CHECK ? NULL : con->ref_table,
 										con->kind == CONSTRAINT_CHECK ? LOCK_ACCESS_EXCLUSIVE
 										: LOCK_SHARE_ROW_EXCLUSIVE);
 			buf_free(&body);

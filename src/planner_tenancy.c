@@ -470,7 +470,8 @@ plan_multi_tenancy(PlanCtx *pc)
 		char	   *body = sql_format("FOREIGN KEY (%I) REFERENCES %Q (%I)", column,
 									  op->u.multi_tenancy.tenant_table, "id");
 
-		plan_add_checked_constraint(pc, tables[i].name, name, body, LOCK_SHARE_ROW_EXCLUSIVE);
+		plan_add_checked_constraint(pc, tables[i].name, name, body,
+									op->u.multi_tenancy.tenant_table, LOCK_SHARE_ROW_EXCLUSIVE);
 		free(body);
 		free(name);
 	}
