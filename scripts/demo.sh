@@ -97,7 +97,7 @@ heading "Data: $orders orders, about $((orders * 3)) order lines"
 start=$(date +%s)
 run psql -XAq -v ON_ERROR_STOP=1 -v orders="$orders" -f scripts/shop-data.sql
 echo "loaded in $(($(date +%s) - start)) s"
-run psql -XAt -c "SELECT relname || ': ' || n_live_tup FROM pg_stat_user_tables ORDER BY relname"
+run psql -XAt -F ': ' -c 'SELECT relname, n_live_tup FROM pg_stat_user_tables ORDER BY relname'
 
 heading "The plan for the pending migrations, online"
 run "$migrate" --state "$state" plan --online

@@ -59,14 +59,33 @@ backfill_cursor_decode(const char *text, StrList *values)
 }
 
 /*
+ * A cursor belongs to one step on one database: one state file may serve
+ * several databases (staging and production, say), so the key names the
+ * server and database as well as the step.
+ */
+static char *
+cursor_key(ExecContext *ctx, const Step *s)
+{
+	const char *host = PQhost(ctx->conn);
+
+	return xasprintf("%s:%s/%s#%s", host ? host : "", PQport(ctx->conn),
+					 PQdb(ctx->conn), s->id);
+}
+
+/*
  * A finished (or rolled back) backfill leaves no cursor behind: the next
  * application of the migration starts from the first row again.
  */
 void
 backfill_forget_cursor(ExecContext *ctx, const Migration *m, const Step *s)
 {
-	if (ctx->journal)
-		journal_save_cursor(ctx->journal, m->version, s->id, "", 0);
+	char	   *key;
+
+	if (!ctx->journal)
+		return;
+	key = cursor_key(ctx, s);
+	journal_save_cursor(ctx->journal, m->version, key, "", 0);
+	free(key);
 }
 
 /* ---- what the table looks like ---- */
@@ -427,7 +446,10 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	}
 	if (ctx->journal)
 	{
-		char	   *saved = journal_load_cursor(ctx->journal, m->version, s->id, &done);
+		char	   *ckey = cursor_key(ctx, s);
+		char	   *saved = journal_load_cursor(ctx->journal, m->version, ckey, &done);
+
+		free(ckey);
 
 		if (saved && (!backfill_cursor_decode(saved, &cursor) || cursor.n != (size_t) k))
 		{
@@ -479,8 +501,10 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		if (ctx->journal)
 		{
 			char	   *text = backfill_cursor_encode(&cursor);
+			char	   *ckey = cursor_key(ctx, s);
 
-			journal_save_cursor(ctx->journal, m->version, s->id, text, done);
+			journal_save_cursor(ctx->journal, m->version, ckey, text, done);
+			free(ckey);
 			free(text);
 		}
 		if (total < done)

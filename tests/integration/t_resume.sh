@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An interrupted apply stops cleanly (SIGTERM: 143, SIGINT: 130), a killed
 # one leaves nothing that blocks the next run, and the next apply finishes
-# the work: every row filled once, the migration completed.
+# the work: every row filled, the migration completed.  The cursor it left
+# in the state file belongs to its database alone.
 . "$(dirname "$0")/lib.sh"
 new_db
 
@@ -55,6 +56,20 @@ interrupt()
 }
 
 interrupt TERM 143
+
+# Another database, with the state file that holds the first one's cursor
+# (staging, then production, from one checkout): it starts from its own
+# first row.
+first_url=$DB_URL
+first_state=$STATE
+new_db
+expect_exit 0 "$MIGRATE" -d "$DB_URL" --state "$first_state" --dir "$MIGDIR" apply --to 1
+sql "INSERT INTO people SELECT i, 'Person' || i || '@Example.com' FROM generate_series(1, $rows) AS i"
+expect_exit 0 "$MIGRATE" -d "$DB_URL" --state "$first_state" --dir "$MIGDIR" apply --online
+assert_eq "$rows" "$(filled)" "rows filled in the other database"
+DB_URL=$first_url
+STATE=$first_state
+
 interrupt INT 130
 # Not clean at all: the next run must cope.
 interrupt KILL 137
