@@ -28,6 +28,7 @@ typedef struct ExecContext
 	Strategy	strategy;		/* how the migrations are applied */
 	StrList		replicas;		/* --replica conninfos, for the lag throttle */
 	Progress   *progress;
+	int64_t		deadlock_timeout_ms;	/* the server's; 0: not read yet */
 } ExecContext;
 
 /*
@@ -45,6 +46,15 @@ bool		execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err);
  */
 bool		execute_rollback(ExecContext *ctx, const MigrationPlan *mp,
 							 const StrList *done, Error *err);
+
+/*
+ * The lock_timeout of one attempt: the setting, capped below the server's
+ * deadlock_timeout.  When migrate and the application wait for each other,
+ * the deadlock detector aborts whichever waited deadlock_timeout first; with
+ * this cap migrate gives up (and retries) before that, so the application's
+ * transaction is never the one that fails.
+ */
+int64_t		executor_lock_timeout(ExecContext *ctx);
 
 /* Runs one step with the lock discipline above. */
 bool		execute_step(ExecContext *ctx, const Migration *m, const Step *s,

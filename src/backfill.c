@@ -352,7 +352,7 @@ run_batch(BatchState *bs, Error *err)
 	char		timeout[32];
 	const char *set_params[2] = {"lock_timeout", timeout};
 
-	snprintf(timeout, sizeof timeout, "%lldms", (long long) st->lock_timeout_ms);
+	snprintf(timeout, sizeof timeout, "%lldms", (long long) executor_lock_timeout(bs->ctx));
 	for (int attempt = 1;; attempt++)
 	{
 		PGresult   *res;

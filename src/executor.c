@@ -102,6 +102,34 @@ interruptible_sleep(int64_t ms)
 		sleep_ms(end - now_ms() < 100 ? end - now_ms() : 100);
 }
 
+int64_t
+executor_lock_timeout(ExecContext *ctx)
+{
+	int64_t		cap;
+
+	if (ctx->deadlock_timeout_ms == 0)
+	{
+		Error		err = {0};
+		PGresult   *res = db_query(ctx->conn,
+								   "SELECT setting::bigint FROM pg_settings "
+								   "WHERE name = 'deadlock_timeout'", 0, NULL, &err);
+
+		ctx->deadlock_timeout_ms = -1;
+		if (res == NULL)
+			error_clear(&err);
+		else
+		{
+			if (PQntuples(res) == 1)
+				ctx->deadlock_timeout_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			PQclear(res);
+		}
+	}
+	cap = ctx->deadlock_timeout_ms * 4 / 5;
+	if (ctx->deadlock_timeout_ms > 0 && cap < ctx->settings.lock_timeout_ms)
+		return cap > 0 ? cap : 1;
+	return ctx->settings.lock_timeout_ms;
+}
+
 /* SET LOCAL through set_config, its value as a parameter. */
 static bool
 set_local(PGconn *conn, const char *name, int64_t ms, Error *err)
@@ -230,7 +258,7 @@ with_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
 		int64_t		t0 = now_ms();
 
 		ok = db_exec(ctx->conn, "BEGIN", err) &&
-			set_local(ctx->conn, "lock_timeout", st->lock_timeout_ms, err) &&
+			set_local(ctx->conn, "lock_timeout", executor_lock_timeout(ctx), err) &&
 			(st->statement_timeout_ms <= 0 ||
 			 set_local(ctx->conn, "statement_timeout", st->statement_timeout_ms, err)) &&
 			body(ctx, arg, err) &&
@@ -251,7 +279,7 @@ with_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
 		{
 			error_prefix(err, "gave up after %d attempt%s (lock_timeout %lld ms); blocking sessions: %s",
 						 attempt, attempt == 1 ? "" : "s",
-						 (long long) st->lock_timeout_ms, blockers);
+						 (long long) executor_lock_timeout(ctx), blockers);
 			err->exit_code = EXIT_LOCK;
 			free(blockers);
 			return false;

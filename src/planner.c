@@ -839,9 +839,12 @@ plan_index_build(PlanCtx *pc, const char *table, const char *index, bool unique,
 
 /*
  * The inverse of adding a constraint: drop it.  Dropping a foreign key also
- * takes ACCESS EXCLUSIVE on the referenced table; taking that one first, in
- * the order the application's own writes lock them (parent row checked,
- * then the child written), keeps the drop from deadlocking with them.
+ * takes ACCESS EXCLUSIVE on the referenced table.  Taking that one first
+ * narrows the window for a lock cycle with the application: an application
+ * transaction that checked a parent row holds its lock until it ends, while
+ * a write to the child needs the parent only during its FK check.  Cycles
+ * that remain are broken by the executor's lock_timeout cap, so that
+ * migrate, not the application, gives way.
  */
 static void
 undo_add_constraint(PlanCtx *pc, Step *owner, const char *table, const char *name,
