@@ -60,7 +60,7 @@ unit-asan:
 		LDFLAGS="-fsanitize=address,undefined" unit
 
 integration: $(PROG)
-	bash tests/integration/run.sh
+	MIGRATE=$(abspath $(PROG)) bash tests/integration/run.sh
 
 deps:
 	@bash scripts/deps.sh
@@ -72,7 +72,7 @@ check-run: all unit unit-asan integration
 
 demo: deps
 	$(MAKE) all
-	bash scripts/demo.sh
+	MIGRATE=$(abspath $(PROG)) bash scripts/demo.sh
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
