@@ -594,6 +594,33 @@ step_sql_guarded(Step *s, const char *cond, const char *statement)
 	strlist_push(&s->sql, guarded(cond, statement));
 }
 
+/*
+ * SET NOT NULL under cond, done when not_null holds; its undo (DROP NOT
+ * NULL under undo_cond) unless it belongs to an owner step.
+ */
+static void
+add_set_not_null_step(PlanCtx *pc, Step *owner, const char *table, const char *column,
+					  const char *cond, const char *undo_cond, const char *not_null,
+					  const char *why)
+{
+	Step	   *s;
+	char	   *stmt;
+
+	s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "set %I of %Q NOT NULL%s", column, table, why);
+	stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET NOT NULL", table, column);
+	step_sql_guarded(s, cond, stmt);
+	free(stmt);
+	done_unless(s, cond, not_null);
+	if (owner != NULL)
+		return;
+	stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I DROP NOT NULL", table, column);
+	s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "drop NOT NULL of %I of %Q", column, table);
+	step_sql_guarded(s, undo_cond, stmt);
+	free(stmt);
+}
+
 void
 plan_set_not_null(PlanCtx *pc, Step *owner, const char *table, const char *column,
 				  const char *cond, const char *undo_cond)
@@ -608,20 +635,7 @@ plan_set_not_null(PlanCtx *pc, Step *owner, const char *table, const char *colum
 
 	if (!ONLINE(pc))
 	{
-		s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-					 "set %I of %Q NOT NULL", column, table);
-		stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET NOT NULL", table, column);
-		step_sql_guarded(s, cond, stmt);
-		free(stmt);
-		done_unless(s, cond, not_null);
-		if (owner == NULL)
-		{
-			stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I DROP NOT NULL", table, column);
-			s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-						 "drop NOT NULL of %I of %Q", column, table);
-			step_sql_guarded(s, undo_cond, stmt);
-			free(stmt);
-		}
+		add_set_not_null_step(pc, owner, table, column, cond, undo_cond, not_null, "");
 		free(not_null);
 		return;
 	}
@@ -659,20 +673,8 @@ plan_set_not_null(PlanCtx *pc, Step *owner, const char *table, const char *colum
 	free(either);
 
 	/* 3: SET NOT NULL, proved by the valid check without a scan */
-	s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-				 "set %I of %Q NOT NULL (proved by the check, no scan)", column, table);
-	stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET NOT NULL", table, column);
-	step_sql_guarded(s, cond, stmt);
-	free(stmt);
-	done_unless(s, cond, not_null);
-	if (owner == NULL)
-	{
-		stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I DROP NOT NULL", table, column);
-		s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-					 "drop NOT NULL of %I of %Q", column, table);
-		step_sql_guarded(s, undo_cond, stmt);
-		free(stmt);
-	}
+	add_set_not_null_step(pc, owner, table, column, cond, undo_cond, not_null,
+						  " (proved by the check, no scan)");
 
 	/* 4: the check has done its work */
 	s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
