@@ -56,6 +56,23 @@ bool		execute_rollback(ExecContext *ctx, const MigrationPlan *mp,
  */
 int64_t		executor_lock_timeout(ExecContext *ctx);
 
+/* Work run inside one short transaction by executor_short_txn. */
+typedef bool (*TxnBody) (ExecContext *ctx, void *arg, Error *err);
+
+/*
+ * Runs body in BEGIN ... COMMIT with SET LOCAL lock_timeout (see
+ * executor_lock_timeout) and statement_timeout, retried on lock timeouts and
+ * deadlocks with capped exponential backoff and full jitter; body runs again
+ * on each attempt.  m and s (may be NULL) name the step in retry events and
+ * in the blocking sessions reported; journal_row (-1: none) gets the attempts.
+ */
+bool		executor_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
+							   int64_t journal_row, TxnBody body, void *arg,
+							   Error *err);
+
+/* Fills err for an interrupted run: EXIT_SIGINT or EXIT_SIGTERM; false. */
+bool		executor_interrupted_error(Error *err, const char *what);
+
 /* Runs one step with the lock discipline above. */
 bool		execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 						 bool rollback, Error *err);

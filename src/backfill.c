@@ -12,7 +12,6 @@
  */
 #include "backfill.h"
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -336,47 +335,32 @@ load_upper_bound(PGconn *conn, const char *qtable, const KeyInfo *key,
 
 typedef struct BatchState
 {
-	ExecContext *ctx;
 	const char *sql;
 	const char **params;
 	int			nparams;
-	PGresult   *result;
+	PGresult   *result;			/* of the last attempt */
 } BatchState;
 
-/* Runs one batch in its own short transaction, retried on lock timeouts. */
 static bool
-run_batch(BatchState *bs, Error *err)
+batch_body(ExecContext *ctx, void *arg, Error *err)
 {
-	const Settings *st = &bs->ctx->settings;
-	int			attempts = st->lock_retries > 0 ? st->lock_retries : 1;
-	char		timeout[32];
-	const char *set_params[2] = {"lock_timeout", timeout};
+	BatchState *bs = arg;
 
-	snprintf(timeout, sizeof timeout, "%lldms", (long long) executor_lock_timeout(bs->ctx));
-	for (int attempt = 1;; attempt++)
-	{
-		PGresult   *res;
+	PQclear(bs->result);
+	bs->result = db_query(ctx->conn, bs->sql, bs->nparams, bs->params, err);
+	return bs->result != NULL;
+}
 
-		if (!db_exec(bs->ctx->conn, "BEGIN", err))
-			return false;
-		res = db_query(bs->ctx->conn, "SELECT set_config($1, $2, true)", 2, set_params, err);
-		if (res != NULL)
-		{
-			PQclear(res);
-			bs->result = db_query(bs->ctx->conn, bs->sql, bs->nparams, bs->params, err);
-			if (bs->result != NULL && db_exec(bs->ctx->conn, "COMMIT", err))
-				return true;
-			PQclear(bs->result);
-			bs->result = NULL;
-		}
-		if (PQtransactionStatus(bs->ctx->conn) != PQTRANS_IDLE)
-			PQclear(PQexec(bs->ctx->conn, "ROLLBACK"));
-		if (executor_interrupted || attempt >= attempts ||
-			(strcmp(err->sqlstate, "55P03") != 0 && strcmp(err->sqlstate, "40P01") != 0))
-			return false;
-		sleep_ms(50 + random() % (100 << (attempt < 8 ? attempt : 8)));
-		error_clear(err);
-	}
+/* Runs one batch in its own short transaction, under the executor's rules. */
+static bool
+run_batch(ExecContext *ctx, const Migration *m, const Step *s, BatchState *bs,
+		  Error *err)
+{
+	if (executor_short_txn(ctx, m, s, -1, batch_body, bs, err))
+		return true;
+	PQclear(bs->result);
+	bs->result = NULL;
+	return false;
 }
 
 /* The next batch size: scale toward batch_time, at most doubling or halving. */
@@ -478,11 +462,10 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 				params[np++] = cursor.items[i];
 		snprintf(limit, sizeof limit, "%lld", (long long) batch);
 		params[np++] = limit;
-		bs.ctx = ctx;
 		bs.sql = cursor.n == (size_t) k ? sql_next : sql_first;
 		bs.params = params;
 		bs.nparams = np;
-		if (!run_batch(&bs, err))
+		if (!run_batch(ctx, m, s, &bs, err))
 		{
 			ok = false;
 			break;
@@ -517,9 +500,12 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 			sleep_ms(delay);
 	}
 	if (ok && executor_interrupted)
-		ok = error_set(err, executor_interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT,
-					   "interrupted after %lld rows; apply resumes from the saved cursor",
-					   (long long) done);
+	{
+		char	   *what = xasprintf("after %lld rows of the backfill", (long long) done);
+
+		ok = executor_interrupted_error(err, what);
+		free(what);
+	}
 	else if (ok)
 		backfill_forget_cursor(ctx, m, s);
 	free(sql_first);
@@ -575,11 +561,10 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 		snprintf(hi, sizeof hi, "(%lld,0)", (long long) (page + step_pages));
 		params[0] = lo;
 		params[1] = hi;
-		bs.ctx = ctx;
 		bs.sql = b.data;
 		bs.params = params;
 		bs.nparams = 2;
-		if (!run_batch(&bs, err))
+		if (!run_batch(ctx, m, s, &bs, err))
 		{
 			ok = false;
 			break;
@@ -595,8 +580,12 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 	}
 	buf_free(&b);
 	if (ok && executor_interrupted)
-		ok = error_set(err, executor_interrupted == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT,
-					   "interrupted after %lld rows", (long long) done);
+	{
+		char	   *what = xasprintf("after %lld rows of the backfill", (long long) done);
+
+		ok = executor_interrupted_error(err, what);
+		free(what);
+	}
 	*rows_out = done;
 	return ok;
 }

@@ -61,15 +61,14 @@ executor_set_cancel_conn(PGconn *conn)
 		cancel_handle = PQgetCancel(conn);
 }
 
-/* The exit code and message for an interrupted run. */
-static bool
-interrupted_error(Error *err)
+bool
+executor_interrupted_error(Error *err, const char *what)
 {
 	int			sig = executor_interrupted;
 
 	return error_set(err, sig == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT,
-					 "interrupted by %s; run apply again to resume, or rollback",
-					 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+					 "interrupted by %s%s%s; run apply again to resume, or rollback",
+					 sig == SIGTERM ? "SIGTERM" : "SIGINT", what ? " " : "", what ? what : "");
 }
 
 static bool
@@ -232,18 +231,8 @@ run_step_sql(PGconn *conn, const Step *s, Error *err)
 	return ok;
 }
 
-/*
- * A body of work run inside one short transaction by with_short_txn.  It
- * may set *failed_index to say which step failed.
- */
-typedef bool (*TxnBody) (ExecContext *ctx, void *arg, Error *err);
-
-/*
- * Runs body in BEGIN ... COMMIT with SET LOCAL lock_timeout and
- * statement_timeout, retrying on lock timeouts and deadlocks.
- */
-static bool
-with_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
+bool
+executor_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
 			   int64_t journal_row, TxnBody body, void *arg, Error *err)
 {
 	const char *relation = s ? s->lock_relation : NULL;
@@ -268,7 +257,7 @@ with_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
 		if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
 			PQclear(PQexec(ctx->conn, "ROLLBACK"));
 		if (executor_interrupted)
-			return interrupted_error(err);
+			return executor_interrupted_error(err, NULL);
 		if (!is_retryable(err))
 			return false;
 		blockers = describe_blockers(ctx, relation);
@@ -291,7 +280,7 @@ with_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
 		free(blockers);
 		interruptible_sleep(wait);
 		if (executor_interrupted)
-			return interrupted_error(err);
+			return executor_interrupted_error(err, NULL);
 		error_clear(err);
 	}
 }
@@ -338,7 +327,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	bool		ok;
 
 	if (executor_interrupted)
-		return interrupted_error(err);
+		return executor_interrupted_error(err, NULL);
 	if (!already_done(ctx, s, &done, err))
 		return false;
 	if (ctx->journal)
@@ -355,7 +344,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	if (s->kind == STEP_BACKFILL && ctx->strategy == STRATEGY_ONLINE && s->backfill)
 		ok = backfill_run(ctx, m, s, &rows, err);
 	else if (s->in_txn)
-		ok = with_short_txn(ctx, m, s, row, step_body, (void *) s, err);
+		ok = executor_short_txn(ctx, m, s, row, step_body, (void *) s, err);
 	else
 	{
 		/*
@@ -369,7 +358,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 			PQclear(PQexec(ctx->conn, "ROLLBACK"));
 		ok = run_step_sql(ctx->conn, s, err);
 		if (!ok && executor_interrupted)
-			ok = interrupted_error(err);
+			ok = executor_interrupted_error(err, NULL);
 	}
 
 	if (!ok)
@@ -470,7 +459,7 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 				? journal_step_begin(ctx->journal, ctx->run_id, m, g.steps[k], rollback) : -1;
 			progress_step_started(ctx->progress, m, g.steps[k]);
 		}
-		ok = with_short_txn(ctx, m, g.steps[0], g.rows[0], plain_group_body, &g, err);
+		ok = executor_short_txn(ctx, m, g.steps[0], g.rows[0], plain_group_body, &g, err);
 		for (size_t k = 0; k < g.n; k++)
 		{
 			if (ok)
