@@ -20,6 +20,17 @@ bool		catalog_open(Catalog *cat, PGconn *conn, Error *err);
 /* Planner's row estimate (reltuples), -1 when unknown or no such table. */
 int64_t		catalog_row_estimate(const Catalog *cat, const char *table);
 
+/*
+ * The primary key's columns in key order, with their format_type(); none
+ * when the table has no primary key.  False with err when the question
+ * failed (no such table, say).
+ */
+bool		catalog_primary_key(const Catalog *cat, const char *table,
+								StrList *names, StrList *types, Error *err);
+
+/* The table's size in pages, -1 when it cannot be told. */
+int64_t		catalog_table_pages(const Catalog *cat, const char *table);
+
 /* 1: exists, 0: does not, -1: could not tell. */
 int			catalog_table_exists(const Catalog *cat, const char *table);
 

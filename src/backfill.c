@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "db.h"
 #include "quote.h"
 
@@ -95,51 +96,14 @@ typedef struct KeyInfo
 	StrList		types;			/* their format_type() */
 } KeyInfo;
 
-static bool
-load_primary_key(PGconn *conn, const char *qtable, KeyInfo *key, Error *err)
-{
-	const char *params[1] = {qtable};
-	PGresult   *res;
-
-	res = db_query(conn,
-				   "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
-				   "FROM pg_index i "
-				   "JOIN pg_attribute a ON a.attrelid = i.indrelid "
-				   "     AND a.attnum = ANY (i.indkey::int2[]) "
-				   "WHERE i.indrelid = $1::regclass AND i.indisprimary "
-				   "ORDER BY array_position(i.indkey::int2[], a.attnum)",
-				   1, params, err);
-	if (res == NULL)
-		return false;
-	for (int i = 0; i < PQntuples(res); i++)
-	{
-		strlist_add(&key->names, PQgetvalue(res, i, 0));
-		strlist_add(&key->types, PQgetvalue(res, i, 1));
-	}
-	PQclear(res);
-	return true;
-}
-
-/* The row estimate, for progress: reltuples, or 0 when never analyzed. */
+/* The row estimate, for progress: 0 when the table was never analyzed. */
 static int64_t
-estimate_rows(PGconn *conn, const char *qtable)
+estimate_rows(ExecContext *ctx, const char *table)
 {
-	const char *params[1] = {qtable};
-	Error		err = {0};
-	PGresult   *res;
-	int64_t		n = 0;
+	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
+	int64_t		n = catalog_row_estimate(&cat, table);
 
-	res = db_query(conn, "SELECT greatest(reltuples, 0)::bigint FROM pg_class "
-				   "WHERE oid = $1::regclass", 1, params, &err);
-	if (res == NULL)
-	{
-		error_clear(&err);
-		return 0;
-	}
-	if (PQntuples(res) == 1)
-		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	return n;
+	return n > 0 ? n : 0;
 }
 
 /* ---- replica lag ---- */
@@ -414,7 +378,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	int64_t		batch = bf->batch_size > 0 ? bf->batch_size
 		: ctx->settings.batch_size > 0 ? ctx->settings.batch_size : BATCH_START;
 	int64_t		delay = bf->batch_delay_ms >= 0 ? bf->batch_delay_ms : ctx->settings.batch_delay_ms;
-	int64_t		total = estimate_rows(ctx->conn, qtable);
+	int64_t		total = estimate_rows(ctx, bf->table);
 	int64_t		done = 0;
 	int64_t		t_start = now_ms();
 	char	   *sql_first = NULL,
@@ -527,22 +491,17 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 	char		lo[48],
 				hi[48];
 	Buf			b;
-	PGresult   *res;
-	int64_t		pages,
+	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
+	int64_t		pages = catalog_table_pages(&cat, bf->table),
 				page = 0,
 				step_pages = 64,
 				done = 0,
-				total = estimate_rows(ctx->conn, qtable),
+				total = estimate_rows(ctx, bf->table),
 				t_start = now_ms();
 	bool		ok = true;
 
-	params[0] = qtable;
-	res = db_query(ctx->conn, "SELECT pg_relation_size($1::regclass) / "
-				   "current_setting('block_size')::bigint", 1, params, err);
-	if (res == NULL)
-		return false;
-	pages = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+	if (pages < 0)
+		return error_set(err, EXIT_STEP_FAILED, "backfill: cannot tell the size of %s", qtable);
 
 	buf_init(&b);
 	buf_printf(&b, "UPDATE %s", qtable);
@@ -595,6 +554,7 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 			 int64_t *rows_out, Error *err)
 {
 	char	   *qtable = quoted_qualified(s->backfill->table);
+	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
 	KeyInfo		key = {0};
 	PGconn	  **replicas = xcalloc(ctx->replicas.n + 1, sizeof(PGconn *));
 	bool		ok;
@@ -616,7 +576,7 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 			return false;
 		}
 	}
-	ok = load_primary_key(ctx->conn, qtable, &key, err);
+	ok = catalog_primary_key(&cat, s->backfill->table, &key.names, &key.types, err);
 	if (ok && key.names.n > 0)
 		ok = backfill_keyset(ctx, m, s, qtable, &key, replicas, rows_out, err);
 	else if (ok)

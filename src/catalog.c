@@ -84,3 +84,47 @@ catalog_table_exists(const Catalog *cat, const char *table)
 	PQclear(res);
 	return exists;
 }
+
+bool
+catalog_primary_key(const Catalog *cat, const char *table, StrList *names,
+					StrList *types, Error *err)
+{
+	char	   *quoted = quoted_qualified(table);
+	const char *params[1] = {quoted};
+	PGresult   *res;
+
+	res = db_query(cat->conn,
+				   "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
+				   "FROM pg_catalog.pg_index i "
+				   "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+				   "     AND a.attnum = ANY (i.indkey::int2[]) "
+				   "WHERE i.indrelid = $1::regclass AND i.indisprimary "
+				   "ORDER BY array_position(i.indkey::int2[], a.attnum)",
+				   1, params, err);
+	free(quoted);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		strlist_add(names, PQgetvalue(res, i, 0));
+		strlist_add(types, PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	return true;
+}
+
+int64_t
+catalog_table_pages(const Catalog *cat, const char *table)
+{
+	PGresult   *res = ask_about_table(cat,
+									  "SELECT pg_relation_size(to_regclass($1)) / "
+									  "current_setting('block_size')::bigint",
+									  table);
+	int64_t		pages;
+
+	if (res == NULL)
+		return -1;
+	pages = PQgetisnull(res, 0, 0) ? -1 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return pages;
+}
