@@ -37,6 +37,12 @@ bool		db_exec(PGconn *conn, const char *sql, Error *err);
 PGresult   *db_query(PGconn *conn, const char *sql, int nparams,
 					 const char *const *params, Error *err);
 
+/*
+ * Ends a transaction left open by a failure (ROLLBACK), so that the
+ * connection can be used again; nothing when none is open.
+ */
+void		db_rollback_open(PGconn *conn);
+
 /* Fills err from a failed result: message, detail, hint, SQLSTATE. */
 bool		db_result_error(const PGresult *res, int exit_code, Error *err);
 

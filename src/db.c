@@ -462,3 +462,10 @@ db_applied_by(PGconn *conn)
 	free(user);
 	return result;
 }
+
+void
+db_rollback_open(PGconn *conn)
+{
+	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+		PQclear(PQexec(conn, "ROLLBACK"));
+}

@@ -254,8 +254,7 @@ executor_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
 			db_exec(ctx->conn, "COMMIT", err);
 		if (ok)
 			return true;
-		if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
-			PQclear(PQexec(ctx->conn, "ROLLBACK"));
+		db_rollback_open(ctx->conn);
 		if (executor_interrupted)
 			return executor_interrupted_error(err, NULL);
 		if (!is_retryable(err))
@@ -354,8 +353,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 		 * not block the application, and their waits for old snapshots are
 		 * lock waits that a short timeout would cancel.
 		 */
-		if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
-			PQclear(PQexec(ctx->conn, "ROLLBACK"));
+		db_rollback_open(ctx->conn);
 		ok = run_step_sql(ctx->conn, s, err);
 		if (!ok && executor_interrupted)
 			ok = executor_interrupted_error(err, NULL);
@@ -490,8 +488,7 @@ record_failure(ExecContext *ctx, const Migration *m, int64_t t0, Error *err)
 {
 	Error		ignored = {0};
 
-	if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(ctx->conn, "ROLLBACK"));
+	db_rollback_open(ctx->conn);
 	if (!history_mark_failed(ctx->conn, ctx->history_table, m, err->message,
 							 now_ms() - t0, &ignored))
 		error_clear(&ignored);
@@ -590,8 +587,7 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 	free(run);
 	if (!ok)
 	{
-		if (PQtransactionStatus(ctx->conn) != PQTRANS_IDLE)
-			PQclear(PQexec(ctx->conn, "ROLLBACK"));
+		db_rollback_open(ctx->conn);
 		error_prefix(err, "rollback of migration %s_%s", m->version_text, m->name);
 		progress_migration_failed(ctx->progress, m, err->message);
 		return false;

@@ -115,13 +115,8 @@ run_short_transaction(PGconn *conn, const char *const *statements, size_t n,
 	for (size_t i = 0; ok && i < n; i++)
 		ok = statements[i] == NULL || db_exec(conn, statements[i], err);
 	ok = ok && db_exec(conn, "COMMIT", err);
-	if (!ok && PQtransactionStatus(conn) != PQTRANS_IDLE)
-	{
-		Error		ignored = {0};
-
-		db_exec(conn, "ROLLBACK", &ignored);
-		error_clear(&ignored);
-	}
+	if (!ok)
+		db_rollback_open(conn);
 	return ok;
 }
 
