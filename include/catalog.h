@@ -34,4 +34,14 @@ int64_t		catalog_table_pages(const Catalog *cat, const char *table);
 /* 1: exists, 0: does not, -1: could not tell. */
 int			catalog_table_exists(const Catalog *cat, const char *table);
 
+/*
+ * Whether ALTER COLUMN ... TYPE new_type [USING using_expr] on table.column
+ * rewrites the table: 1 it does, 0 it does not (varchar(50) -> varchar(100),
+ * varchar -> text, numeric precision growth), -1 it cannot be told (no such
+ * column, a type or expression the server refuses; err says why).
+ */
+int			catalog_type_change_rewrites(const Catalog *cat, const char *table,
+										 const char *column, const char *new_type,
+										 const char *using_expr, Error *err);
+
 #endif

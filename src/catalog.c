@@ -8,6 +8,7 @@
 #include "catalog.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "db.h"
 #include "quote.h"
@@ -127,4 +128,75 @@ catalog_table_pages(const Catalog *cat, const char *table)
 	pages = PQgetisnull(res, 0, 0) ? -1 : strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return pages;
+}
+
+/*
+ * PostgreSQL alone knows whether a type change is binary coercible (casts,
+ * typmods, domains, the session's timezone for timestamp -> timestamptz), so
+ * we ask it: a scratch temporary table with a column of the current type
+ * keeps its relfilenode through the same ALTER exactly when the real table
+ * would not be rewritten.  The scratch table lives in a transaction that is
+ * always rolled back; it locks nothing but itself.
+ */
+int
+catalog_type_change_rewrites(const Catalog *cat, const char *table, const char *column,
+							 const char *new_type, const char *using_expr, Error *err)
+{
+	char	   *quoted = quoted_qualified(table);
+	const char *params[2] = {quoted, column};
+	PGresult   *res;
+	Buf			sql;
+	int			rewrites = -1;
+	char	   *before = NULL;
+
+	res = db_query(cat->conn,
+				   "SELECT format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute "
+				   "WHERE attrelid = to_regclass($1) AND attname = $2 "
+				   "AND attnum > 0 AND NOT attisdropped",
+				   2, params, err);
+	free(quoted);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1)
+	{
+		PQclear(res);
+		error_set(err, EXIT_STEP_FAILED, "no column \"%s\" in table \"%s\"", column, table);
+		return -1;
+	}
+	buf_init(&sql);
+	buf_printf(&sql, "CREATE TEMPORARY TABLE migrate_type_probe (");
+	quote_ident(&sql, column);
+	buf_printf(&sql, " %s) ON COMMIT DROP", PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	if (!db_exec(cat->conn, "BEGIN", err))
+		goto out;
+	if (!db_exec(cat->conn, sql.data, err))
+		goto rollback;
+	res = db_query(cat->conn, "SELECT pg_relation_filenode('migrate_type_probe')", 0, NULL, err);
+	if (res == NULL)
+		goto rollback;
+	before = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	buf_reset(&sql);
+	buf_printf(&sql, "ALTER TABLE migrate_type_probe ALTER COLUMN ");
+	quote_ident(&sql, column);
+	buf_printf(&sql, " TYPE %s", new_type);
+	if (using_expr != NULL)
+		buf_printf(&sql, " USING %s", using_expr);
+	if (!db_exec(cat->conn, sql.data, err))
+		goto rollback;
+	res = db_query(cat->conn, "SELECT pg_relation_filenode('migrate_type_probe')", 0, NULL, err);
+	if (res == NULL)
+		goto rollback;
+	rewrites = strcmp(before, PQgetvalue(res, 0, 0)) != 0;
+	PQclear(res);
+
+rollback:
+	db_rollback_open(cat->conn);
+out:
+	free(before);
+	buf_free(&sql);
+	return rewrites;
 }

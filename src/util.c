@@ -91,7 +91,8 @@ void
 buf_reset(Buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->data != NULL)
+		b->data[0] = '\0';
 }
 
 void
@@ -107,6 +108,9 @@ buf_reserve(Buf *b, size_t more)
 {
 	if (b->len + more + 1 <= b->cap)
 		return;
+	/* A zeroed or freed Buf is empty, not broken: it grows from nothing. */
+	if (b->cap == 0)
+		b->cap = 64;
 	while (b->len + more + 1 > b->cap)
 		b->cap *= 2;
 	b->data = xrealloc(b->data, b->cap);
