@@ -22,6 +22,7 @@
 #define BATCH_MIN 100
 #define BATCH_MAX 100000
 #define BATCH_START 1000
+#define PAGES_MAX 10000			/* of a ctid batch: 80 MB of 8 kB pages */
 #define LAG_POLL_MS 1000
 
 /* ---- cursor text ---- */
@@ -72,6 +73,8 @@ cursor_key(ExecContext *ctx, const Step *s)
 					 PQdb(ctx->conn), s->id);
 }
 
+static void forget_cursor_db(ExecContext *ctx, const Migration *m, const Step *s);
+
 /*
  * A finished (or rolled back) backfill leaves no cursor behind: the next
  * application of the migration starts from the first row again.
@@ -81,6 +84,7 @@ backfill_forget_cursor(ExecContext *ctx, const Migration *m, const Step *s)
 {
 	char	   *key;
 
+	forget_cursor_db(ctx, m, s);
 	if (!ctx->journal)
 		return;
 	key = cursor_key(ctx, s);
@@ -209,25 +213,24 @@ append_order(Buf *b, const KeyInfo *key, const char *dir)
 }
 
 /*
- * One keyset batch.  $1..$k: the upper bound, $k+1..$2k: the cursor (when
- * with_cursor), last: the limit.  Returns the number of rows updated and
- * the batch's last key.  The batch's keys are aliased so that the user's
- * expressions, which name the table's columns, are never ambiguous.
+ * The key of the row n places past the cursor, not past the bound: the
+ * batch's last key, found by walking the primary key's index.  $1..$k: the
+ * bound, $k+1..$2k: the cursor (when with_cursor), last: n - 1.  The keys
+ * are aliased so that ORDER BY sorts the key, not its text.
  */
 static char *
-keyset_batch_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
-				 bool with_cursor)
+keyset_upper_sql(const char *qtable, const KeyInfo *key, bool with_cursor)
 {
 	Buf			b;
 	int			k = (int) key->names.n;
 
 	buf_init(&b);
-	buf_puts(&b, "WITH batch AS (SELECT ");
+	buf_puts(&b, "SELECT ");
 	for (int i = 0; i < k; i++)
 	{
-		buf_printf(&b, "%s", i > 0 ? ", " : "");
+		buf_puts(&b, i > 0 ? ", " : "");
 		quote_ident(&b, key->names.items[i]);
-		buf_printf(&b, " AS migrate_k%d", i);
+		buf_printf(&b, "::text AS migrate_k%d", i);
 	}
 	buf_printf(&b, " FROM %s WHERE ", qtable);
 	append_key_tuple(&b, key, NULL);
@@ -242,24 +245,39 @@ keyset_batch_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
 	}
 	buf_puts(&b, " ORDER BY ");
 	append_order(&b, key, "ASC");
-	buf_printf(&b, " LIMIT $%d), upd AS (UPDATE %s", with_cursor ? 2 * k + 1 : k + 1, qtable);
+	buf_printf(&b, " OFFSET $%d LIMIT 1", with_cursor ? 2 * k + 1 : k + 1);
+	return buf_detach(&b);
+}
+
+/*
+ * The UPDATE of one batch: the key range (cursor, upper], an index range
+ * scan however far into the table the batch is (a join of the batch's keys
+ * back to the table may be planned as a scan from the table's first key).
+ * $1..$k: the batch's upper key, $k+1..$2k: the cursor (when with_cursor).
+ */
+static char *
+keyset_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
+				  bool with_cursor)
+{
+	Buf			b;
+	int			k = (int) key->names.n;
+
+	buf_init(&b);
+	buf_printf(&b, "UPDATE %s", qtable);
 	append_set_list(&b, bf);
-	buf_puts(&b, " FROM batch WHERE ");
-	for (int i = 0; i < k; i++)
+	buf_puts(&b, " WHERE ");
+	append_key_tuple(&b, key, NULL);
+	buf_puts(&b, " <= ");
+	append_param_tuple(&b, key, 1);
+	if (with_cursor)
 	{
-		buf_printf(&b, "%s%s.", i > 0 ? " AND " : "", qtable);
-		quote_ident(&b, key->names.items[i]);
-		buf_printf(&b, " = batch.migrate_k%d", i);
+		buf_puts(&b, " AND ");
+		append_key_tuple(&b, key, NULL);
+		buf_puts(&b, " > ");
+		append_param_tuple(&b, key, k + 1);
 	}
 	if (bf->where)
 		buf_printf(&b, " AND (%s)", bf->where);
-	buf_puts(&b, " RETURNING 1) SELECT (SELECT count(*) FROM upd)");
-	for (int i = 0; i < k; i++)
-		buf_printf(&b, ", last.migrate_k%d::text", i);
-	buf_puts(&b, " FROM (SELECT * FROM batch ORDER BY ");
-	for (int i = 0; i < k; i++)
-		buf_printf(&b, "%smigrate_k%d DESC", i > 0 ? ", " : "", i);
-	buf_puts(&b, " LIMIT 1) AS last");
 	return buf_detach(&b);
 }
 
@@ -295,56 +313,251 @@ load_upper_bound(PGconn *conn, const char *qtable, const KeyInfo *key,
 	return true;
 }
 
+/* ---- the cursor in the database ---- */
+
+/*
+ * The database keeps the cursor too, in migrate.backfill_cursors, written
+ * in each batch's own transaction: cursor and rows commit together, so a
+ * run killed at any moment resumes exactly after its last committed batch,
+ * even without the state file (whose cursor is written after the commit).
+ * The row also keeps the upper bound of the first run, so that a resumed
+ * backfill covers the rows that existed when it started, and no more.
+ */
+static bool
+ensure_cursor_table(ExecContext *ctx, Error *err)
+{
+	PGresult   *res = db_query(ctx->conn,
+								"SELECT to_regclass('migrate.backfill_cursors') IS NOT NULL",
+								0, NULL, err);
+	bool		exists;
+
+	if (res == NULL)
+		return false;
+	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (exists)
+		return true;
+	return db_exec(ctx->conn, "CREATE SCHEMA IF NOT EXISTS migrate", err) &&
+		db_exec(ctx->conn,
+				"CREATE TABLE IF NOT EXISTS migrate.backfill_cursors ("
+				"version bigint NOT NULL, step text NOT NULL, "
+				"upper_bound text NOT NULL, cursor text NOT NULL, "
+				"rows_done bigint NOT NULL, "
+				"updated_at timestamptz NOT NULL DEFAULT now(), "
+				"PRIMARY KEY (version, step))", err);
+}
+
+/* A saved cursor: the bound and the cursor, encoded; the rows done. */
+typedef struct SavedCursor
+{
+	char	   *upper_bound;
+	char	   *cursor;
+	int64_t		rows_done;
+} SavedCursor;
+
+static void
+saved_cursor_free(SavedCursor *sc)
+{
+	free(sc->upper_bound);
+	free(sc->cursor);
+	sc->upper_bound = sc->cursor = NULL;
+}
+
+/*
+ * The cursor to resume from: the database's, else the state file's (which
+ * has no bound: the bound is then the table's last key now).
+ */
+static bool
+load_cursor(ExecContext *ctx, const Migration *m, const Step *s,
+			SavedCursor *sc, Error *err)
+{
+	char		version[32];
+	const char *params[2];
+	PGresult   *res;
+
+	memset(sc, 0, sizeof *sc);
+	snprintf(version, sizeof version, "%lld", (long long) m->version);
+	params[0] = version;
+	params[1] = s->id;
+	res = db_query(ctx->conn, "SELECT upper_bound, cursor, rows_done "
+				   "FROM migrate.backfill_cursors WHERE version = $1 AND step = $2",
+				   2, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1)
+	{
+		sc->upper_bound = xstrdup(PQgetvalue(res, 0, 0));
+		sc->cursor = xstrdup(PQgetvalue(res, 0, 1));
+		sc->rows_done = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	}
+	PQclear(res);
+	if (sc->cursor == NULL && ctx->journal)
+	{
+		char	   *ckey = cursor_key(ctx, s);
+
+		sc->cursor = journal_load_cursor(ctx->journal, m->version, ckey, &sc->rows_done);
+		free(ckey);
+	}
+	return true;
+}
+
+/* Saves the cursor in the batch's transaction (the caller's). */
+static bool
+save_cursor_db(ExecContext *ctx, const Migration *m, const Step *s,
+			   const char *upper_bound, const char *cursor, int64_t rows_done,
+			   Error *err)
+{
+	char		version[32],
+				rows[32];
+	const char *params[5];
+	PGresult   *res;
+
+	snprintf(version, sizeof version, "%lld", (long long) m->version);
+	snprintf(rows, sizeof rows, "%lld", (long long) rows_done);
+	params[0] = version;
+	params[1] = s->id;
+	params[2] = upper_bound;
+	params[3] = cursor;
+	params[4] = rows;
+	res = db_query(ctx->conn,
+				   "INSERT INTO migrate.backfill_cursors "
+				   "(version, step, upper_bound, cursor, rows_done) VALUES ($1, $2, $3, $4, $5) "
+				   "ON CONFLICT (version, step) DO UPDATE SET upper_bound = excluded.upper_bound, "
+				   "cursor = excluded.cursor, rows_done = excluded.rows_done, updated_at = now()",
+				   5, params, err);
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	return true;
+}
+
+/* The state file's copy, after the batch committed. */
+static void
+save_cursor_journal(ExecContext *ctx, const Migration *m, const Step *s,
+					const char *cursor, int64_t rows_done)
+{
+	char	   *ckey;
+
+	if (!ctx->journal)
+		return;
+	ckey = cursor_key(ctx, s);
+	journal_save_cursor(ctx->journal, m->version, ckey, cursor, rows_done);
+	free(ckey);
+}
+
+/* Forgets the database's cursor; nothing to do when it was never made. */
+static void
+forget_cursor_db(ExecContext *ctx, const Migration *m, const Step *s)
+{
+	Error		err = {0};
+	char		version[32];
+	const char *params[2];
+	PGresult   *res;
+
+	snprintf(version, sizeof version, "%lld", (long long) m->version);
+	params[0] = version;
+	params[1] = s->id;
+	res = db_query(ctx->conn,
+				   "SELECT to_regclass('migrate.backfill_cursors') IS NOT NULL", 0, NULL, &err);
+	if (res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
+	{
+		PQclear(res);
+		res = db_query(ctx->conn, "DELETE FROM migrate.backfill_cursors "
+					   "WHERE version = $1 AND step = $2", 2, params, &err);
+	}
+	PQclear(res);
+	error_clear(&err);
+}
+
 /* ---- the loop ---- */
 
-typedef struct BatchState
+/*
+ * One batch of either walk, run in its own short transaction: the walk's
+ * UPDATE, then the cursor it leads to, saved in the same transaction.
+ */
+typedef struct Batch
 {
-	const char *sql;
-	const char **params;
-	int			nparams;
-	PGresult   *result;			/* of the last attempt */
-} BatchState;
+	const Migration *m;
+	const Step *s;
+	/* keyset walk: finds the batch's upper key first (NULL: ctid walk) */
+	const char *upper_sql;
+	const char **upper_params;
+	int			n_upper_params;
+	const StrList *bound;		/* the last key: the batch's upper key at the end */
+	/* the UPDATE; for the keyset walk, its first k params are the upper key */
+	const char *update_sql;
+	const char **update_params;
+	int			n_update_params;
+	const char *bound_text;		/* encoded, for the saved cursor */
+	int64_t		rows_before;
+	/* results */
+	StrList		upper;			/* keyset: the batch's upper key */
+	char	   *cursor_text;	/* the cursor after this batch (ctid: given) */
+	int64_t		updated;
+} Batch;
 
 static bool
 batch_body(ExecContext *ctx, void *arg, Error *err)
 {
-	BatchState *bs = arg;
+	Batch	   *bt = arg;
+	PGresult   *res;
 
-	PQclear(bs->result);
-	bs->result = db_query(ctx->conn, bs->sql, bs->nparams, bs->params, err);
-	return bs->result != NULL;
+	if (bt->upper_sql)
+	{
+		int			k = (int) bt->bound->n;
+
+		res = db_query(ctx->conn, bt->upper_sql, bt->n_upper_params, bt->upper_params, err);
+		if (res == NULL)
+			return false;
+		strlist_free(&bt->upper);
+		for (int i = 0; i < k; i++)
+			strlist_add(&bt->upper, PQntuples(res) == 1 ? PQgetvalue(res, 0, i)
+						: bt->bound->items[i]);
+		PQclear(res);
+		for (int i = 0; i < k; i++)
+			bt->update_params[i] = bt->upper.items[i];
+		free(bt->cursor_text);
+		bt->cursor_text = backfill_cursor_encode(&bt->upper);
+	}
+	res = db_query(ctx->conn, bt->update_sql, bt->n_update_params, bt->update_params, err);
+	if (res == NULL)
+		return false;
+	bt->updated = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return save_cursor_db(ctx, bt->m, bt->s, bt->bound_text, bt->cursor_text,
+						  bt->rows_before + bt->updated, err);
 }
 
 /* Runs one batch in its own short transaction, under the executor's rules. */
 static bool
-run_batch(ExecContext *ctx, const Migration *m, const Step *s, BatchState *bs,
-		  Error *err)
+run_batch(ExecContext *ctx, Batch *bt, Error *err)
 {
-	if (executor_short_txn(ctx, m, s, -1, batch_body, bs, err))
-		return true;
-	PQclear(bs->result);
-	bs->result = NULL;
-	return false;
+	return executor_short_txn(ctx, bt->m, bt->s, -1, batch_body, bt, err);
 }
 
-/* The next batch size: scale toward batch_time, at most doubling or halving. */
+/*
+ * The next batch size: scale toward batch_time, at most fourfold up (a
+ * short batch's time is mostly fixed cost, a poor guide) and halving down,
+ * within [lo, hi].
+ */
 static int64_t
-adapt_batch_size(int64_t size, int64_t took_ms, int64_t target_ms)
+adapt_batch_size(int64_t size, int64_t took_ms, int64_t target_ms,
+				 int64_t lo, int64_t hi)
 {
 	double		factor;
 
 	if (took_ms < 1)
 		took_ms = 1;
 	factor = (double) target_ms / (double) took_ms;
-	if (factor > 2.0)
-		factor = 2.0;
+	if (factor > 4.0)
+		factor = 4.0;
 	if (factor < 0.5)
 		factor = 0.5;
 	size = (int64_t) ((double) size * factor);
-	if (size < BATCH_MIN)
-		size = BATCH_MIN;
-	if (size > BATCH_MAX)
-		size = BATCH_MAX;
+	if (size < lo)
+		size = lo;
+	if (size > hi)
+		size = hi;
 	return size;
 }
 
@@ -364,105 +577,17 @@ throttle_for_replicas(ExecContext *ctx, const Migration *m, const Step *s,
 	}
 }
 
-static bool
-backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
-				const char *qtable, const KeyInfo *key, PGconn **replicas,
-				int64_t *rows_out, Error *err)
+static double
+rows_per_sec(int64_t rows, int64_t since_ms)
 {
-	const BackfillSpec *bf = s->backfill;
-	int			k = (int) key->names.n;
-	StrList		bound = {0};
-	StrList		cursor = {0};
-	bool		empty;
-	bool		fixed = bf->batch_size > 0 || ctx->settings.batch_size > 0;
-	int64_t		batch = bf->batch_size > 0 ? bf->batch_size
-		: ctx->settings.batch_size > 0 ? ctx->settings.batch_size : BATCH_START;
-	int64_t		delay = bf->batch_delay_ms >= 0 ? bf->batch_delay_ms : ctx->settings.batch_delay_ms;
-	int64_t		total = estimate_rows(ctx, bf->table);
-	int64_t		done = 0;
-	int64_t		t_start = now_ms();
-	char	   *sql_first = NULL,
-			   *sql_next = NULL;
-	const char **params = xcalloc((size_t) (2 * k + 1), sizeof(char *));
-	char		limit[32];
-	bool		ok = true;
+	return (double) rows * 1000.0 / (double) (now_ms() - since_ms + 1);
+}
 
-	if (!load_upper_bound(ctx->conn, qtable, key, &bound, &empty, err))
-	{
-		free(params);
-		return false;
-	}
-	if (ctx->journal)
-	{
-		char	   *ckey = cursor_key(ctx, s);
-		char	   *saved = journal_load_cursor(ctx->journal, m->version, ckey, &done);
-
-		free(ckey);
-
-		if (saved && (!backfill_cursor_decode(saved, &cursor) || cursor.n != (size_t) k))
-		{
-			strlist_free(&cursor);
-			done = 0;
-		}
-		free(saved);
-	}
-	sql_first = keyset_batch_sql(qtable, key, bf, false);
-	sql_next = keyset_batch_sql(qtable, key, bf, true);
-
-	while (ok && !empty)
-	{
-		BatchState	bs = {0};
-		int64_t		t0 = now_ms();
-		int			np = 0;
-		int64_t		updated;
-
-		throttle_for_replicas(ctx, m, s, replicas, done, total, batch);
-		if (executor_interrupted)
-			break;
-		for (int i = 0; i < k; i++)
-			params[np++] = bound.items[i];
-		if (cursor.n == (size_t) k)
-			for (int i = 0; i < k; i++)
-				params[np++] = cursor.items[i];
-		snprintf(limit, sizeof limit, "%lld", (long long) batch);
-		params[np++] = limit;
-		bs.sql = cursor.n == (size_t) k ? sql_next : sql_first;
-		bs.params = params;
-		bs.nparams = np;
-		if (!run_batch(ctx, m, s, &bs, err))
-		{
-			ok = false;
-			break;
-		}
-		if (PQntuples(bs.result) == 0)
-		{
-			PQclear(bs.result);
-			break;				/* past the upper bound: finished */
-		}
-		updated = strtoll(PQgetvalue(bs.result, 0, 0), NULL, 10);
-		strlist_free(&cursor);
-		for (int i = 0; i < k; i++)
-			strlist_add(&cursor, PQgetvalue(bs.result, 0, 1 + i));
-		PQclear(bs.result);
-		done += updated;
-		if (ctx->journal)
-		{
-			char	   *text = backfill_cursor_encode(&cursor);
-			char	   *ckey = cursor_key(ctx, s);
-
-			journal_save_cursor(ctx->journal, m->version, ckey, text, done);
-			free(ckey);
-			free(text);
-		}
-		if (total < done)
-			total = done;
-		progress_backfill(ctx->progress, m, s, done, total, batch,
-						  (double) done * 1000.0 / (double) (now_ms() - t_start + 1), false);
-		if (!fixed)
-			batch = adapt_batch_size(batch, now_ms() - t0, ctx->settings.batch_time_ms);
-		if (delay > 0)
-			sleep_ms(delay);
-	}
+/* How a walk ends: interrupted, failed, or finished (cursor forgotten). */
+static bool
+finish_walk(ExecContext *ctx, const Migration *m, const Step *s, bool ok,
+			int64_t done, Error *err)
+{
 	if (ok && executor_interrupted)
 	{
 		char	   *what = xasprintf("after %lld rows of the backfill", (long long) done);
@@ -472,16 +597,145 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	}
 	else if (ok)
 		backfill_forget_cursor(ctx, m, s);
-	free(sql_first);
-	free(sql_next);
-	free(params);
+	return ok;
+}
+
+static bool
+strlist_equal(const StrList *a, const StrList *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->items[i], b->items[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
+				const char *qtable, const KeyInfo *key, PGconn **replicas,
+				int64_t *rows_out, Error *err)
+{
+	const BackfillSpec *bf = s->backfill;
+	int			k = (int) key->names.n;
+	StrList		bound = {0};
+	StrList		cursor = {0};
+	SavedCursor saved;
+	bool		empty = false;
+	bool		fixed = bf->batch_size > 0 || ctx->settings.batch_size > 0;
+	int64_t		batch = bf->batch_size > 0 ? bf->batch_size
+		: ctx->settings.batch_size > 0 ? ctx->settings.batch_size : BATCH_START;
+	int64_t		delay = bf->batch_delay_ms >= 0 ? bf->batch_delay_ms : ctx->settings.batch_delay_ms;
+	int64_t		total = estimate_rows(ctx, bf->table);
+	int64_t		done = 0;
+	int64_t		done_at_start;
+	int64_t		t_start = now_ms();
+	char	   *upper_first,
+			   *upper_next,
+			   *update_first,
+			   *update_next,
+			   *bound_text = NULL;
+	const char **upper_params = xcalloc((size_t) (2 * k + 1), sizeof(char *));
+	const char **update_params = xcalloc((size_t) (2 * k), sizeof(char *));
+	char		offset[32];
+	bool		ok;
+
+	if (!load_cursor(ctx, m, s, &saved, err))
+	{
+		free(upper_params);
+		free(update_params);
+		return false;
+	}
+	if (saved.cursor && (!backfill_cursor_decode(saved.cursor, &cursor) ||
+						 cursor.n != (size_t) k))
+		strlist_free(&cursor);
+	if (cursor.n == (size_t) k)
+		done = saved.rows_done;
+	if (saved.upper_bound && cursor.n == (size_t) k &&
+		(!backfill_cursor_decode(saved.upper_bound, &bound) || bound.n != (size_t) k))
+		strlist_free(&bound);
+	saved_cursor_free(&saved);
+	ok = bound.n == (size_t) k ||
+		load_upper_bound(ctx->conn, qtable, key, &bound, &empty, err);
+	if (ok && !empty)
+		bound_text = backfill_cursor_encode(&bound);
+	done_at_start = done;
+
+	upper_first = keyset_upper_sql(qtable, key, false);
+	upper_next = keyset_upper_sql(qtable, key, true);
+	update_first = keyset_update_sql(qtable, key, bf, false);
+	update_next = keyset_update_sql(qtable, key, bf, true);
+
+	/* A cursor at the bound: the last run committed its last batch. */
+	while (ok && !empty && !strlist_equal(&cursor, &bound))
+	{
+		Batch		bt = {0};
+		int64_t		t0 = now_ms();
+		int			np = 0;
+		bool		with_cursor = cursor.n == (size_t) k;
+
+		throttle_for_replicas(ctx, m, s, replicas, done, total, batch);
+		if (executor_interrupted)
+			break;
+		for (int i = 0; i < k; i++)
+			upper_params[np++] = bound.items[i];
+		for (int i = 0; with_cursor && i < k; i++)
+		{
+			upper_params[np++] = cursor.items[i];
+			update_params[k + i] = cursor.items[i];
+		}
+		snprintf(offset, sizeof offset, "%lld", (long long) batch - 1);
+		upper_params[np++] = offset;
+		bt.m = m;
+		bt.s = s;
+		bt.upper_sql = with_cursor ? upper_next : upper_first;
+		bt.upper_params = upper_params;
+		bt.n_upper_params = np;
+		bt.bound = &bound;
+		bt.update_sql = with_cursor ? update_next : update_first;
+		bt.update_params = update_params;
+		bt.n_update_params = with_cursor ? 2 * k : k;
+		bt.bound_text = bound_text;
+		bt.rows_before = done;
+		ok = run_batch(ctx, &bt, err);
+		if (ok)
+		{
+			strlist_free(&cursor);
+			cursor = bt.upper;
+			memset(&bt.upper, 0, sizeof bt.upper);
+			done += bt.updated;
+			save_cursor_journal(ctx, m, s, bt.cursor_text, done);
+			if (total < done)
+				total = done;
+			progress_backfill(ctx->progress, m, s, done, total, batch,
+							  rows_per_sec(done - done_at_start, t_start), false);
+			if (!fixed)
+				batch = adapt_batch_size(batch, now_ms() - t0, ctx->settings.batch_time_ms,
+										 BATCH_MIN, BATCH_MAX);
+		}
+		strlist_free(&bt.upper);
+		free(bt.cursor_text);
+		if (ok && delay > 0 && !strlist_equal(&cursor, &bound))
+			sleep_ms(delay);
+	}
+	ok = finish_walk(ctx, m, s, ok, done, err);
+	free(upper_first);
+	free(upper_next);
+	free(update_first);
+	free(update_next);
+	free(bound_text);
+	free(upper_params);
+	free(update_params);
 	strlist_free(&bound);
 	strlist_free(&cursor);
 	*rows_out = done;
 	return ok;
 }
 
-/* Tables without a primary key: ctid page ranges up to the size at start. */
+/*
+ * Tables without a primary key: ctid page ranges up to the size at start.
+ * The cursor is the next page to walk; the bound, the page count.
+ */
 static bool
 backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 			  const char *qtable, PGconn **replicas, int64_t *rows_out, Error *err)
@@ -492,16 +746,35 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 				hi[48];
 	Buf			b;
 	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
-	int64_t		pages = catalog_table_pages(&cat, bf->table),
+	SavedCursor saved;
+	StrList		pos = {0};
+	char	   *bound_text;
+	int64_t		pages = -1,
 				page = 0,
 				step_pages = 64,
 				done = 0,
+				done_at_start,
 				total = estimate_rows(ctx, bf->table),
 				t_start = now_ms();
 	bool		ok = true;
 
+	if (!load_cursor(ctx, m, s, &saved, err))
+		return false;
+	if (saved.cursor && saved.upper_bound &&
+		backfill_cursor_decode(saved.cursor, &pos) && pos.n == 1)
+	{
+		page = strtoll(pos.items[0], NULL, 10);
+		pages = strtoll(saved.upper_bound, NULL, 10);
+		done = saved.rows_done;
+	}
+	strlist_free(&pos);
+	saved_cursor_free(&saved);
+	if (pages < 0)
+		pages = catalog_table_pages(&cat, bf->table);
 	if (pages < 0)
 		return error_set(err, EXIT_STEP_FAILED, "backfill: cannot tell the size of %s", qtable);
+	bound_text = xasprintf("%lld", (long long) pages);
+	done_at_start = done;
 
 	buf_init(&b);
 	buf_printf(&b, "UPDATE %s", qtable);
@@ -512,39 +785,46 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 
 	while (page < pages && !executor_interrupted)
 	{
-		BatchState	bs = {0};
+		Batch		bt = {0};
 		int64_t		t0 = now_ms();
+		char		next[32];
 
 		throttle_for_replicas(ctx, m, s, replicas, done, total, step_pages);
+		if (executor_interrupted)
+			break;
 		snprintf(lo, sizeof lo, "(%lld,0)", (long long) page);
 		snprintf(hi, sizeof hi, "(%lld,0)", (long long) (page + step_pages));
+		snprintf(next, sizeof next, "%lld", (long long) (page + step_pages));
+		strlist_add(&pos, next);
 		params[0] = lo;
 		params[1] = hi;
-		bs.sql = b.data;
-		bs.params = params;
-		bs.nparams = 2;
-		if (!run_batch(ctx, m, s, &bs, err))
+		bt.m = m;
+		bt.s = s;
+		bt.update_sql = b.data;
+		bt.update_params = params;
+		bt.n_update_params = 2;
+		bt.bound_text = bound_text;
+		bt.rows_before = done;
+		bt.cursor_text = backfill_cursor_encode(&pos);
+		strlist_free(&pos);
+		ok = run_batch(ctx, &bt, err);
+		if (ok)
 		{
-			ok = false;
-			break;
+			done += bt.updated;
+			page += step_pages;
+			save_cursor_journal(ctx, m, s, bt.cursor_text, done);
+			progress_backfill(ctx->progress, m, s, done, total > done ? total : done,
+							  step_pages, rows_per_sec(done - done_at_start, t_start), false);
+			step_pages = adapt_batch_size(step_pages, now_ms() - t0,
+										  ctx->settings.batch_time_ms, 1, PAGES_MAX);
 		}
-		done += strtoll(PQcmdTuples(bs.result), NULL, 10);
-		PQclear(bs.result);
-		page += step_pages;
-		progress_backfill(ctx->progress, m, s, done, total > done ? total : done, step_pages,
-						  (double) done * 1000.0 / (double) (now_ms() - t_start + 1), false);
-		step_pages = adapt_batch_size(step_pages, now_ms() - t0, ctx->settings.batch_time_ms) / 16;
-		if (step_pages < 1)
-			step_pages = 1;
+		free(bt.cursor_text);
+		if (!ok)
+			break;
 	}
 	buf_free(&b);
-	if (ok && executor_interrupted)
-	{
-		char	   *what = xasprintf("after %lld rows of the backfill", (long long) done);
-
-		ok = executor_interrupted_error(err, what);
-		free(what);
-	}
+	free(bound_text);
+	ok = finish_walk(ctx, m, s, ok, done, err);
 	*rows_out = done;
 	return ok;
 }
@@ -576,7 +856,8 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 			return false;
 		}
 	}
-	ok = catalog_primary_key(&cat, s->backfill->table, &key.names, &key.types, err);
+	ok = ensure_cursor_table(ctx, err) &&
+		catalog_primary_key(&cat, s->backfill->table, &key.names, &key.types, err);
 	if (ok && key.names.n > 0)
 		ok = backfill_keyset(ctx, m, s, qtable, &key, replicas, rows_out, err);
 	else if (ok)
