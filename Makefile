@@ -30,7 +30,7 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all check check-run unit unit-asan integration demo fuzz install deps clean
+.PHONY: all check check-run unit unit-asan integration demo bench fuzz install deps clean
 
 all: $(PROG)
 
@@ -73,6 +73,10 @@ check-run: all unit unit-asan integration
 demo: deps
 	$(MAKE) all
 	MIGRATE=$(abspath $(PROG)) bash scripts/demo.sh
+
+# Backfill throughput against one plain UPDATE (N rows; BENCH_ARGS=--workload).
+bench: $(PROG)
+	MIGRATE=$(abspath $(PROG)) bash bench/backfill.sh $(BENCH_ARGS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
