@@ -12,6 +12,7 @@
  */
 #include "backfill.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,47 +114,120 @@ estimate_rows(ExecContext *ctx, const char *table)
 /* ---- replica lag ---- */
 
 /*
- * The worst replay lag in ms: of the primary's pg_stat_replication, and of
- * every --replica connection.  -1 when it cannot be told.
+ * Replay lag is measured two ways, and the worse counts.  What the servers
+ * report: pg_stat_replication's replay_lag on the primary, and on each
+ * --replica the age of the last transaction it replayed.  Neither grows
+ * while replay is stalled (replay_lag is only sampled when replay moves;
+ * a replica that replayed nothing since it started has no timestamp), so
+ * the backfill also remembers the WAL position and time of each batch it
+ * committed: the oldest batch a replica has not replayed yet is how far it
+ * lags, however it stalls.
  */
-static int64_t
-replica_lag_ms(ExecContext *ctx, PGconn **replicas, size_t n_replicas)
+#define LAG_SAMPLES_MAX 4096
+
+typedef struct Replicas
 {
-	int64_t		worst = 0;
+	PGconn	  **conns;			/* --replica connections */
+	size_t		n;
+	bool		seen;			/* some replica exists: track our batches */
+	uint64_t   *lsn;			/* our batches' commit positions, ascending */
+	int64_t    *at;				/* and when they committed (now_ms) */
+	size_t		n_samples;
+} Replicas;
+
+static uint64_t
+parse_lsn(const char *text)
+{
+	unsigned int hi,
+				lo;
+
+	if (text == NULL || sscanf(text, "%X/%X", &hi, &lo) != 2)
+		return UINT64_MAX;
+	return ((uint64_t) hi << 32) | lo;
+}
+
+/* After a batch committed: where its WAL ends, and when. */
+static void
+note_batch_committed(ExecContext *ctx, Replicas *rp)
+{
 	Error		err = {0};
 	PGresult   *res;
 
-	res = db_query(ctx->conn,
-				   "SELECT coalesce(max(extract(epoch FROM replay_lag) * 1000), 0)::bigint "
-				   "FROM pg_stat_replication", 0, NULL, &err);
+	if (!rp->seen)
+		return;
+	res = db_query(ctx->conn, "SELECT pg_current_wal_lsn()::text", 0, NULL, &err);
 	if (res == NULL)
+	{
 		error_clear(&err);
-	else
-	{
-		worst = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		PQclear(res);
+		return;
 	}
-	for (size_t i = 0; i < n_replicas; i++)
+	if (rp->n_samples == LAG_SAMPLES_MAX)
 	{
-		int64_t		lag;
+		/* The oldest are the ones that matter; merge the newest instead. */
+		rp->n_samples--;
+	}
+	rp->lsn[rp->n_samples] = parse_lsn(PQgetvalue(res, 0, 0));
+	rp->at[rp->n_samples] = now_ms();
+	rp->n_samples++;
+	PQclear(res);
+}
 
-		if (replicas[i] == NULL)
-			continue;
-		res = db_query(replicas[i],
-					   "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() "
-					   "THEN 0 ELSE coalesce(extract(epoch FROM now() - "
-					   "pg_last_xact_replay_timestamp()) * 1000, 0) END::bigint",
-					   0, NULL, &err);
-		if (res == NULL)
-		{
-			error_clear(&err);
-			continue;
-		}
-		lag = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		if (lag > worst)
-			worst = lag;
-		PQclear(res);
+/* Reads one bigint and one LSN column, or leaves them when it cannot. */
+static void
+read_lag_row(PGconn *conn, const char *sql, int64_t *worst, uint64_t *min_replay,
+			 bool *seen)
+{
+	Error		err = {0};
+	PGresult   *res = db_query(conn, sql, 0, NULL, &err);
+	int64_t		lag;
+	uint64_t	replay;
+
+	if (res == NULL)
+	{
+		error_clear(&err);
+		return;
 	}
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
+	{
+		*seen = true;
+		lag = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		replay = parse_lsn(PQgetvalue(res, 0, 1));
+		if (lag > *worst)
+			*worst = lag;
+		if (replay < *min_replay)
+			*min_replay = replay;
+	}
+	PQclear(res);
+}
+
+/* The worst replay lag in ms of all replicas; 0 when there are none. */
+static int64_t
+replica_lag_ms(ExecContext *ctx, Replicas *rp)
+{
+	int64_t		worst = 0;
+	uint64_t	min_replay = UINT64_MAX;
+	size_t		keep = 0;
+
+	read_lag_row(ctx->conn,
+				 "SELECT coalesce(max(extract(epoch FROM replay_lag) * 1000), 0)::bigint, "
+				 "min(replay_lsn)::text FROM pg_stat_replication HAVING count(*) > 0",
+				 &worst, &min_replay, &rp->seen);
+	for (size_t i = 0; i < rp->n; i++)
+		read_lag_row(rp->conns[i],
+					 "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() "
+					 "THEN 0 ELSE extract(epoch FROM now() - coalesce("
+					 "pg_last_xact_replay_timestamp(), pg_postmaster_start_time())) * 1000 "
+					 "END::bigint, pg_last_wal_replay_lsn()::text",
+					 &worst, &min_replay, &rp->seen);
+	if (min_replay == UINT64_MAX)
+		return worst;
+	while (keep < rp->n_samples && rp->lsn[keep] <= min_replay)
+		keep++;
+	memmove(rp->lsn, rp->lsn + keep, (rp->n_samples - keep) * sizeof(uint64_t));
+	memmove(rp->at, rp->at + keep, (rp->n_samples - keep) * sizeof(int64_t));
+	rp->n_samples -= keep;
+	if (rp->n_samples > 0 && now_ms() - rp->at[0] > worst)
+		worst = now_ms() - rp->at[0];
 	return worst;
 }
 
@@ -564,13 +638,13 @@ adapt_batch_size(int64_t size, int64_t took_ms, int64_t target_ms,
 /* Waits while replicas lag more than max_replica_lag. */
 static void
 throttle_for_replicas(ExecContext *ctx, const Migration *m, const Step *s,
-					  PGconn **replicas, int64_t done, int64_t total,
+					  Replicas *rp, int64_t done, int64_t total,
 					  int64_t batch)
 {
 	if (ctx->settings.max_replica_lag_ms <= 0)
 		return;
 	while (!executor_interrupted &&
-		   replica_lag_ms(ctx, replicas, ctx->replicas.n) > ctx->settings.max_replica_lag_ms)
+		   replica_lag_ms(ctx, rp) > ctx->settings.max_replica_lag_ms)
 	{
 		progress_backfill(ctx->progress, m, s, done, total, batch, 0, true);
 		sleep_ms(LAG_POLL_MS);
@@ -613,7 +687,7 @@ strlist_equal(const StrList *a, const StrList *b)
 
 static bool
 backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
-				const char *qtable, const KeyInfo *key, PGconn **replicas,
+				const char *qtable, const KeyInfo *key, Replicas *rp,
 				int64_t *rows_out, Error *err)
 {
 	const BackfillSpec *bf = s->backfill;
@@ -674,7 +748,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		int			np = 0;
 		bool		with_cursor = cursor.n == (size_t) k;
 
-		throttle_for_replicas(ctx, m, s, replicas, done, total, batch);
+		throttle_for_replicas(ctx, m, s, rp, done, total, batch);
 		if (executor_interrupted)
 			break;
 		for (int i = 0; i < k; i++)
@@ -704,6 +778,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 			cursor = bt.upper;
 			memset(&bt.upper, 0, sizeof bt.upper);
 			done += bt.updated;
+			note_batch_committed(ctx, rp);
 			save_cursor_journal(ctx, m, s, bt.cursor_text, done);
 			if (total < done)
 				total = done;
@@ -738,7 +813,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
  */
 static bool
 backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
-			  const char *qtable, PGconn **replicas, int64_t *rows_out, Error *err)
+			  const char *qtable, Replicas *rp, int64_t *rows_out, Error *err)
 {
 	const BackfillSpec *bf = s->backfill;
 	const char *params[2];
@@ -789,7 +864,7 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 		int64_t		t0 = now_ms();
 		char		next[32];
 
-		throttle_for_replicas(ctx, m, s, replicas, done, total, step_pages);
+		throttle_for_replicas(ctx, m, s, rp, done, total, step_pages);
 		if (executor_interrupted)
 			break;
 		snprintf(lo, sizeof lo, "(%lld,0)", (long long) page);
@@ -812,6 +887,7 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 		{
 			done += bt.updated;
 			page += step_pages;
+			note_batch_committed(ctx, rp);
 			save_cursor_journal(ctx, m, s, bt.cursor_text, done);
 			progress_backfill(ctx->progress, m, s, done, total > done ? total : done,
 							  step_pages, rows_per_sec(done - done_at_start, t_start), false);
@@ -836,35 +912,35 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 	char	   *qtable = quoted_qualified(s->backfill->table);
 	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
 	KeyInfo		key = {0};
-	PGconn	  **replicas = xcalloc(ctx->replicas.n + 1, sizeof(PGconn *));
-	bool		ok;
+	Replicas	rp = {0};
+	bool		ok = true;
 
 	*rows_out = 0;
-	for (size_t i = 0; i < ctx->replicas.n; i++)
+	rp.conns = xcalloc(ctx->replicas.n + 1, sizeof(PGconn *));
+	rp.lsn = xcalloc(LAG_SAMPLES_MAX, sizeof(uint64_t));
+	rp.at = xcalloc(LAG_SAMPLES_MAX, sizeof(int64_t));
+	for (size_t i = 0; ok && i < ctx->replicas.n; i++)
 	{
-		Error		rerr = {0};
-
-		replicas[i] = db_connect(ctx->replicas.items[i], &rerr);
-		if (replicas[i] == NULL)
+		rp.conns[i] = db_connect(ctx->replicas.items[i], err);
+		if (rp.conns[i] == NULL)
 		{
-			error_prefix(&rerr, "replica %zu", i + 1);
-			*err = rerr;
-			for (size_t j = 0; j < i; j++)
-				PQfinish(replicas[j]);
-			free(replicas);
-			free(qtable);
-			return false;
+			error_prefix(err, "replica %zu", i + 1);
+			ok = false;
 		}
+		else
+			rp.n++;
 	}
-	ok = ensure_cursor_table(ctx, err) &&
+	ok = ok && ensure_cursor_table(ctx, err) &&
 		catalog_primary_key(&cat, s->backfill->table, &key.names, &key.types, err);
 	if (ok && key.names.n > 0)
-		ok = backfill_keyset(ctx, m, s, qtable, &key, replicas, rows_out, err);
+		ok = backfill_keyset(ctx, m, s, qtable, &key, &rp, rows_out, err);
 	else if (ok)
-		ok = backfill_ctid(ctx, m, s, qtable, replicas, rows_out, err);
-	for (size_t i = 0; i < ctx->replicas.n; i++)
-		PQfinish(replicas[i]);
-	free(replicas);
+		ok = backfill_ctid(ctx, m, s, qtable, &rp, rows_out, err);
+	for (size_t i = 0; i < rp.n; i++)
+		PQfinish(rp.conns[i]);
+	free(rp.conns);
+	free(rp.lsn);
+	free(rp.at);
 	strlist_free(&key.names);
 	strlist_free(&key.types);
 	free(qtable);
