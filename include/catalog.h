@@ -31,6 +31,18 @@ bool		catalog_primary_key(const Catalog *cat, const char *table,
 /* The table's size in pages, -1 when it cannot be told. */
 int64_t		catalog_table_pages(const Catalog *cat, const char *table);
 
+/* Who writes a column: for identity and generated columns, the server. */
+typedef enum ColumnWriter
+{
+	COLUMN_WRITER_UNKNOWN = -1, /* no such column (yet), or cannot tell */
+	COLUMN_WRITER_ANY,			/* an ordinary column */
+	COLUMN_WRITER_IDENTITY,		/* GENERATED ... AS IDENTITY */
+	COLUMN_WRITER_GENERATED		/* GENERATED ALWAYS AS (...) STORED */
+} ColumnWriter;
+
+ColumnWriter catalog_column_writer(const Catalog *cat, const char *table,
+								   const char *column);
+
 /* 1: exists, 0: does not, -1: could not tell. */
 int			catalog_table_exists(const Catalog *cat, const char *table);
 

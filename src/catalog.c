@@ -114,6 +114,37 @@ catalog_primary_key(const Catalog *cat, const char *table, StrList *names,
 	return true;
 }
 
+ColumnWriter
+catalog_column_writer(const Catalog *cat, const char *table, const char *column)
+{
+	char	   *quoted;
+	const char *params[2];
+	PGresult   *res;
+	Error		err = {0};
+	ColumnWriter writer = COLUMN_WRITER_UNKNOWN;
+
+	if (cat == NULL || cat->conn == NULL || table == NULL)
+		return COLUMN_WRITER_UNKNOWN;
+	quoted = quoted_qualified(table);
+	params[0] = quoted;
+	params[1] = column;
+	/* attgenerated is PostgreSQL 12+, attidentity 10+. */
+	res = db_query(cat->conn, cat->server_version >= 120000
+				   ? "SELECT CASE WHEN attgenerated <> '' THEN 2 WHEN attidentity <> '' THEN 1 "
+				   "ELSE 0 END FROM pg_catalog.pg_attribute "
+				   "WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped"
+				   : "SELECT CASE WHEN attidentity <> '' THEN 1 ELSE 0 END "
+				   "FROM pg_catalog.pg_attribute "
+				   "WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped",
+				   2, params, &err);
+	free(quoted);
+	error_clear(&err);
+	if (res != NULL && PQntuples(res) == 1)
+		writer = (ColumnWriter) atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return writer;
+}
+
 int64_t
 catalog_table_pages(const Catalog *cat, const char *table)
 {

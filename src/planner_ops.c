@@ -967,6 +967,30 @@ plan_alter_column(PlanCtx *pc)
 
 /* ---- backfill ---- */
 
+/*
+ * A backfill never writes identity or generated columns: the server
+ * computes them, and UPDATE of one fails or overrides the sequence.
+ */
+static bool
+check_backfill_columns(PlanCtx *pc, const KeyExprList *columns)
+{
+	const char *table = pc->op->u.backfill.table;
+
+	for (size_t i = 0; i < columns->n; i++)
+	{
+		const KeyExpr *c = &columns->items[i];
+		ColumnWriter w = catalog_column_writer(pc->cat, table, c->key);
+
+		if (w == COLUMN_WRITER_IDENTITY || w == COLUMN_WRITER_GENERATED)
+			return error_set(pc->err, EXIT_USAGE,
+							 "%s:%d: backfill: column \"%s\" of %s is %s column, which "
+							 "the server fills; a backfill cannot set it",
+							 c->pos.file, c->pos.line, c->key, table,
+							 w == COLUMN_WRITER_IDENTITY ? "an identity" : "a generated");
+	}
+	return true;
+}
+
 static bool
 plan_backfill(PlanCtx *pc)
 {
@@ -976,6 +1000,12 @@ plan_backfill(PlanCtx *pc)
 	Step	   *s;
 	Step	   *undo;
 
+	if (!check_backfill_columns(pc, &op->u.backfill.set) ||
+		!check_backfill_columns(pc, &op->u.backfill.down))
+	{
+		free(summary);
+		return false;
+	}
 	if (op->u.backfill.down.n > 0)
 	{
 		s = plan_backfill_step(pc, NULL, table, &op->u.backfill.set, op->u.backfill.where,
