@@ -398,7 +398,21 @@ load_upper_bound(PGconn *conn, const char *qtable, const KeyInfo *key,
  * backfill covers the rows that existed when it started, and no more.
  */
 static bool
-ensure_cursor_table(ExecContext *ctx, Error *err)
+create_cursor_table(ExecContext *ctx, void *arg, Error *err)
+{
+	(void) arg;
+	return db_exec(ctx->conn, "CREATE SCHEMA IF NOT EXISTS migrate", err) &&
+		db_exec(ctx->conn,
+				"CREATE TABLE IF NOT EXISTS migrate.backfill_cursors ("
+				"version bigint NOT NULL, step text NOT NULL, "
+				"upper_bound text NOT NULL, cursor text NOT NULL, "
+				"rows_done bigint NOT NULL, "
+				"updated_at timestamptz NOT NULL DEFAULT now(), "
+				"PRIMARY KEY (version, step))", err);
+}
+
+static bool
+ensure_cursor_table(ExecContext *ctx, const Migration *m, const Step *s, Error *err)
 {
 	PGresult   *res = db_query(ctx->conn,
 								"SELECT to_regclass('migrate.backfill_cursors') IS NOT NULL",
@@ -409,16 +423,7 @@ ensure_cursor_table(ExecContext *ctx, Error *err)
 		return false;
 	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (exists)
-		return true;
-	return db_exec(ctx->conn, "CREATE SCHEMA IF NOT EXISTS migrate", err) &&
-		db_exec(ctx->conn,
-				"CREATE TABLE IF NOT EXISTS migrate.backfill_cursors ("
-				"version bigint NOT NULL, step text NOT NULL, "
-				"upper_bound text NOT NULL, cursor text NOT NULL, "
-				"rows_done bigint NOT NULL, "
-				"updated_at timestamptz NOT NULL DEFAULT now(), "
-				"PRIMARY KEY (version, step))", err);
+	return exists || executor_short_txn(ctx, m, s, -1, create_cursor_table, NULL, err);
 }
 
 /* A saved cursor: the bound and the cursor, encoded; the rows done. */
@@ -930,7 +935,7 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 		else
 			rp.n++;
 	}
-	ok = ok && ensure_cursor_table(ctx, err) &&
+	ok = ok && ensure_cursor_table(ctx, m, s, err) &&
 		catalog_primary_key(&cat, s->backfill->table, &key.names, &key.types, err);
 	if (ok && key.names.n > 0)
 		ok = backfill_keyset(ctx, m, s, qtable, &key, &rp, rows_out, err);
