@@ -152,6 +152,7 @@ note_batch_committed(ExecContext *ctx, Replicas *rp)
 {
 	Error		err = {0};
 	PGresult   *res;
+	uint64_t	lsn;
 
 	if (!rp->seen)
 		return;
@@ -161,15 +162,16 @@ note_batch_committed(ExecContext *ctx, Replicas *rp)
 		error_clear(&err);
 		return;
 	}
+	lsn = parse_lsn(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (lsn == UINT64_MAX)
+		return;
+	/* Full: the oldest samples measure the lag, so the newest is replaced. */
 	if (rp->n_samples == LAG_SAMPLES_MAX)
-	{
-		/* The oldest are the ones that matter; merge the newest instead. */
 		rp->n_samples--;
-	}
-	rp->lsn[rp->n_samples] = parse_lsn(PQgetvalue(res, 0, 0));
+	rp->lsn[rp->n_samples] = lsn;
 	rp->at[rp->n_samples] = now_ms();
 	rp->n_samples++;
-	PQclear(res);
 }
 
 /* Reads one bigint and one LSN column, or leaves them when it cannot. */
