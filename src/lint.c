@@ -173,6 +173,7 @@ typedef struct LintState
 	/* where the statements come from */
 	const char *file;
 	int			line;
+	int			text_line;		/* line of the text's start in file; 0: use line */
 	int64_t		version;
 	const char *step_id;
 	const char *accepted;
@@ -950,15 +951,40 @@ judge_statement(LintState *st, const PgQuery__Node *n)
 	}
 }
 
-/* The statement's text: trimmed of blanks and its semicolon. */
+/* Past the blanks and comments that precede a statement (they belong to it for the parser). */
+static int
+statement_start(const char *text, int at)
+{
+	for (;;)
+	{
+		while (text[at] && isspace((unsigned char) text[at]))
+			at++;
+		if (text[at] == '-' && text[at + 1] == '-')
+			while (text[at] && text[at] != '\n')
+				at++;
+		else if (text[at] == '/' && text[at + 1] == '*')
+		{
+			const char *end = strstr(text + at + 2, "*/");
+
+			if (end == NULL)
+				return at;
+			at = (int) (end - text) + 2;
+		}
+		else
+			return at;
+	}
+}
+
+/* The statement's text: without the blanks and comments before it, nor its semicolon. */
 static char *
 statement_text(const char *text, const PgQuery__RawStmt *raw)
 {
-	const char *start = text + raw->stmt_location;
-	size_t		len = raw->stmt_len ? (size_t) raw->stmt_len : strlen(start);
+	int			from = statement_start(text, raw->stmt_location);
+	const char *start = text + from;
+	size_t		len = raw->stmt_len ? (size_t) (raw->stmt_location + raw->stmt_len - from) : strlen(start);
 
-	while (len > 0 && isspace((unsigned char) *start))
-		start++, len--;
+	if (raw->stmt_len && raw->stmt_location + raw->stmt_len < from)
+		len = 0;
 	while (len > 0 && (isspace((unsigned char) start[len - 1]) || start[len - 1] == ';'))
 		len--;
 	return xstrndup(start, len);
@@ -995,6 +1021,14 @@ judge_text(LintState *st, const char *text, bool in_txn, Error *err)
 		if (!in_txn && !st->explicit_txn)
 			st->txn = 0;
 		st->stmt_text = statement_text(text, tree->stmts[i]);
+		if (st->text_line > 0)
+		{
+			int			at = statement_start(text, tree->stmts[i]->stmt_location);
+
+			st->line = st->text_line;
+			for (int k = 0; k < at; k++)
+				st->line += text[k] == '\n';
+		}
 		if (tree->stmts[i]->stmt)
 			judge_statement(st, tree->stmts[i]->stmt);
 		st->out->statements++;
@@ -1065,8 +1099,10 @@ lint_migration(const Migration *m, const LintOptions *o, LintReport *out, Error 
 		/* Online, each step is its own transaction; plain, one for the migration. */
 		if (o->strategy == STRATEGY_ONLINE || !s->in_txn)
 			st.txn = 0;
-		text = step_text(s);
-		ok = judge_text(&st, text, s->in_txn, err);
+		/* An sql operation's statements are judged as written, with their lines. */
+		st.text_line = s->kind == STEP_SQL && op->kind == OP_SQL ? op->u.sql.up_line : 0;
+		text = st.text_line ? NULL : step_text(s);
+		ok = judge_text(&st, text ? text : op->u.sql.up, s->in_txn, err);
 		free(text);
 		if (!ok)
 			error_prefix(err, "migration %s_%s, step %s", m->version_text, m->name, s->id);

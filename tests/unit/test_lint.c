@@ -298,6 +298,28 @@ START_TEST(test_sql_operation_and_unsafe_ok)
 }
 END_TEST
 
+START_TEST(test_statement_lines)
+{
+	LintReport	r;
+
+	lint_yaml("description: lines\n"
+			  "operations:\n"
+			  "  - sql:\n"
+			  "      up: |\n"
+			  "        SELECT 1;\n"
+			  "\n"
+			  "        -- why\n"
+			  "        /* more */ CREATE INDEX i ON t (a);\n"
+			  "  - sql: { up: \"UPDATE t SET a = 1\" }\n",
+			  STRATEGY_ONLINE, &r);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_int_eq(r.items[0].line, 8);
+	ck_assert_str_eq(r.items[0].statement, "CREATE INDEX i ON t (a)");
+	ck_assert_int_eq(r.items[1].line, 9);
+	lint_report_free(&r);
+}
+END_TEST
+
 START_TEST(test_render_json)
 {
 	LintReport	r;
@@ -666,6 +688,7 @@ make_suite(void)
 	tcase_add_test(tc, test_parse_error);
 	tcase_add_test(tc, test_online_steps_are_safe);
 	tcase_add_test(tc, test_sql_operation_and_unsafe_ok);
+	tcase_add_test(tc, test_statement_lines);
 	tcase_add_test(tc, test_render_json);
 	tcase_add_test(tc, test_convert);
 	tcase_add_test(tc, test_squawk_agreement);
