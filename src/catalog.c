@@ -200,3 +200,25 @@ out:
 	buf_free(&sql);
 	return rewrites;
 }
+
+char
+catalog_function_volatility(const Catalog *cat, const char *name)
+{
+	const char *params[1] = {name};
+	Error		err = {0};
+	PGresult   *res;
+	char		v = 0;
+
+	if (cat == NULL || cat->conn == NULL)
+		return 0;
+	/* 'i' < 's' < 'v': the greatest is the most volatile */
+	res = db_query(cat->conn, "SELECT max(provolatile::text) FROM pg_catalog.pg_proc WHERE proname = $1",
+				   1, params, &err);
+	error_clear(&err);
+	if (res == NULL)
+		return 0;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		v = PQgetvalue(res, 0, 0)[0];
+	PQclear(res);
+	return v;
+}

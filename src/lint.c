@@ -340,10 +340,11 @@ known_non_volatile(const char *fn, size_t n_args)
 
 /*
  * Walks any message of the tree through protobuf-c's descriptors and
- * returns the first function call that is not known non-volatile.
+ * returns the first function call that is not known non-volatile: with a
+ * catalog, one the database says is volatile (or does not know).
  */
 static const char *
-find_volatile_call(const ProtobufCMessage *m)
+find_volatile_call(const ProtobufCMessage *m, const Catalog *cat)
 {
 	const ProtobufCMessageDescriptor *d;
 
@@ -355,7 +356,14 @@ find_volatile_call(const ProtobufCMessage *m)
 		const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *) m;
 		const char *fn = last_name(fc->funcname, fc->n_funcname);
 
-		if (fn && !known_non_volatile(fn, fc->n_args))
+		if (fn && cat != NULL)
+		{
+			char		v = catalog_function_volatility(cat, fn);
+
+			if (v == 'v' || v == 0)
+				return fn;
+		}
+		else if (fn && !known_non_volatile(fn, fc->n_args))
 			return fn;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++)
@@ -372,7 +380,7 @@ find_volatile_call(const ProtobufCMessage *m)
 
 			for (size_t j = 0; j < n; j++)
 			{
-				const char *fn = find_volatile_call(items[j]);
+				const char *fn = find_volatile_call(items[j], cat);
 
 				if (fn)
 					return fn;
@@ -380,7 +388,7 @@ find_volatile_call(const ProtobufCMessage *m)
 		}
 		else
 		{
-			const char *fn = find_volatile_call(*(ProtobufCMessage *const *) (base + f->offset));
+			const char *fn = find_volatile_call(*(ProtobufCMessage *const *) (base + f->offset), cat);
 
 			if (fn)
 				return fn;
@@ -438,7 +446,8 @@ judge_column_def(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Colu
 				break;
 			case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
 				{
-					const char *fn = find_volatile_call((const ProtobufCMessage *) c->raw_expr);
+					const char *fn = find_volatile_call((const ProtobufCMessage *) c->raw_expr,
+														st->opt->cat);
 
 					has_default = true;
 					if (fn)

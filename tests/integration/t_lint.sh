@@ -43,6 +43,26 @@ assert_contains "$OUT" "lock: ACCESS EXCLUSIVE on t, rewrites the table under it
 assert_contains "$OUT" "instead: alter_column with type"
 rm "$MIGDIR/0001_grow.yaml"
 
+# A default's volatility comes from the catalog: a STABLE function of the
+# application is evaluated once; clock_timestamp() rewrites every row.
+sql "CREATE FUNCTION app_default() RETURNS int STABLE LANGUAGE sql AS 'SELECT 1'"
+write_migration 0001_default.yaml <<'EOF'
+operations:
+  - sql:
+      up: ALTER TABLE t ADD COLUMN k int DEFAULT app_default()
+EOF
+expect_exit 0 mg lint "$MIGDIR/0001_default.yaml"
+expect_exit 3 "$MIGRATE" lint --offline "$MIGDIR/0001_default.yaml"
+assert_contains "$OUT" "[volatile-default]"
+write_migration 0001_default.yaml <<'EOF'
+operations:
+  - sql:
+      up: ALTER TABLE t ADD COLUMN k timestamptz DEFAULT clock_timestamp()
+EOF
+expect_exit 3 mg lint "$MIGDIR/0001_default.yaml"
+assert_contains "$OUT" "clock_timestamp() is volatile"
+rm "$MIGDIR/0001_default.yaml"
+
 # apply --online refuses an unsafe step before anything runs.
 write_migration 0001_index.yaml <<'EOF'
 operations:
