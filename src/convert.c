@@ -13,7 +13,6 @@
  */
 #include "convert.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -761,29 +760,6 @@ line_of(const char *s, int offset)
 	return line;
 }
 
-/* Where the statement's text starts, past blanks. */
-static int
-first_token(const char *sql, int at)
-{
-	while (sql[at] && isspace((unsigned char) sql[at]))
-		at++;
-	return at;
-}
-
-/* The statement as written, trimmed of blanks and its semicolon. */
-static char *
-raw_text(const char *sql, const PgQuery__RawStmt *raw)
-{
-	const char *start = sql + raw->stmt_location;
-	size_t		len = raw->stmt_len ? (size_t) raw->stmt_len : strlen(start);
-
-	while (len > 0 && isspace((unsigned char) *start))
-		start++, len--;
-	while (len > 0 && (isspace((unsigned char) start[len - 1]) || start[len - 1] == ';'))
-		len--;
-	return xstrndup(start, len);
-}
-
 /* An sql operation holding the statement as written. */
 static void
 sql_op(Conv *c, const char *text, bool transactional)
@@ -841,7 +817,7 @@ convert_sql(const char *path, const char *sql, Buf *out, Error *err)
 	{
 		const PgQuery__RawStmt *raw = tree->stmts[i];
 		const PgQuery__Node *n = raw->stmt;
-		char	   *text = raw_text(sql, raw);
+		char	   *text = sql_statement_text(sql, raw->stmt_location, raw->stmt_len);
 
 		c.raw = raw;
 		buf_reset(&c.ops);
@@ -851,7 +827,7 @@ convert_sql(const char *path, const char *sql, Buf *out, Error *err)
 			free(text);
 			continue;
 		}
-		buf_printf(out, "  # line %d: ", line_of(sql, first_token(sql, raw->stmt_location)));
+		buf_printf(out, "  # line %d: ", line_of(sql, sql_statement_start(sql, raw->stmt_location)));
 		{
 			/* first line of the statement, as a comment */
 			const char *nl = strchr(text, '\n');

@@ -9,7 +9,6 @@
  */
 #include "lint.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -960,45 +959,6 @@ judge_statement(LintState *st, const PgQuery__Node *n)
 	}
 }
 
-/* Past the blanks and comments that precede a statement (they belong to it for the parser). */
-static int
-statement_start(const char *text, int at)
-{
-	for (;;)
-	{
-		while (text[at] && isspace((unsigned char) text[at]))
-			at++;
-		if (text[at] == '-' && text[at + 1] == '-')
-			while (text[at] && text[at] != '\n')
-				at++;
-		else if (text[at] == '/' && text[at + 1] == '*')
-		{
-			const char *end = strstr(text + at + 2, "*/");
-
-			if (end == NULL)
-				return at;
-			at = (int) (end - text) + 2;
-		}
-		else
-			return at;
-	}
-}
-
-/* The statement's text: without the blanks and comments before it, nor its semicolon. */
-static char *
-statement_text(const char *text, const PgQuery__RawStmt *raw)
-{
-	int			from = statement_start(text, raw->stmt_location);
-	const char *start = text + from;
-	size_t		len = raw->stmt_len ? (size_t) (raw->stmt_location + raw->stmt_len - from) : strlen(start);
-
-	if (raw->stmt_len && raw->stmt_location + raw->stmt_len < from)
-		len = 0;
-	while (len > 0 && (isspace((unsigned char) start[len - 1]) || start[len - 1] == ';'))
-		len--;
-	return xstrndup(start, len);
-}
-
 /*
  * Judges every statement of text.  in_txn: they run in one transaction
  * (else each on its own, unless the SQL says BEGIN).
@@ -1029,10 +989,11 @@ judge_text(LintState *st, const char *text, bool in_txn, Error *err)
 	{
 		if (!in_txn && !st->explicit_txn)
 			st->txn = 0;
-		st->stmt_text = statement_text(text, tree->stmts[i]);
+		st->stmt_text = sql_statement_text(text, tree->stmts[i]->stmt_location,
+										   tree->stmts[i]->stmt_len);
 		if (st->text_line > 0)
 		{
-			int			at = statement_start(text, tree->stmts[i]->stmt_location);
+			int			at = sql_statement_start(text, tree->stmts[i]->stmt_location);
 
 			st->line = st->text_line;
 			for (int k = 0; k < at; k++)
