@@ -51,4 +51,11 @@ int			catalog_type_change_rewrites(const Catalog *cat, const char *table,
  */
 char		catalog_function_volatility(const Catalog *cat, const char *name);
 
+/*
+ * Whether SET NOT NULL on table.column would skip its scan: the column is
+ * NOT NULL already, or a validated CHECK (column IS NOT NULL) proves it
+ * (PostgreSQL 12+).  False when it cannot be told.
+ */
+bool		catalog_not_null_proven(const Catalog *cat, const char *table, const char *column);
+
 #endif

@@ -656,6 +656,31 @@ name_given_back(const LintState *st, const PgQuery__RenameStmt *rs)
 	return false;
 }
 
+/*
+ * Whether SET NOT NULL scans the table: PostgreSQL 12+ skips the scan when
+ * a validated CHECK (col IS NOT NULL) proves it, one this migration
+ * validated in an earlier transaction or, with a database, one the table
+ * has already (or the column is NOT NULL already).
+ */
+static bool
+set_not_null_scans(const LintState *st, const PgQuery__RangeVar *rv, const char *column)
+{
+	char	   *key = xasprintf("%s.%s", rv->relname, column ? column : "");
+	bool		proven = strlist_contains(&st->proven_not_null, key);
+
+	free(key);
+	if (server_version(st) < 120000)
+		return true;
+	if (!proven && st->opt->cat && column)
+	{
+		char	   *table = relation_name(rv);
+
+		proven = catalog_not_null_proven(st->opt->cat, table, column);
+		free(table);
+	}
+	return !proven;
+}
+
 static void
 judge_alter_table(LintState *st, const PgQuery__AlterTableStmt *at)
 {
@@ -701,16 +726,9 @@ judge_alter_table(LintState *st, const PgQuery__AlterTableStmt *at)
 					judge_validate(st, rv, cmd->name);
 				break;
 			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
-				{
-					char	   *key = xasprintf("%s.%s", rv->relname, cmd->name ? cmd->name : "");
-
-					/* PostgreSQL 12+ skips the scan when a validated check proves it */
-					if (!is_new && (server_version(st) < 120000 ||
-									!strlist_contains(&st->proven_not_null, key)))
-						add_finding(st, R_SET_NOT_NULL, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
-					free(key);
-					break;
-				}
+				if (!is_new && set_not_null_scans(st, rv, cmd->name))
+					add_finding(st, R_SET_NOT_NULL, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+				break;
 			case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
 				judge_type_change(st, rv, cmd);
 				break;

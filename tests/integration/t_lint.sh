@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lint against a database: type changes judged from the column's current
-# type (varchar growth is safe, int -> bigint rewrites), table size
+# type (varchar growth is safe, int -> bigint rewrites), a default's
+# volatility and SET NOT NULL's proof from the catalog, table size
 # reported; apply --online refuses an unsafe step unless unsafe_ok accepts
 # it; convert gives a file that validates and applies online.
 . "$(dirname "$0")/lib.sh"
@@ -62,6 +63,20 @@ EOF
 expect_exit 3 mg lint "$MIGDIR/0001_default.yaml"
 assert_contains "$OUT" "clock_timestamp() is volatile"
 rm "$MIGDIR/0001_default.yaml"
+
+# SET NOT NULL skips its scan when a validated CHECK (col IS NOT NULL) that
+# the table already has proves it; only the catalog can say so.
+write_migration 0001_not_null.yaml <<'EOF'
+operations:
+  - sql:
+      up: ALTER TABLE t ALTER COLUMN n SET NOT NULL
+EOF
+expect_exit 3 mg --dir "$MIGDIR" lint
+assert_contains "$OUT" "[set-not-null]"
+sql "ALTER TABLE t ADD CONSTRAINT t_n_not_null CHECK (n IS NOT NULL)"
+expect_exit 0 mg --dir "$MIGDIR" lint
+expect_exit 3 "$MIGRATE" --dir "$MIGDIR" lint --offline
+rm "$MIGDIR/0001_not_null.yaml"
 
 # apply --online refuses an unsafe step before anything runs.
 write_migration 0001_index.yaml <<'EOF'
