@@ -56,4 +56,18 @@ int			catalog_type_change_rewrites(const Catalog *cat, const char *table,
 										 const char *column, const char *new_type,
 										 const char *using_expr, Error *err);
 
+/*
+ * The volatility of the functions named name (any schema, any arguments):
+ * 'i', 's' or 'v' for the most volatile of them; 0 when there is none or it
+ * cannot be told.  lint asks it about a column default.
+ */
+char		catalog_function_volatility(const Catalog *cat, const char *name);
+
+/*
+ * Whether SET NOT NULL on table.column would skip its scan: the column is
+ * NOT NULL already, or a validated CHECK (column IS NOT NULL) proves it
+ * (PostgreSQL 12+).  False when it cannot be told.
+ */
+bool		catalog_not_null_proven(const Catalog *cat, const char *table, const char *column);
+
 #endif

@@ -279,6 +279,7 @@ typedef struct Operation
 		struct
 		{
 			char	   *up;
+			int			up_line;	/* line of up's first line in the file */
 			char	   *down;		/* NULL: irreversible */
 			bool		transactional;	/* default true */
 		}			sql;

@@ -231,3 +231,57 @@ out:
 	buf_free(&sql);
 	return rewrites;
 }
+
+char
+catalog_function_volatility(const Catalog *cat, const char *name)
+{
+	const char *params[1] = {name};
+	Error		err = {0};
+	PGresult   *res;
+	char		v = 0;
+
+	if (cat == NULL || cat->conn == NULL)
+		return 0;
+	/* 'i' < 's' < 'v': the greatest is the most volatile */
+	res = db_query(cat->conn, "SELECT max(provolatile::text) FROM pg_catalog.pg_proc WHERE proname = $1",
+				   1, params, &err);
+	error_clear(&err);
+	if (res == NULL)
+		return 0;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		v = PQgetvalue(res, 0, 0)[0];
+	PQclear(res);
+	return v;
+}
+
+bool
+catalog_not_null_proven(const Catalog *cat, const char *table, const char *column)
+{
+	char	   *quoted;
+	const char *params[2];
+	Error		err = {0};
+	PGresult   *res;
+	bool		proven;
+
+	if (cat == NULL || cat->conn == NULL)
+		return false;
+	quoted = quoted_qualified(table);
+	params[0] = quoted;
+	params[1] = column;
+	res = db_query(cat->conn,
+				   "SELECT a.attnotnull OR (current_setting('server_version_num')::int >= 120000 "
+				   "AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
+				   "WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND c.convalidated "
+				   "AND pg_catalog.pg_get_constraintdef(c.oid) = "
+				   "'CHECK ((' || pg_catalog.quote_ident(a.attname) || ' IS NOT NULL))')) "
+				   "FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass($1) "
+				   "AND a.attname = $2 AND NOT a.attisdropped",
+				   2, params, &err);
+	free(quoted);
+	error_clear(&err);
+	if (res == NULL)
+		return false;
+	proven = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return proven;
+}

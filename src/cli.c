@@ -18,7 +18,9 @@
 
 #include "catalog.h"
 #include "db.h"
+#include "convert.h"
 #include "executor.h"
+#include "lint.h"
 #include "plan.h"
 #include "progress.h"
 #include "render.h"
@@ -37,7 +39,7 @@ typedef enum OptId
 	OPT_ONLINE, OPT_TO, OPT_DRY_RUN, OPT_OFFLINE, OPT_STEPS, OPT_YES,
 	OPT_TEMPLATE, OPT_LOCK_TIMEOUT, OPT_LOCK_RETRIES, OPT_STATEMENT_TIMEOUT,
 	OPT_BATCH_SIZE, OPT_BATCH_TIME, OPT_BATCH_DELAY, OPT_MAX_REPLICA_LAG,
-	OPT_REPLICA,
+	OPT_REPLICA, OPT_PLAIN, OPT_OUTPUT,
 } OptId;
 
 typedef struct OptDef
@@ -107,6 +109,17 @@ static const OptDef new_opts[] = {
 	{NULL, 0, false, 0}
 };
 
+static const OptDef lint_opts[] = {
+	{"plain", 0, false, OPT_PLAIN},
+	{"offline", 0, false, OPT_OFFLINE},
+	{NULL, 0, false, 0}
+};
+
+static const OptDef convert_opts[] = {
+	{"output", 'o', true, OPT_OUTPUT},
+	{NULL, 0, false, 0}
+};
+
 static const OptDef no_opts[] = {
 	{NULL, 0, false, 0}
 };
@@ -118,6 +131,8 @@ typedef struct Args
 	bool		dry_run;
 	bool		offline;
 	bool		yes;
+	bool		plain;			/* lint: judge the plain strategy's steps */
+	const char *output;			/* convert -o */
 	bool		to_given;
 	int64_t		to;
 	int64_t		steps;			/* 0: not given */
@@ -164,10 +179,10 @@ static const Command commands[] = {
 	"the contract phase: deferred drops, sync triggers removed"},
 	{"new", cmd_new, new_opts, "new NAME [--template T]",
 	"write a new migration file"},
-	{"lint", cmd_lint, no_opts, "lint [FILE...]",
-	"judge each step's safety (not implemented yet)"},
-	{"convert", cmd_convert, no_opts, "convert FILE.sql",
-	"turn a SQL migration into a migration file (not implemented yet)"},
+	{"lint", cmd_lint, lint_opts, "lint [FILE...] [--plain] [--offline] [--format text|json]",
+	"judge each step's safety: locks, rewrites, scans, unsafe raw SQL"},
+	{"convert", cmd_convert, convert_opts, "convert FILE.sql [-o FILE]",
+	"turn a SQL migration into a migration file"},
 	{NULL, NULL, NULL, NULL, NULL}
 };
 
@@ -342,6 +357,12 @@ apply_option(GlobalOptions *g, Args *a, const OptDef *o, const char *val, Error 
 			break;
 		case OPT_YES:
 			a->yes = true;
+			break;
+		case OPT_PLAIN:
+			a->plain = true;
+			break;
+		case OPT_OUTPUT:
+			a->output = val;
 			break;
 		case OPT_TO:
 			if (!parse_int64(val, &a->to) || a->to < 0)
@@ -668,6 +689,59 @@ exec_context_init(ExecContext *ctx, Session *s, const GlobalOptions *g, Args *a,
 	ctx->progress = progress;
 }
 
+/*
+ * Lints every migration that ms lists (for apply --online: the pending
+ * ones, through the catalog); prints the findings, to stderr when refuse.
+ * Returns EXIT_UNSAFE when a finding is not accepted.
+ */
+static int
+lint_migrations(const GlobalOptions *g, const Migration *const *ms, size_t n,
+				Strategy strategy, const Catalog *cat, bool refuse)
+{
+	LintOptions lo = {strategy, cat, 0};
+	LintReport	report = {0};
+	Error		err = {0};
+	int			rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (!lint_migration(ms[i], &lo, &report, &err))
+		{
+			lint_report_free(&report);
+			return fail(&err);
+		}
+	rc = lint_unsafe_count(&report) ? EXIT_UNSAFE : EXIT_OK;
+	if (!refuse)
+		lint_render(stdout, &report, g->format);
+	else if (rc != EXIT_OK)
+	{
+		lint_render(stderr, &report, FORMAT_TEXT);
+		fputs("migrate: apply --online refuses unsafe steps; fix them, or accept each with "
+			  "unsafe_ok: \"<reason>\" on its operation\n", stderr);
+	}
+	lint_report_free(&report);
+	return rc;
+}
+
+/* apply --online: nothing runs while a pending step is unsafe. */
+static int
+refuse_unsafe(const GlobalOptions *g, const Args *a, const MigrationSet *set, Session *s)
+{
+	const Migration **todo = xcalloc(set->n + 1, sizeof(Migration *));
+	size_t		n = 0;
+	int			rc;
+
+	for (size_t i = 0; i < set->n; i++)
+	{
+		if (a->to_given && set->items[i].version > a->to)
+			break;
+		if (!is_applied(&s->history, set->items[i].version))
+			todo[n++] = &set->items[i];
+	}
+	rc = lint_migrations(g, todo, n, STRATEGY_ONLINE, &s->cat, true);
+	free(todo);
+	return rc;
+}
+
 /* ---- commands ---- */
 
 static int
@@ -765,6 +839,8 @@ cmd_apply(GlobalOptions *g, Args *a)
 	}
 	applied_by = db_applied_by(s.conn);
 	exec_context_init(&ctx, &s, g, a, &progress, applied_by);
+	if (a->online && (rc = refuse_unsafe(g, a, &set, &s)) != EXIT_OK)
+		goto done;
 
 	for (size_t i = 0; i < set.n; i++)
 	{
@@ -1218,22 +1294,95 @@ cmd_new(GlobalOptions *g, Args *a)
 	return EXIT_OK;
 }
 
+/*
+ * lint judges the steps apply --online would run (the operations compile
+ * to online steps; raw SQL is judged as written); --plain judges what
+ * apply without --online would run.  With a database, what the text cannot
+ * tell is asked of the catalog.
+ */
 static int
 cmd_lint(GlobalOptions *g, Args *a)
 {
-	(void) g;
-	(void) a;
-	fputs("migrate: lint is not implemented yet\n", stderr);
-	return EXIT_USAGE;
+	MigrationSet set = {0};
+	Migration  *files;
+	const Migration **ms;
+	size_t		n = a->positional.n;
+	Error		err = {0};
+	PGconn	   *conn = NULL;
+	Catalog		cat = {0};
+	int			rc = EXIT_OK;
+
+	if (n == 0 && !load_all(g, &set, &err))
+		return fail(&err);
+	files = xcalloc(n + 1, sizeof(Migration));
+	for (size_t i = 0; i < n; i++)
+		if (!spec_load_file(a->positional.items[i], &files[i], &err))
+		{
+			rc = fail(&err);
+			n = i + 1;
+			goto done;
+		}
+	if (n == 0)
+		n = set.n;
+	ms = xcalloc(n + 1, sizeof(Migration *));
+	for (size_t i = 0; i < n; i++)
+		ms[i] = a->positional.n ? &files[i] : &set.items[i];
+	if (!a->offline && database_named(g))
+	{
+		conn = db_connect(g->database, &err);
+		if (conn == NULL || !catalog_open(&cat, conn, &err))
+			rc = fail(&err);
+	}
+	if (rc == EXIT_OK)
+		rc = lint_migrations(g, ms, n, a->plain ? STRATEGY_PLAIN : STRATEGY_ONLINE,
+							 conn ? &cat : NULL, false);
+	free(ms);
+	if (conn)
+		PQfinish(conn);
+done:
+	for (size_t i = 0; i < a->positional.n && i < n; i++)
+		migration_free(&files[i]);
+	free(files);
+	migration_set_free(&set);
+	return rc;
 }
 
 static int
 cmd_convert(GlobalOptions *g, Args *a)
 {
+	Error		err = {0};
+	char	   *sql;
+	Buf			yaml;
+	FILE	   *out = stdout;
+
 	(void) g;
-	(void) a;
-	fputs("migrate: convert is not implemented yet\n", stderr);
-	return EXIT_USAGE;
+	if (a->positional.n != 1)
+		return usage_error("convert: %s", "give exactly one FILE.sql");
+	sql = read_file(a->positional.items[0], SPEC_MAX_FILE_BYTES, NULL, &err);
+	if (sql == NULL)
+	{
+		err.exit_code = EXIT_USAGE;
+		return fail(&err);
+	}
+	buf_init(&yaml);
+	if (!convert_sql(a->positional.items[0], sql, &yaml, &err))
+	{
+		free(sql);
+		buf_free(&yaml);
+		return fail(&err);
+	}
+	free(sql);
+	if (a->output && (out = fopen(a->output, "w")) == NULL)
+	{
+		error_set(&err, EXIT_USAGE, "%s: cannot create: %s", a->output, strerror(errno));
+		buf_free(&yaml);
+		return fail(&err);
+	}
+	fputs(yaml.data, out);
+	if (out != stdout && fclose(out) != 0)
+		error_set(&err, EXIT_STEP_FAILED, "%s: write failed", a->output);
+	buf_free(&yaml);
+	return err.message ? fail(&err) : EXIT_OK;
 }
 
 int

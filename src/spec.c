@@ -1134,8 +1134,19 @@ static const char *const sql_keys[] = {"up", "down", "transactional", "unsafe_ok
 static bool
 parse_sql(const Fields *f, Operation *op)
 {
-	return get_text(f, "up", REQUIRED, &op->u.sql.up) &&
-		get_text(f, "down", 0, &op->u.sql.down) &&
+	const YNode *up = map_value(f->map, "up");
+
+	if (!get_text(f, "up", REQUIRED, &op->u.sql.up))
+		return false;
+	/*
+	 * For lint's line numbers.  A block scalar (up: |) starts at its
+	 * indicator and its text on the next line; its text ends with a newline,
+	 * which a plain or quoted scalar's does not.
+	 */
+	op->u.sql.up_line = up->pos.line;
+	if (op->u.sql.up[0] && op->u.sql.up[strlen(op->u.sql.up) - 1] == '\n')
+		op->u.sql.up_line++;
+	return get_text(f, "down", 0, &op->u.sql.down) &&
 		get_bool(f, "transactional", true, &op->u.sql.transactional);
 }
 

@@ -3,6 +3,7 @@
  */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -408,4 +409,41 @@ edit_distance(const char *a, const char *b)
 	result = row[lb];
 	free(row);
 	return result;
+}
+
+int
+sql_statement_start(const char *text, int at)
+{
+	for (;;)
+	{
+		while (text[at] && isspace((unsigned char) text[at]))
+			at++;
+		if (text[at] == '-' && text[at + 1] == '-')
+			while (text[at] && text[at] != '\n')
+				at++;
+		else if (text[at] == '/' && text[at + 1] == '*')
+		{
+			const char *end = strstr(text + at + 2, "*/");
+
+			if (end == NULL)
+				return at;
+			at = (int) (end - text) + 2;
+		}
+		else
+			return at;
+	}
+}
+
+char *
+sql_statement_text(const char *text, int location, int len)
+{
+	int			from = sql_statement_start(text, location);
+	const char *start = text + from;
+	size_t		n = strlen(start);
+
+	if (len > 0)
+		n = location + len > from ? (size_t) (location + len - from) : 0;
+	while (n > 0 && (isspace((unsigned char) start[n - 1]) || start[n - 1] == ';'))
+		n--;
+	return xstrndup(start, n);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command line: help, version, usage errors (exit 2, nothing done),
-# options after the command, and the commands not implemented yet.
+# options after the command.
 . "$(dirname "$0")/lib.sh"
 new_db
 
@@ -39,10 +39,13 @@ table_exists customers || fail "options after the command were ignored"
 expect_exit 2 "$MIGRATE" --dir "$TMP/nowhere" validate
 assert_contains "$ERR" nowhere "the message names the folder"
 
-expect_exit 2 "$MIGRATE" lint
-assert_contains "$ERR" "not implemented" "lint"
-expect_exit 2 "$MIGRATE" convert some.sql
-assert_contains "$ERR" "not implemented" "convert"
+# lint and convert: a file that cannot be read is a usage error naming it.
+expect_exit 2 "$MIGRATE" lint "$TMP/nowhere/0001_x.yaml"
+assert_contains "$ERR" "0001_x.yaml" "lint names the file"
+expect_exit 2 "$MIGRATE" convert "$TMP/some.sql"
+assert_contains "$ERR" "some.sql" "convert names the file"
+expect_exit 2 "$MIGRATE" convert
+assert_contains "$ERR" "FILE.sql" "convert without a file"
 
 # new: a timestamped file from a template, in --dir.
 expect_exit 0 "$MIGRATE" --dir "$MIGDIR" new add_thing

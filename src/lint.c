@@ -1,0 +1,1255 @@
+/*
+ * lint.c: the rules of `migrate lint`, applied to each statement of each
+ * step, with what the migration did before it (tables it created, NOT VALID
+ * constraints it added, transactions) as context.
+ *
+ * Each rule says what the statement locks and on what, whether it rewrites
+ * or scans under that lock (LOCKS.md), why that hurts a live application,
+ * and which migrate operation does the same online.
+ */
+#include "lint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+#include "catalog.h"
+#include "quote.h"
+
+/* ---- the rules ---- */
+
+typedef enum RuleId
+{
+	R_INDEX_NOT_CONCURRENT,
+	R_DROP_INDEX_NOT_CONCURRENT,
+	R_CONCURRENTLY_IN_TXN,
+	R_FOREIGN_KEY_VALIDATED,
+	R_CHECK_VALIDATED,
+	R_UNIQUE_CONSTRAINT,
+	R_PRIMARY_KEY,
+	R_SET_NOT_NULL,
+	R_NOT_NULL_NO_DEFAULT,
+	R_VOLATILE_DEFAULT,
+	R_STORED_GENERATED,
+	R_SERIAL_IDENTITY,
+	R_TYPE_CHANGE,
+	R_VALIDATE_SAME_TXN,
+	R_REINDEX_NOT_CONCURRENT,
+	R_VACUUM_FULL,
+	R_CLUSTER,
+	R_LOCK_TABLE,
+	R_TRUNCATE_CASCADE,
+	R_RENAME,
+	R_DROP,
+	R_UNBOUNDED_DML,
+	R_DETACH_NOT_CONCURRENT,
+	R_TABLE_REWRITE,
+	R_DOMAIN_CONSTRAINT,
+	R__COUNT
+} RuleId;
+
+typedef struct Rule
+{
+	const char *id;
+	const char *squawk;			/* the squawk rule modules it answers to, space-separated */
+	const char *why;
+	const char *instead;
+} Rule;
+
+static const Rule rules[R__COUNT] = {
+	[R_INDEX_NOT_CONCURRENT] = {"create-index-not-concurrent", "require_concurrent_index_creation",
+		"CREATE INDEX holds SHARE on the table while it scans and sorts every row: every INSERT, UPDATE and DELETE waits until the build ends",
+	"create_index (CREATE INDEX CONCURRENTLY, outside a transaction; an INVALID leftover is rebuilt)"},
+	[R_DROP_INDEX_NOT_CONCURRENT] = {"drop-index-not-concurrent", "require_concurrent_index_deletion",
+		"DROP INDEX takes ACCESS EXCLUSIVE on the table: while it waits behind a long query, every read and write of the table queues behind it",
+	"drop_index (DROP INDEX CONCURRENTLY)"},
+	[R_CONCURRENTLY_IN_TXN] = {"concurrently-in-transaction", "ban_concurrent_index_creation_in_transaction",
+		"a CONCURRENTLY statement cannot run inside a transaction block: the migration fails there",
+	"create_index / drop_index, or an sql operation with transactional: false"},
+	[R_FOREIGN_KEY_VALIDATED] = {"foreign-key-validated", "adding_foreign_key_constraint constraint_missing_not_valid",
+		"adding a validated foreign key holds SHARE ROW EXCLUSIVE on both tables while it scans them: writes to both wait",
+	"add_constraint with foreign_key (NOT VALID, then VALIDATE in its own transaction)"},
+	[R_CHECK_VALIDATED] = {"check-validated", "constraint_missing_not_valid",
+		"adding a validated CHECK scans the whole table under ACCESS EXCLUSIVE: reads and writes wait",
+	"add_constraint with check (NOT VALID, then VALIDATE under SHARE UPDATE EXCLUSIVE)"},
+	[R_UNIQUE_CONSTRAINT] = {"unique-constraint", "disallow_unique_constraint",
+		"adding a UNIQUE constraint builds its index under ACCESS EXCLUSIVE: reads and writes wait for the whole build",
+	"add_constraint with unique (index built concurrently, then ADD CONSTRAINT ... USING INDEX)"},
+	[R_PRIMARY_KEY] = {"primary-key", "adding_primary_key_constraint",
+		"adding a PRIMARY KEY builds its index (and checks NOT NULL) under ACCESS EXCLUSIVE: reads and writes wait",
+	"add_constraint with primary_key (index built concurrently, then ADD CONSTRAINT ... USING INDEX)"},
+	[R_SET_NOT_NULL] = {"set-not-null", "adding_not_null_field",
+		"SET NOT NULL scans the whole table under ACCESS EXCLUSIVE unless a validated CHECK (col IS NOT NULL) proves it",
+	"alter_column with nullable: false (CHECK NOT VALID, VALIDATE, then SET NOT NULL without a scan)"},
+	[R_NOT_NULL_NO_DEFAULT] = {"add-column-not-null-no-default", "adding_required_field",
+		"ADD COLUMN ... NOT NULL without a default fails on a table that has rows, and code that inserts without the column breaks",
+	"add_column with a default, or with backfill (nullable, trigger, batched backfill, then NOT NULL)"},
+	[R_VOLATILE_DEFAULT] = {"volatile-default", "adding_field_with_default",
+		"a volatile default (or one that cannot be told non-volatile) is evaluated per row: the table and its indexes are rewritten under ACCESS EXCLUSIVE",
+	"add_column with backfill: the expression (nullable column, batched backfill, then the default)"},
+	[R_STORED_GENERATED] = {"stored-generated-column", "adding_field_with_default",
+		"a STORED generated column is computed for every row: the table and its indexes are rewritten under ACCESS EXCLUSIVE",
+	"add_column with backfill: the expression and a trigger, or compute it in a view"},
+	[R_SERIAL_IDENTITY] = {"serial-or-identity-column", "adding_field_with_default",
+		"a serial or identity column fills every existing row: the table and its indexes are rewritten under ACCESS EXCLUSIVE",
+	"add_column (nullable), a sequence default, and backfill in batches"},
+	[R_TYPE_CHANGE] = {"type-change-rewrite", "changing_column_type",
+		"ALTER COLUMN TYPE rewrites the table and rebuilds its indexes under ACCESS EXCLUSIVE unless the new type is binary coercible",
+	"alter_column with type (shadow column, sync trigger, batched backfill, short-lock swap)"},
+	[R_VALIDATE_SAME_TXN] = {"validate-in-same-transaction", "constraint_missing_not_valid",
+		"VALIDATE in the transaction that added the constraint NOT VALID keeps the ADD's strong lock during the whole scan",
+	"add_constraint (NOT VALID and VALIDATE in separate transactions)"},
+	[R_REINDEX_NOT_CONCURRENT] = {"reindex-not-concurrent", "require_concurrent_reindex",
+		"REINDEX holds SHARE on the table (writes wait) and ACCESS EXCLUSIVE on each index (queries that would use it wait)",
+	"an sql operation with REINDEX ... CONCURRENTLY and transactional: false"},
+	[R_VACUUM_FULL] = {"vacuum-full", "prefer_repack",
+		"VACUUM FULL rewrites the table and its indexes under ACCESS EXCLUSIVE: reads and writes wait for the whole copy",
+	"plain VACUUM (SHARE UPDATE EXCLUSIVE), or an online repack tool (pg_repack)"},
+	[R_CLUSTER] = {"cluster", "prefer_repack",
+		"CLUSTER rewrites the table in index order under ACCESS EXCLUSIVE: reads and writes wait for the whole copy",
+	"an online repack tool (pg_repack), or create_index for the access path"},
+	[R_LOCK_TABLE] = {"lock-table", NULL,
+		"LOCK TABLE takes (by default) ACCESS EXCLUSIVE and keeps it until the transaction ends: every query of the table waits",
+	"the operations, whose steps take short locks with lock_timeout and retries"},
+	[R_TRUNCATE_CASCADE] = {"truncate-cascade", "ban_truncate_cascade",
+		"TRUNCATE ... CASCADE also empties every table that references this one, under ACCESS EXCLUSIVE on all of them",
+	"TRUNCATE the tables you mean by name, or a batched delete (backfill-style)"},
+	[R_RENAME] = {"rename", "renaming_column",
+		"a rename breaks the running application: its queries still use the old name",
+	"expand/contract: add_column under the new name with backfill (its trigger keeps both in step), then drop_column the old one at finalize"},
+	[R_DROP] = {"drop", "ban_drop_column",
+		"a drop breaks the running application, whose queries still use what is dropped; it cannot be undone",
+	"drop_column / drop_table / drop_index (deferred to finalize, when the old version is gone)"},
+	[R_UNBOUNDED_DML] = {"unbounded-update-delete", NULL,
+		"UPDATE / DELETE without WHERE touches every row in one transaction: every row stays locked until it commits, with a burst of WAL, replica lag and bloat",
+	"backfill (keyset batches, each its own short transaction, throttled)"},
+	[R_DETACH_NOT_CONCURRENT] = {"detach-partition-not-concurrent", "require_concurrent_partition_detach",
+		"DETACH PARTITION takes ACCESS EXCLUSIVE on the parent and the partition: reads and writes of the whole partitioned table wait",
+	"an sql operation with DETACH PARTITION ... CONCURRENTLY and transactional: false"},
+	[R_TABLE_REWRITE] = {"table-rewrite", NULL,
+		"SET TABLESPACE / SET LOGGED / SET UNLOGGED copies the whole table under ACCESS EXCLUSIVE",
+	"do it in a maintenance window, or copy the data online with logical replication"},
+	[R_DOMAIN_CONSTRAINT] = {"domain-constraint-validated", "ban_alter_domain_with_add_constraint",
+		"ALTER DOMAIN ... ADD CONSTRAINT checks every column of that domain in every table, holding SHARE on each: their writes wait",
+	"ADD CONSTRAINT ... NOT VALID on the domain, then VALIDATE CONSTRAINT in its own transaction"},
+};
+
+const char *const lint_rule_ids[] = {
+	"create-index-not-concurrent", "drop-index-not-concurrent", "concurrently-in-transaction",
+	"foreign-key-validated", "check-validated", "unique-constraint", "primary-key",
+	"set-not-null", "add-column-not-null-no-default", "volatile-default",
+	"stored-generated-column", "serial-or-identity-column", "type-change-rewrite",
+	"validate-in-same-transaction", "reindex-not-concurrent", "vacuum-full", "cluster",
+	"lock-table", "truncate-cascade", "rename", "drop", "unbounded-update-delete",
+	"detach-partition-not-concurrent", "table-rewrite", "domain-constraint-validated", NULL
+};
+
+/* ---- what the migration did before the statement ---- */
+
+typedef struct NotValid
+{
+	char	   *table;
+	char	   *name;
+	char	   *not_null_column;	/* the check is "col IS NOT NULL"; NULL */
+	int			txn;
+} NotValid;
+
+typedef struct LintState
+{
+	const LintOptions *opt;
+	LintReport *out;
+	StrList		created;		/* tables created by this migration */
+	StrList		created_indexes;
+	StrList		created_columns;	/* "table.column" added by this migration */
+	StrList		proven_not_null;	/* "table.column" */
+	NotValid   *not_valid;
+	size_t		n_not_valid;
+	int			txn;			/* current transaction, 0: none */
+	int			next_txn;
+	bool		explicit_txn;	/* inside the SQL's own BEGIN */
+	/* where the statements come from */
+	const char *file;
+	int			line;
+	int			text_line;		/* line of the text's start in file; 0: use line */
+	int64_t		version;
+	const char *step_id;
+	const char *accepted;
+	bool		contract_online;	/* a finalize step: the old version is gone */
+	/* the statement being judged */
+	PgQuery__ParseResult *tree;
+	const char *text;
+	char	   *stmt_text;
+} LintState;
+
+static void
+state_free(LintState *st)
+{
+	strlist_free(&st->created);
+	strlist_free(&st->created_indexes);
+	strlist_free(&st->created_columns);
+	strlist_free(&st->proven_not_null);
+	for (size_t i = 0; i < st->n_not_valid; i++)
+	{
+		free(st->not_valid[i].table);
+		free(st->not_valid[i].name);
+		free(st->not_valid[i].not_null_column);
+	}
+	free(st->not_valid);
+}
+
+/* "schema.table", or "table" (protobuf gives "" for no schema). */
+static char *
+relation_name(const PgQuery__RangeVar *rv)
+{
+	return rv->schemaname && rv->schemaname[0]
+		? xasprintf("%s.%s", rv->schemaname, rv->relname) : xstrdup(rv->relname);
+}
+
+static int
+server_version(const LintState *st)
+{
+	if (st->opt->server_version)
+		return st->opt->server_version;
+	return st->opt->cat ? st->opt->cat->server_version : 150000;
+}
+
+static bool
+is_new_table(const LintState *st, const PgQuery__RangeVar *rv)
+{
+	return rv && rv->relname && strlist_contains(&st->created, rv->relname);
+}
+
+static void
+report_push(LintReport *r, const LintFinding *f)
+{
+	if (r->n == r->cap)
+	{
+		r->cap = r->cap ? r->cap * 2 : 8;
+		r->items = xrealloc(r->items, r->cap * sizeof *r->items);
+	}
+	r->items[r->n++] = *f;
+}
+
+/* Records a finding of rule on the current statement. */
+static LintFinding *
+add_finding(LintState *st, RuleId id, LockMode lock, const PgQuery__RangeVar *on,
+			bool rewrite, bool scan)
+{
+	LintFinding f = {0};
+
+	f.rule = rules[id].id;
+	f.squawk = rules[id].squawk;
+	f.why = rules[id].why;
+	f.instead = rules[id].instead;
+	f.file = xstrdup(st->file);
+	f.line = st->line;
+	f.version = st->version;
+	f.step_id = xstrdup(st->step_id);
+	f.statement = xstrdup(st->stmt_text);
+	f.lock = lock;
+	f.rewrite = rewrite;
+	f.scan = scan;
+	f.accepted = xstrdup(st->accepted);
+	f.est_rows = -1;
+	f.pages = -1;
+	if (on && on->relname)
+	{
+		f.lock_on = relation_name(on);
+		if (st->opt->cat && catalog_table_exists(st->opt->cat, f.lock_on) == 1)
+		{
+			f.est_rows = catalog_row_estimate(st->opt->cat, f.lock_on);
+			f.pages = catalog_table_pages(st->opt->cat, f.lock_on);
+		}
+	}
+	report_push(st->out, &f);
+	return &st->out->items[st->out->n - 1];
+}
+
+/* ---- parse tree helpers ---- */
+
+
+static const char *
+string_value(const PgQuery__Node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
+}
+
+/* The last name of a dotted name list ("pg_catalog.int4" -> "int4"). */
+static const char *
+last_name(PgQuery__Node **names, size_t n)
+{
+	return n > 0 ? string_value(names[n - 1]) : NULL;
+}
+
+/* Whether option name is given and not switched off: FULL, (FULL), (FULL true), not (FULL false). */
+static bool
+has_option(PgQuery__Node **opts, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		const PgQuery__DefElem *d;
+		const PgQuery__Node *arg;
+
+		if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+			continue;
+		d = opts[i]->def_elem;
+		if (d->defname == NULL || strcmp(d->defname, name) != 0)
+			continue;
+		arg = d->arg;
+		if (arg == NULL)
+			return true;
+		if (arg->node_case == PG_QUERY__NODE__NODE_STRING)
+			return strcmp(arg->string->sval, "false") != 0 && strcmp(arg->string->sval, "off") != 0;
+		if (arg->node_case == PG_QUERY__NODE__NODE_INTEGER)
+			return arg->integer->ival != 0;
+		if (arg->node_case == PG_QUERY__NODE__NODE_BOOLEAN)
+			return arg->boolean->boolval;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Functions a default may call without making it volatile: evaluated once
+ * at ALTER time, stored as the "fast default".  Anything else might be
+ * volatile; without a catalog we cannot tell, so we say so.
+ */
+static const char *const clock_functions[] = {
+	"now", "statement_timestamp", "transaction_timestamp", NULL
+};
+static const char *const non_volatile_functions[] = {
+	"lower", "upper", "trim", "btrim",
+	"concat", "coalesce", "length", "abs", "to_jsonb", "jsonb_build_object",
+	"json_build_object", "array", "make_date", "make_interval", "date_trunc", NULL
+};
+
+static bool
+known_non_volatile(const char *fn, size_t n_args)
+{
+	for (int i = 0; clock_functions[i]; i++)
+		if (strcmp(clock_functions[i], fn) == 0)
+			return n_args == 0; /* with arguments it is someone else's function */
+	for (int i = 0; non_volatile_functions[i]; i++)
+		if (strcmp(non_volatile_functions[i], fn) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Walks any message of the tree through protobuf-c's descriptors and
+ * returns the first function call that is not known non-volatile: with a
+ * catalog, one the database says is volatile (or does not know).
+ */
+static const char *
+find_volatile_call(const ProtobufCMessage *m, const Catalog *cat)
+{
+	const ProtobufCMessageDescriptor *d;
+
+	if (m == NULL)
+		return NULL;
+	d = m->descriptor;
+	if (d == &pg_query__func_call__descriptor)
+	{
+		const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *) m;
+		const char *fn = last_name(fc->funcname, fc->n_funcname);
+
+		if (fn && cat != NULL)
+		{
+			char		v = catalog_function_volatility(cat, fn);
+
+			if (v == 'v' || v == 0)
+				return fn;
+		}
+		else if (fn && !known_non_volatile(fn, fc->n_args))
+			return fn;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++)
+	{
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *) m;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		{
+			size_t		n = *(const size_t *) (base + f->quantifier_offset);
+			ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *) (base + f->offset);
+
+			for (size_t j = 0; j < n; j++)
+			{
+				const char *fn = find_volatile_call(items[j], cat);
+
+				if (fn)
+					return fn;
+			}
+		}
+		else
+		{
+			const char *fn = find_volatile_call(*(ProtobufCMessage *const *) (base + f->offset), cat);
+
+			if (fn)
+				return fn;
+		}
+	}
+	return NULL;
+}
+
+/* The column of "col IS NOT NULL", or NULL. */
+static const char *
+not_null_check_column(const PgQuery__Node *expr)
+{
+	const PgQuery__NullTest *nt;
+	const PgQuery__ColumnRef *cr;
+
+	if (expr == NULL || expr->node_case != PG_QUERY__NODE__NODE_NULL_TEST)
+		return NULL;
+	nt = expr->null_test;
+	if (nt->nulltesttype != PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL || nt->arg == NULL ||
+		nt->arg->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
+		return NULL;
+	cr = nt->arg->column_ref;
+	return last_name(cr->fields, cr->n_fields);
+}
+
+/* ---- the judgements ---- */
+
+static const char *const serial_types[] = {
+	"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8", NULL
+};
+
+static void
+judge_column_def(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__ColumnDef *cd)
+{
+	bool		not_null = cd->is_not_null;
+	bool		has_default = cd->raw_default != NULL;
+	const char *type = cd->type_name ? last_name(cd->type_name->names, cd->type_name->n_names) : NULL;
+
+	for (int i = 0; type && serial_types[i]; i++)
+		if (strcmp(type, serial_types[i]) == 0)
+			add_finding(st, R_SERIAL_IDENTITY, LOCK_ACCESS_EXCLUSIVE, rv, true, true);
+	if (cd->identity && cd->identity[0])
+		add_finding(st, R_SERIAL_IDENTITY, LOCK_ACCESS_EXCLUSIVE, rv, true, true);
+	for (size_t i = 0; i < cd->n_constraints; i++)
+	{
+		const PgQuery__Constraint *c;
+
+		if (cd->constraints[i]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+			continue;
+		c = cd->constraints[i]->constraint;
+		switch (c->contype)
+		{
+			case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+				not_null = true;
+				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+				{
+					const char *fn = find_volatile_call((const ProtobufCMessage *) c->raw_expr,
+														st->opt->cat);
+
+					has_default = true;
+					if (fn)
+						add_finding(st, R_VOLATILE_DEFAULT, LOCK_ACCESS_EXCLUSIVE, rv, true, true)
+							->detail = xasprintf("%s() is volatile, or not known to be stable", fn);
+					break;
+				}
+			case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+				has_default = true;
+				add_finding(st, R_SERIAL_IDENTITY, LOCK_ACCESS_EXCLUSIVE, rv, true, true);
+				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+				has_default = true; /* every row gets a value */
+				add_finding(st, R_STORED_GENERATED, LOCK_ACCESS_EXCLUSIVE, rv, true, true);
+				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+				add_finding(st, R_PRIMARY_KEY, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+				add_finding(st, R_UNIQUE_CONSTRAINT, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+				if (!c->skip_validation)
+					add_finding(st, R_CHECK_VALIDATED, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+				break;
+			default:
+				/* REFERENCES on a new column: it is all NULL, nothing to scan */
+				break;
+		}
+	}
+	if (not_null && !has_default)
+		add_finding(st, R_NOT_NULL_NO_DEFAULT, LOCK_ACCESS_EXCLUSIVE, rv, false, false);
+}
+
+static void
+remember_not_valid(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Constraint *c)
+{
+	NotValid   *nv;
+	const char *col;
+
+	if (c->conname == NULL)
+		return;
+	st->not_valid = xrealloc(st->not_valid, (st->n_not_valid + 1) * sizeof *st->not_valid);
+	nv = &st->not_valid[st->n_not_valid++];
+	nv->table = xstrdup(rv->relname);
+	nv->name = xstrdup(c->conname);
+	col = c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK ? not_null_check_column(c->raw_expr) : NULL;
+	nv->not_null_column = xstrdup(col);
+	nv->txn = st->txn;
+}
+
+static void
+judge_add_constraint(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Constraint *c)
+{
+	bool		using_index = c->indexname && c->indexname[0];
+
+	switch (c->contype)
+	{
+		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+			if (c->skip_validation)
+				remember_not_valid(st, rv, c);
+			else
+				add_finding(st, R_FOREIGN_KEY_VALIDATED, LOCK_SHARE_ROW_EXCLUSIVE, rv, false, true)
+					->detail = c->pktable ? xasprintf("also SHARE ROW EXCLUSIVE on %s", c->pktable->relname) : NULL;
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+			if (c->skip_validation)
+				remember_not_valid(st, rv, c);
+			else
+				add_finding(st, R_CHECK_VALIDATED, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+			if (!using_index)
+				add_finding(st, R_UNIQUE_CONSTRAINT, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+			if (!using_index)
+				add_finding(st, R_PRIMARY_KEY, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION:
+			add_finding(st, R_UNIQUE_CONSTRAINT, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+judge_validate(LintState *st, const PgQuery__RangeVar *rv, const char *name)
+{
+	for (size_t i = 0; i < st->n_not_valid; i++)
+	{
+		NotValid   *nv = &st->not_valid[i];
+
+		if (strcmp(nv->table, rv->relname) != 0 || strcmp(nv->name, name) != 0)
+			continue;
+		if (nv->txn != 0 && nv->txn == st->txn)
+			add_finding(st, R_VALIDATE_SAME_TXN, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+		else if (nv->not_null_column)
+			strlist_push(&st->proven_not_null, xasprintf("%s.%s", nv->table, nv->not_null_column));
+	}
+}
+
+/* A TypeName as SQL: "pg_catalog.varchar(100)", "text[]". */
+static char *
+type_name_sql(const PgQuery__TypeName *tn)
+{
+	Buf			b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < tn->n_names; i++)
+	{
+		if (i > 0)
+			buf_putc(&b, '.');
+		quote_ident(&b, string_value(tn->names[i]) ? string_value(tn->names[i]) : "");
+	}
+	for (size_t i = 0; i < tn->n_typmods; i++)
+	{
+		const PgQuery__Node *m = tn->typmods[i];
+
+		if (m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+			m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+		{
+			buf_free(&b);
+			return NULL;
+		}
+		buf_printf(&b, "%s%d", i == 0 ? "(" : ",", m->a_const->ival->ival);
+		if (i + 1 == tn->n_typmods)
+			buf_putc(&b, ')');
+	}
+	for (size_t i = 0; i < tn->n_array_bounds; i++)
+		buf_puts(&b, "[]");
+	return buf_detach(&b);
+}
+
+/*
+ * Without a database a type change may rewrite; with one, the server says
+ * whether it does for this column's current type (binary coercible or
+ * not).  A USING expression is taken to rewrite.
+ */
+static void
+judge_type_change(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__AlterTableCmd *cmd)
+{
+	const PgQuery__ColumnDef *cd = cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF
+		? cmd->def->column_def : NULL;
+	char	   *type = cd && cd->type_name ? type_name_sql(cd->type_name) : NULL;
+	char	   *detail = NULL;
+	int			rewrites = -1;
+
+	if (is_new_table(st, rv))
+	{
+		free(type);
+		return;
+	}
+	if (cd && cd->raw_default)
+		detail = xstrdup("a USING expression is taken to rewrite every row");
+	else if (st->opt->cat == NULL || type == NULL)
+		detail = xstrdup("without a database it cannot be told whether the new type is binary coercible");
+	else
+	{
+		Error		err = {0};
+		char	   *table = relation_name(rv);
+
+		rewrites = catalog_type_change_rewrites(st->opt->cat, table, cmd->name, type, NULL, &err);
+		if (rewrites < 0)
+			detail = xasprintf("the database could not tell: %s", err.message ? err.message : "unknown");
+		else if (rewrites)
+			detail = xasprintf("column \"%s\" is not binary coercible to %s", cmd->name, type);
+		error_clear(&err);
+		free(table);
+	}
+	if (rewrites != 0)
+		add_finding(st, R_TYPE_CHANGE, LOCK_ACCESS_EXCLUSIVE, rv, true, true)->detail = detail;
+	else
+		free(detail);
+	free(type);
+}
+
+/*
+ * A rename breaks running code unless the name it takes away is given back
+ * in the same transaction (the swap of an online type change), or the
+ * table is new.
+ */
+static bool
+name_given_back(const LintState *st, const PgQuery__RenameStmt *rs)
+{
+	const char *old = rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN ? rs->subname
+		: rs->relation ? rs->relation->relname : NULL;
+
+	if (old == NULL)
+		return false;
+	for (size_t i = 0; i < st->tree->n_stmts; i++)
+	{
+		const PgQuery__Node *n = st->tree->stmts[i]->stmt;
+		const PgQuery__RenameStmt *other;
+
+		if (n->node_case != PG_QUERY__NODE__NODE_RENAME_STMT)
+			continue;
+		other = n->rename_stmt;
+		if (other != rs && other->rename_type == rs->rename_type && other->newname &&
+			strcmp(other->newname, old) == 0 &&
+			(rs->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN ||
+			 (other->relation && rs->relation &&
+			  strcmp(other->relation->relname, rs->relation->relname) == 0)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether SET NOT NULL scans the table: PostgreSQL 12+ skips the scan when
+ * a validated CHECK (col IS NOT NULL) proves it, one this migration
+ * validated in an earlier transaction or, with a database, one the table
+ * has already (or the column is NOT NULL already).
+ */
+static bool
+set_not_null_scans(const LintState *st, const PgQuery__RangeVar *rv, const char *column)
+{
+	char	   *key = xasprintf("%s.%s", rv->relname, column ? column : "");
+	bool		proven = strlist_contains(&st->proven_not_null, key);
+
+	free(key);
+	if (server_version(st) < 120000)
+		return true;
+	if (!proven && st->opt->cat && column)
+	{
+		char	   *table = relation_name(rv);
+
+		proven = catalog_not_null_proven(st->opt->cat, table, column);
+		free(table);
+	}
+	return !proven;
+}
+
+static void
+judge_alter_table(LintState *st, const PgQuery__AlterTableStmt *at)
+{
+	const PgQuery__RangeVar *rv = at->relation;
+	bool		is_new = is_new_table(st, rv);
+
+	if (rv == NULL || at->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+		return;
+	for (size_t i = 0; i < at->n_cmds; i++)
+	{
+		const PgQuery__AlterTableCmd *cmd;
+		const PgQuery__Node *def;
+
+		if (at->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+			continue;
+		cmd = at->cmds[i]->alter_table_cmd;
+		def = cmd->def;
+		switch (cmd->subtype)
+		{
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+				if (def && def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+				{
+					if (!is_new)
+						judge_column_def(st, rv, def->column_def);
+					strlist_push(&st->created_columns,
+								 xasprintf("%s.%s", rv->relname, def->column_def->colname));
+				}
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+				if (def && def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+				{
+					if (is_new)
+					{
+						if (def->constraint->skip_validation)
+							remember_not_valid(st, rv, def->constraint);
+					}
+					else
+						judge_add_constraint(st, rv, def->constraint);
+				}
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+				if (cmd->name)
+					judge_validate(st, rv, cmd->name);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+				if (!is_new && set_not_null_scans(st, rv, cmd->name))
+					add_finding(st, R_SET_NOT_NULL, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+				judge_type_change(st, rv, cmd);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+				if (!is_new && !st->contract_online)
+					add_finding(st, R_DROP, LOCK_ACCESS_EXCLUSIVE, rv, false, false);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
+				if (def && def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
+					def->partition_cmd->concurrent)
+				{
+					if (st->txn)
+						add_finding(st, R_CONCURRENTLY_IN_TXN, LOCK_SHARE_UPDATE_EXCLUSIVE, rv, false, false);
+				}
+				else if (!is_new)
+					add_finding(st, R_DETACH_NOT_CONCURRENT, LOCK_ACCESS_EXCLUSIVE, rv, false, false);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
+				if (!is_new)
+					add_finding(st, R_TABLE_REWRITE, LOCK_ACCESS_EXCLUSIVE, rv, true, false);
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+static void
+judge_create_table(LintState *st, const PgQuery__CreateStmt *cs)
+{
+	if (cs->relation && cs->relation->relname && !strlist_contains(&st->created, cs->relation->relname))
+		strlist_add(&st->created, cs->relation->relname);
+}
+
+static void
+judge_index(LintState *st, const PgQuery__IndexStmt *is)
+{
+	if (is->concurrent)
+	{
+		if (st->txn)
+			add_finding(st, R_CONCURRENTLY_IN_TXN, LOCK_SHARE_UPDATE_EXCLUSIVE, is->relation, false, true);
+	}
+	else if (!is_new_table(st, is->relation))
+		add_finding(st, R_INDEX_NOT_CONCURRENT, LOCK_SHARE, is->relation, false, true);
+	if (is->idxname)
+		strlist_add(&st->created_indexes, is->idxname);
+}
+
+/* The object's last name (DROP's objects are lists of names). */
+static const char *
+object_name(const PgQuery__Node *obj)
+{
+	if (obj->node_case == PG_QUERY__NODE__NODE_LIST)
+		return last_name(obj->list->items, obj->list->n_items);
+	return string_value(obj);
+}
+
+static void
+judge_drop(LintState *st, const PgQuery__DropStmt *ds)
+{
+	for (size_t i = 0; i < ds->n_objects; i++)
+	{
+		const char *name = object_name(ds->objects[i]);
+		PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
+
+		rv.relname = (char *) name;
+		if (ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX)
+		{
+			if (name && strlist_contains(&st->created_indexes, name))
+				continue;
+			if (ds->concurrent)
+			{
+				if (st->txn)
+					add_finding(st, R_CONCURRENTLY_IN_TXN, LOCK_SHARE_UPDATE_EXCLUSIVE, &rv, false, false);
+			}
+			else
+				add_finding(st, R_DROP_INDEX_NOT_CONCURRENT, LOCK_ACCESS_EXCLUSIVE, &rv, false, false);
+		}
+		else if ((ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+				  ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_DATABASE) &&
+				 !is_new_table(st, &rv) && !st->contract_online)
+			add_finding(st, R_DROP, LOCK_ACCESS_EXCLUSIVE, &rv, false, false)->squawk =
+				ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ? "ban_drop_table" : "ban_drop_database";
+	}
+}
+
+static void
+judge_rename(LintState *st, const PgQuery__RenameStmt *rs)
+{
+	bool		column = rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN;
+
+	if (!column && rs->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+		return;
+	if (is_new_table(st, rs->relation))
+	{
+		if (!column && rs->newname)
+			strlist_add(&st->created, rs->newname);
+		return;
+	}
+	if (column && rs->subname)
+	{
+		char	   *key = xasprintf("%s.%s", rs->relation->relname, rs->subname);
+		bool		is_new_column = strlist_contains(&st->created_columns, key);
+
+		free(key);
+		if (is_new_column)
+			return;
+	}
+	if (!name_given_back(st, rs))
+		add_finding(st, R_RENAME, LOCK_ACCESS_EXCLUSIVE, rs->relation, false, false)->squawk =
+			column ? "renaming_column" : "renaming_table";
+}
+
+static void
+judge_dml(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Node *where)
+{
+	if (where == NULL && !is_new_table(st, rv))
+		add_finding(st, R_UNBOUNDED_DML, LOCK_ROW_EXCLUSIVE, rv, false, true);
+}
+
+static const PgQuery__RangeVar *
+first_relation(PgQuery__Node **rels, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rels[i]->node_case == PG_QUERY__NODE__NODE_RANGE_VAR)
+			return rels[i]->range_var;
+		else if (rels[i]->node_case == PG_QUERY__NODE__NODE_VACUUM_RELATION &&
+				 rels[i]->vacuum_relation->relation)
+			return rels[i]->vacuum_relation->relation;
+	return NULL;
+}
+
+static void
+judge_transaction(LintState *st, const PgQuery__TransactionStmt *ts)
+{
+	switch (ts->kind)
+	{
+		case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
+		case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+			if (!st->txn)
+				st->txn = ++st->next_txn;
+			st->explicit_txn = true;
+			break;
+		case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+		case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+			st->txn = 0;
+			st->explicit_txn = false;
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+judge_statement(LintState *st, const PgQuery__Node *n)
+{
+	switch (n->node_case)
+	{
+		case PG_QUERY__NODE__NODE_CREATE_STMT:
+			judge_create_table(st, n->create_stmt);
+			break;
+		case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+			judge_alter_table(st, n->alter_table_stmt);
+			break;
+		case PG_QUERY__NODE__NODE_INDEX_STMT:
+			judge_index(st, n->index_stmt);
+			break;
+		case PG_QUERY__NODE__NODE_DROP_STMT:
+			judge_drop(st, n->drop_stmt);
+			break;
+		case PG_QUERY__NODE__NODE_RENAME_STMT:
+			judge_rename(st, n->rename_stmt);
+			break;
+		case PG_QUERY__NODE__NODE_REINDEX_STMT:
+			{
+				const PgQuery__ReindexStmt *rs = n->reindex_stmt;
+				PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
+
+				if (rs->relation == NULL)
+					rv.relname = rs->name;
+				if (has_option(rs->params, rs->n_params, "concurrently"))
+				{
+					if (st->txn)
+						add_finding(st, R_CONCURRENTLY_IN_TXN, LOCK_SHARE_UPDATE_EXCLUSIVE,
+									rs->relation ? rs->relation : &rv, false, true);
+				}
+				else
+					add_finding(st, R_REINDEX_NOT_CONCURRENT, LOCK_SHARE,
+								rs->relation ? rs->relation : &rv, false, true);
+				break;
+			}
+		case PG_QUERY__NODE__NODE_VACUUM_STMT:
+			{
+				const PgQuery__VacuumStmt *vs = n->vacuum_stmt;
+
+				if (vs->is_vacuumcmd && has_option(vs->options, vs->n_options, "full"))
+					add_finding(st, R_VACUUM_FULL, LOCK_ACCESS_EXCLUSIVE,
+								first_relation(vs->rels, vs->n_rels), true, true);
+				break;
+			}
+		case PG_QUERY__NODE__NODE_CLUSTER_STMT:
+			if (!is_new_table(st, n->cluster_stmt->relation))
+				add_finding(st, R_CLUSTER, LOCK_ACCESS_EXCLUSIVE, n->cluster_stmt->relation, true, true);
+			break;
+		case PG_QUERY__NODE__NODE_LOCK_STMT:
+			{
+				const PgQuery__RangeVar *rv = first_relation(n->lock_stmt->relations,
+															 n->lock_stmt->n_relations);
+
+				if (!is_new_table(st, rv))
+					add_finding(st, R_LOCK_TABLE, (LockMode) n->lock_stmt->mode, rv, false, false);
+				break;
+			}
+		case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+			if (n->truncate_stmt->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+				add_finding(st, R_TRUNCATE_CASCADE, LOCK_ACCESS_EXCLUSIVE,
+							first_relation(n->truncate_stmt->relations, n->truncate_stmt->n_relations),
+							false, false);
+			break;
+		case PG_QUERY__NODE__NODE_UPDATE_STMT:
+			judge_dml(st, n->update_stmt->relation, n->update_stmt->where_clause);
+			break;
+		case PG_QUERY__NODE__NODE_DELETE_STMT:
+			judge_dml(st, n->delete_stmt->relation, n->delete_stmt->where_clause);
+			break;
+		case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
+			judge_transaction(st, n->transaction_stmt);
+			break;
+		case PG_QUERY__NODE__NODE_DROPDB_STMT:
+			add_finding(st, R_DROP, LOCK_ACCESS_EXCLUSIVE, NULL, false, false)->squawk = "ban_drop_database";
+			break;
+		case PG_QUERY__NODE__NODE_ALTER_DOMAIN_STMT:
+			{
+				const PgQuery__AlterDomainStmt *ad = n->alter_domain_stmt;
+
+				if (ad->subtype && ad->subtype[0] == 'C' && ad->def &&
+					ad->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+					!ad->def->constraint->skip_validation)
+					add_finding(st, R_DOMAIN_CONSTRAINT, LOCK_SHARE, NULL, false, true);
+				break;
+			}
+		default:
+			break;
+	}
+}
+
+/*
+ * Judges every statement of text.  in_txn: they run in one transaction
+ * (else each on its own, unless the SQL says BEGIN).
+ */
+static bool
+judge_text(LintState *st, const char *text, bool in_txn, Error *err)
+{
+	PgQueryProtobufParseResult pr = pg_query_parse_protobuf(text);
+	PgQuery__ParseResult *tree;
+
+	if (pr.error)
+	{
+		error_set(err, EXIT_USAGE, "%s:%d: %s (at character %d)", st->file ? st->file : "<sql>",
+				  st->line, pr.error->message, pr.error->cursorpos);
+		pg_query_free_protobuf_parse_result(pr);
+		return false;
+	}
+	tree = pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
+										  (const uint8_t *) pr.parse_tree.data);
+	pg_query_free_protobuf_parse_result(pr);
+	if (tree == NULL)
+		return error_set(err, EXIT_STEP_FAILED, "libpg_query returned a tree it cannot read");
+	st->tree = tree;
+	st->text = text;
+	if (in_txn && !st->txn)
+		st->txn = ++st->next_txn;
+	for (size_t i = 0; i < tree->n_stmts; i++)
+	{
+		if (!in_txn && !st->explicit_txn)
+			st->txn = 0;
+		st->stmt_text = sql_statement_text(text, tree->stmts[i]->stmt_location,
+										   tree->stmts[i]->stmt_len);
+		if (st->text_line > 0)
+		{
+			int			at = sql_statement_start(text, tree->stmts[i]->stmt_location);
+
+			st->line = st->text_line;
+			for (int k = 0; k < at; k++)
+				st->line += text[k] == '\n';
+		}
+		if (tree->stmts[i]->stmt)
+			judge_statement(st, tree->stmts[i]->stmt);
+		st->out->statements++;
+		free(st->stmt_text);
+		st->stmt_text = NULL;
+	}
+	pg_query__parse_result__free_unpacked(tree, NULL);
+	st->tree = NULL;
+	return true;
+}
+
+/* ---- entry points ---- */
+
+bool
+lint_sql(const char *sql, bool in_txn, const LintOptions *o, LintReport *out, Error *err)
+{
+	LintState	st = {0};
+	bool		ok;
+
+	st.opt = o;
+	st.out = out;
+	ok = judge_text(&st, sql, in_txn, err);
+	state_free(&st);
+	return ok;
+}
+
+/* A step's statements as one text, for the parser. */
+static char *
+step_text(const Step *s)
+{
+	Buf			b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < s->sql.n; i++)
+	{
+		buf_puts(&b, s->sql.items[i]);
+		buf_puts(&b, ";\n");
+	}
+	return buf_detach(&b);
+}
+
+bool
+lint_migration(const Migration *m, const LintOptions *o, LintReport *out, Error *err)
+{
+	MigrationPlan mp = {0};
+	LintState	st = {0};
+	bool		ok = true;
+
+	if (!plan_migration(m, o->strategy, o->cat, &mp, err))
+		return false;
+	st.opt = o;
+	st.out = out;
+	st.file = m->path;
+	st.version = m->version;
+	for (size_t i = 0; ok && i < mp.n_steps; i++)
+	{
+		const Step *s = &mp.steps[i];
+		const Operation *op = &m->ops[s->op_index];
+		char	   *text;
+
+		/* The batched engine runs backfills; finalize's drops come when the old version is gone. */
+		if (s->kind == STEP_BACKFILL || s->sql.n == 0)
+			continue;
+		st.contract_online = o->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT;
+		st.line = op->pos.line;
+		st.step_id = s->id;
+		st.accepted = op->unsafe_ok;
+		/* Online, each step is its own transaction; plain, one for the migration. */
+		if (o->strategy == STRATEGY_ONLINE || !s->in_txn)
+			st.txn = 0;
+		/* An sql operation's statements are judged as written, with their lines. */
+		st.text_line = s->kind == STEP_SQL && op->kind == OP_SQL ? op->u.sql.up_line : 0;
+		text = st.text_line ? NULL : step_text(s);
+		ok = judge_text(&st, text ? text : op->u.sql.up, s->in_txn, err);
+		free(text);
+		if (!ok)
+			error_prefix(err, "migration %s_%s, step %s", m->version_text, m->name, s->id);
+	}
+	state_free(&st);
+	migration_plan_free(&mp);
+	return ok;
+}
+
+size_t
+lint_unsafe_count(const LintReport *r)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->items[i].accepted == NULL)
+			n++;
+	return n;
+}
+
+bool
+lint_has_rule(const LintReport *r, const char *rule)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->items[i].rule, rule) == 0)
+			return true;
+	return false;
+}
+
+void
+lint_report_free(LintReport *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+	{
+		LintFinding *f = &r->items[i];
+
+		free(f->file);
+		free(f->step_id);
+		free(f->statement);
+		free(f->lock_on);
+		free(f->detail);
+		free(f->accepted);
+	}
+	free(r->items);
+	memset(r, 0, sizeof *r);
+}
+
+/* ---- output ---- */
+
+/*
+ * --format json: one document,
+ *
+ *   {"findings": [{"rule": "create-index-not-concurrent",
+ *                  "file": "migrations/0003_x.yaml", "line": 4,
+ *                  "version": 3, "step": "3.1.1",
+ *                  "statement": "CREATE INDEX ...",
+ *                  "lock": "SHARE", "on": "orders",
+ *                  "rewrite": false, "scan": true,
+ *                  "rows": 12000, "pages": 340,
+ *                  "why": "...", "instead": "...", "detail": "...",
+ *                  "status": "unsafe" | "accepted", "reason": "..."}],
+ *    "statements": 42, "unsafe": 1, "accepted": 0}
+ *
+ * file, step, on, detail and reason are null when they do not apply; rows
+ * and pages are null without a database; version is null for bare SQL.
+ */
+static void
+render_json(FILE *out, const LintReport *r)
+{
+	Buf			b;
+
+	buf_init(&b);
+	buf_puts(&b, "{\"findings\":[");
+	for (size_t i = 0; i < r->n; i++)
+	{
+		const LintFinding *f = &r->items[i];
+
+		buf_puts(&b, i ? ",{\"rule\":" : "{\"rule\":");
+		buf_json_string(&b, f->rule);
+		buf_puts(&b, ",\"file\":");
+		buf_json_string(&b, f->file);
+		buf_printf(&b, ",\"line\":%d,\"version\":", f->line);
+		if (f->version)
+			buf_printf(&b, "%lld", (long long) f->version);
+		else
+			buf_puts(&b, "null");
+		buf_puts(&b, ",\"step\":");
+		buf_json_string(&b, f->step_id);
+		buf_puts(&b, ",\"statement\":");
+		buf_json_string(&b, f->statement);
+		buf_puts(&b, ",\"lock\":");
+		buf_json_string(&b, lock_mode_name(f->lock));
+		buf_puts(&b, ",\"on\":");
+		buf_json_string(&b, f->lock_on);
+		buf_printf(&b, ",\"rewrite\":%s,\"scan\":%s", f->rewrite ? "true" : "false",
+				   f->scan ? "true" : "false");
+		if (f->est_rows >= 0)
+			buf_printf(&b, ",\"rows\":%lld", (long long) f->est_rows);
+		else
+			buf_puts(&b, ",\"rows\":null");
+		if (f->pages >= 0)
+			buf_printf(&b, ",\"pages\":%lld", (long long) f->pages);
+		else
+			buf_puts(&b, ",\"pages\":null");
+		buf_puts(&b, ",\"why\":");
+		buf_json_string(&b, f->why);
+		buf_puts(&b, ",\"instead\":");
+		buf_json_string(&b, f->instead);
+		buf_puts(&b, ",\"detail\":");
+		buf_json_string(&b, f->detail);
+		buf_puts(&b, f->accepted ? ",\"status\":\"accepted\"" : ",\"status\":\"unsafe\"");
+		buf_puts(&b, ",\"reason\":");
+		buf_json_string(&b, f->accepted);
+		buf_putc(&b, '}');
+	}
+	buf_printf(&b, "],\"statements\":%zu,\"unsafe\":%zu,\"accepted\":%zu}\n", r->statements,
+			   lint_unsafe_count(r), r->n - lint_unsafe_count(r));
+	fputs(b.data, out);
+	buf_free(&b);
+}
+
+static void
+render_text(FILE *out, const LintReport *r)
+{
+	size_t		unsafe = lint_unsafe_count(r);
+
+	for (size_t i = 0; i < r->n; i++)
+	{
+		const LintFinding *f = &r->items[i];
+
+		if (f->file)
+			fprintf(out, "%s:%d: ", f->file, f->line);
+		fprintf(out, "%s [%s]%s%s\n", f->accepted ? "accepted" : "unsafe", f->rule,
+				f->step_id ? " in step " : "", f->step_id ? f->step_id : "");
+		fprintf(out, "    %s\n", f->statement);
+		fprintf(out, "    lock: %s%s%s", lock_mode_name(f->lock), f->lock_on ? " on " : "",
+				f->lock_on ? f->lock_on : "");
+		if (f->rewrite || f->scan)
+			fprintf(out, ", %s the table under it", f->rewrite ? "rewrites" : "scans");
+		if (f->est_rows >= 0)
+			fprintf(out, " (~%lld rows, %lld pages)", (long long) f->est_rows,
+					(long long) (f->pages >= 0 ? f->pages : 0));
+		fputc('\n', out);
+		fprintf(out, "    why: %s\n", f->why);
+		if (f->detail)
+			fprintf(out, "    note: %s\n", f->detail);
+		fprintf(out, "    instead: %s\n", f->instead);
+		if (f->accepted)
+			fprintf(out, "    accepted: %s\n", f->accepted);
+	}
+	fprintf(out, "%zu statement%s judged: %zu unsafe, %zu accepted\n", r->statements,
+			r->statements == 1 ? "" : "s", unsafe, r->n - unsafe);
+}
+
+void
+lint_render(FILE *out, const LintReport *r, Format fmt)
+{
+	if (fmt == FORMAT_JSON)
+		render_json(out, r);
+	else
+		render_text(out, r);
+}
