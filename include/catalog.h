@@ -44,4 +44,16 @@ int			catalog_type_change_rewrites(const Catalog *cat, const char *table,
 										 const char *column, const char *new_type,
 										 const char *using_expr, Error *err);
 
+/*
+ * The ordinary tables of the schema of like_table (schema-qualified or not,
+ * as written; it need not exist), as names that resolve from this session:
+ * "table" in the current schema, else "schema.table"; sorted.  Left out:
+ * partitions, tables of extensions, schema migrate, history tables (any
+ * table with the columns SPEC §4 requires of one, whatever --table named
+ * it), and the tables named in exclude (as written).  False with err when the
+ * question failed.
+ */
+bool		catalog_list_tables(const Catalog *cat, const char *like_table,
+								const StrList *exclude, StrList *out, Error *err);
+
 #endif
