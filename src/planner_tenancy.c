@@ -226,6 +226,16 @@ plan_tenant_column(PlanCtx *pc, const TenantTable *t, int k)
 					 "add %I to %Q, the default tenant for existing rows", column, t->name);
 		step_sql(s, "ALTER TABLE %Q ADD COLUMN %I %s NOT NULL DEFAULT %L", t->name, column,
 				 type, op->u.multi_tenancy.default_tenant_id);
+		/*
+		 * With RLS, a session that set its tenant inserts into it without
+		 * naming it; others still get the default tenant.  Existing rows
+		 * keep the value stored when the column was added: no rewrite.
+		 */
+		if (op->u.multi_tenancy.rls_setting)
+			step_sql(s, "ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT coalesce(NULLIF("
+					 "current_setting(%L, true), '')::%s, %L)", t->name, column,
+					 op->u.multi_tenancy.rls_setting, type,
+					 op->u.multi_tenancy.default_tenant_id);
 	}
 	else
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, t->name,
@@ -638,7 +648,9 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 	const char *type = op->u.multi_tenancy.type;
 	const char *setting = op->u.multi_tenancy.rls_setting;
 	const char *admin = op->u.multi_tenancy.rls_admin_role;
-	char	   *signature = xasprintf("migrate.set_current_tenant(%s)", type);
+	/* next to the tenant table: the application calls it, schema migrate is ours */
+	char	   *function = sibling_name(op->u.multi_tenancy.tenant_table, "set_current_tenant");
+	char	   *signature = sql_format("%Q(%s)", function, type);
 	char	   *match = sql_format("%I = NULLIF(current_setting(%L, true), '')::%s",
 								   column, setting, type);
 	char	   *body;
@@ -648,19 +660,19 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 	/* session-wide, as an application sets it once per connection */
 	body = sql_format("SELECT set_config(%L, tenant::text, false)", setting);
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
-				 "function migrate.set_current_tenant sets %L", setting);
+				 "function %Q sets %L", function, setting);
 	{
 		Buf			b;
 
 		buf_init(&b);
-		buf_printf(&b, "CREATE OR REPLACE FUNCTION migrate.set_current_tenant(tenant %s) "
-				   "RETURNS void LANGUAGE sql AS ", type);
+		sql_append(&b, "CREATE OR REPLACE FUNCTION %Q(tenant %s) RETURNS void LANGUAGE sql AS ",
+				   function, type);
 		append_dollar_quoted(&b, body);
 		strlist_push(&s->sql, buf_detach(&b));
 	}
 	step_done(s, "SELECT to_regprocedure(%L) IS NOT NULL", signature);
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
-					"drop function migrate.set_current_tenant");
+					"drop function %Q", function);
 	step_sql(undo, "DROP FUNCTION IF EXISTS %s", signature);
 	step_done(undo, "SELECT to_regprocedure(%L) IS NULL", signature);
 	free(body);
@@ -695,6 +707,7 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 	}
 	free(match);
 	free(signature);
+	free(function);
 }
 
 bool

@@ -748,7 +748,7 @@ START_TEST(test_multi_tenancy)
 	ck_assert_int_ge(find_step(&mp, "USING (\"tenant_id\" = NULLIF(current_setting("
 							   "'app.current_tenant', true), '')::integer)"), 0);
 	ck_assert_int_ge(find_step(&mp, "TO \"admin_role\" USING (true)"), 0);
-	ck_assert_int_ge(find_step(&mp, "migrate.set_current_tenant(tenant integer)"), 0);
+	ck_assert_int_ge(find_step(&mp, "FUNCTION \"set_current_tenant\"(tenant integer)"), 0);
 	/* primary key: unique index concurrently (built at run time), then a swap */
 	s = step_with(&mp, "DROP INDEX CONCURRENTLY IF EXISTS \"orders_tenant_id_pkey\"");
 	ck_assert_ptr_nonnull(s->dynamic_sql);
