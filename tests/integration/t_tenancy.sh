@@ -174,4 +174,17 @@ assert_eq "$SCHEMA_BEFORE" "$(snapshot)" "pg_dump -s after the second rollback"
 assert_eq f "$(sql "SELECT to_regclass('tenants') IS NOT NULL")" "the tenant table it created is gone"
 assert_eq "" "$(sql "SELECT string_agg(conname, ' ') FROM pg_constraint WHERE NOT convalidated")" \
 	"every constraint validated after rollback"
-echo "t_tenancy: ok"
+echo "t_tenancy: migration ok"
+
+# --- the template, filled in with every option, validates and plans ---
+tpl_dir=$TMP/from_template
+expect_exit 0 "$MIGRATE" --dir "$tpl_dir" new orders_tenancy --template multi-tenancy
+tpl_file=$(ls "$tpl_dir"/*_orders_tenancy.yaml)
+sed -i -e 's/<child_table>/order_items/g' -e 's/<table>/orders/g' -e "s/<admin_role>/$ADMIN/" \
+	-e 's/# primary_key:/primary_key:/' -e 's/# rls:/rls:/' -e 's/#   setting:/  setting:/' \
+	-e 's/#   admin_role:/  admin_role:/' "$tpl_file"
+expect_exit 0 "$MIGRATE" --dir "$tpl_dir" validate
+expect_exit 0 mg --dir "$tpl_dir" plan --online
+assert_contains "$OUT" "make \"tenant_id\" part of the primary key of \"orders\""
+assert_contains "$OUT" "CREATE POLICY \"tenant_isolation\" ON \"order_items\""
+echo "t_tenancy: template ok"
