@@ -239,7 +239,7 @@ catalog_list_tables(const Catalog *cat, const char *like_table, const StrList *e
 				   "SELECT CASE WHEN n.oid = pg_my_temp_schema() OR n.nspname = current_schema() "
 				   "THEN c.relname ELSE n.nspname || '.' || c.relname END "
 				   "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-				   "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+				   "WHERE c.relkind = 'r' AND NOT c.relispartition "
 				   "AND n.oid = coalesce($1::regnamespace, current_schema()::regnamespace) "
 				   "AND n.nspname <> 'migrate' "
 				   "AND (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid "
@@ -262,4 +262,39 @@ catalog_list_tables(const Catalog *cat, const char *like_table, const StrList *e
 		strlist_add(out, PQgetvalue(res, i, 0));
 	PQclear(res);
 	return true;
+}
+
+int
+catalog_saved_list(const Catalog *cat, int64_t version, const char *key, StrList *out,
+				   Error *err)
+{
+	char	   *version_text;
+	const char *params[2];
+	PGresult   *res;
+	int			found;
+
+	res = db_query(cat->conn, "SELECT to_regclass('migrate.saved_objects') IS NOT NULL",
+				   0, NULL, err);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (!found)
+		return 0;
+	version_text = xasprintf("%lld", (long long) version);
+	params[0] = version_text;
+	params[1] = key;
+	res = db_query(cat->conn,
+				   "SELECT x.e FROM migrate.saved_objects AS s CROSS JOIN LATERAL "
+				   "json_array_elements_text(s.definition::json) WITH ORDINALITY AS x(e, n) "
+				   "WHERE s.version = $1::bigint AND s.key = $2 ORDER BY x.n",
+				   2, params, err);
+	free(version_text);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	for (int i = 0; i < PQntuples(res); i++)
+		strlist_add(out, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return found;
 }

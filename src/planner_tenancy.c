@@ -91,11 +91,20 @@ list_all_tables(PlanCtx *pc, StrList *out)
 	StrList		exclude = {0};
 	bool		ok;
 
+	char	   *key;
+	int			saved;
+
 	if (pc->cat == NULL)
 		return error_set(pc->err, EXIT_USAGE,
 						 "%s:%d: multi_tenancy: \"all: true\" means every table of the schema "
 						 "of %s in the database; give a database (-d) to plan it, or list the "
 						 "tables in \"tables\"", op->pos.file, op->pos.line, tenants);
+	/* once applied, the list it was applied with, so that its rollback matches */
+	key = saved_key(pc, "all_tables");
+	saved = catalog_saved_list(pc->cat, pc->m->version, key, out, pc->err);
+	free(key);
+	if (saved != 0)
+		return saved == 1;
 	for (size_t i = 0; i < op->u.multi_tenancy.exclude.n; i++)
 		strlist_add(&exclude, op->u.multi_tenancy.exclude.items[i]);
 	strlist_add(&exclude, tenants);
@@ -112,6 +121,35 @@ list_all_tables(PlanCtx *pc, StrList *out)
 						 "%s:%d: multi_tenancy: \"all: true\" found no table to give a tenant",
 						 op->pos.file, op->pos.line);
 	return true;
+}
+
+/* all: true: the list of tables, saved for the plans made after apply. */
+static void
+plan_save_all_tables(PlanCtx *pc, const StrList *names)
+{
+	char	   *key = saved_key(pc, "all_tables");
+	const char *const forget[] = {"all_tables", NULL};
+	Buf			list;
+	Step	   *s;
+
+	buf_init(&list);
+	buf_putc(&list, '[');
+	for (size_t i = 0; i < names->n; i++)
+	{
+		if (i > 0)
+			buf_putc(&list, ',');
+		buf_json_string(&list, names->items[i]);
+	}
+	buf_putc(&list, ']');
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
+				 "save the list of tables that all: true gives (%d)", (int) names->n);
+	step_sql(s, "INSERT INTO migrate.saved_objects (version, key, definition) "
+			 "VALUES (%D, %L, %L) ON CONFLICT DO NOTHING", pc->m->version, key, list.data);
+	step_done(s, "SELECT EXISTS (SELECT FROM migrate.saved_objects WHERE version = %D "
+			  "AND key = %L)", pc->m->version, key);
+	undo_forget_saved(pc, s, forget);
+	buf_free(&list);
+	free(key);
 }
 
 /* Each table of tenant_from must be one of the tables that get the tenant. */
@@ -736,6 +774,8 @@ plan_multi_tenancy(PlanCtx *pc)
 	}
 
 	ensure_migrate_schema(pc);
+	if (op->u.multi_tenancy.all)
+		plan_save_all_tables(pc, names);
 	plan_tenant_table(pc);
 	plan_default_tenant(pc);
 	for (size_t i = 0; i < n; i++)
