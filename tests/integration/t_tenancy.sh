@@ -181,8 +181,9 @@ tpl_dir=$TMP/from_template
 expect_exit 0 "$MIGRATE" --dir "$tpl_dir" new orders_tenancy --template multi-tenancy
 tpl_file=$(ls "$tpl_dir"/*_orders_tenancy.yaml)
 sed -i -e 's/<child_table>/order_items/g' -e 's/<table>/orders/g' -e "s/<admin_role>/$ADMIN/" \
-	-e 's/# primary_key:/primary_key:/' -e 's/# rls:/rls:/' -e 's/#   setting:/  setting:/' \
-	-e 's/#   admin_role:/  admin_role:/' "$tpl_file"
+	-e 's/^      # primary_key:/      primary_key:/' -e 's/^      # rls:/      rls:/' \
+	-e 's/^      #   setting:/        setting:/' -e 's/^      #   admin_role:/        admin_role:/' \
+	"$tpl_file"
 expect_exit 0 "$MIGRATE" --dir "$tpl_dir" validate
 expect_exit 0 mg --dir "$tpl_dir" plan --online
 assert_contains "$OUT" "make \"tenant_id\" part of the primary key of \"orders\""
