@@ -720,8 +720,7 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 		const char *table = tables[i].name;
 		const char *policies[2] = {"tenant_isolation", "tenant_admin"};
 
-		s = rls_step(pc, NULL, table, true, false);
-		rls_step(pc, s, table, false, false);
+		plan_rls_change(pc, table, true, false);
 		for (int p = 0; p < (admin ? 2 : 1); p++)
 		{
 			char	   *exists = sql_format("EXISTS (SELECT FROM pg_policy WHERE polrelid = "

@@ -114,4 +114,21 @@ expect_exit 0 mg --dir "$MIGDIR" rollback
 assert_eq "$AFTER_1" "$(snapshot)" "pg_dump -s after rolling back drop_policy and disable_rls"
 expect_exit 0 mg --dir "$MIGDIR" rollback
 assert_eq "$BEFORE" "$(snapshot)" "pg_dump -s after rolling back the policies"
+# a table that had RLS already keeps it when enable_rls is rolled back
+sql "CREATE TABLE drafts (id integer); ALTER TABLE drafts ENABLE ROW LEVEL SECURITY"
+BEFORE_DRAFTS=$(snapshot)
+# on its own: 0001 and 0002, rolled back, would be pending again
+MIGDIR=$TMP/drafts
+mkdir -p "$MIGDIR"
+write_migration 0003_drafts.yaml <<EOF
+operations:
+  - enable_rls:
+      table: drafts
+      force: true
+EOF
+expect_exit 0 mg --dir "$MIGDIR" apply --online
+assert_eq "true true" "$(sql "SELECT relrowsecurity || ' ' || relforcerowsecurity FROM pg_class
+	WHERE oid = 'drafts'::regclass")" "drafts: RLS forced"
+expect_exit 0 mg --dir "$MIGDIR" rollback
+assert_eq "$BEFORE_DRAFTS" "$(snapshot)" "drafts: RLS enabled, not forced, as before"
 echo "t_rls: ok"

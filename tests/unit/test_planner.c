@@ -707,14 +707,16 @@ START_TEST(test_policies_and_rls)
 	migration_plan_free(&mp);
 	migration_free(&m);
 
+	/* step 0 prepares schema migrate: the state before is saved, and given back */
 	plan_fixture("0017_rls", STRATEGY_PLAIN, &m, &mp);
-	ck_assert_str_eq(mp.steps[0].sql.items[0], "ALTER TABLE \"orders\" ENABLE ROW LEVEL SECURITY");
-	ck_assert_str_eq(mp.steps[0].sql.items[1], "ALTER TABLE \"orders\" FORCE ROW LEVEL SECURITY");
-	ck_assert_str_eq(mp.steps[0].rollback[0].sql.items[1],
-					 "ALTER TABLE \"orders\" NO FORCE ROW LEVEL SECURITY");
-	ck_assert_str_eq(mp.steps[1].sql.items[0], "ALTER TABLE \"customers\" DISABLE ROW LEVEL SECURITY");
-	ck_assert_str_eq(mp.steps[1].rollback[0].sql.items[0],
-					 "ALTER TABLE \"customers\" ENABLE ROW LEVEL SECURITY");
+	ck_assert_ptr_nonnull(strstr(mp.steps[1].sql.items[0], "relforcerowsecurity::text"));
+	ck_assert_str_eq(mp.steps[1].sql.items[1], "ALTER TABLE \"orders\" ENABLE ROW LEVEL SECURITY");
+	ck_assert_str_eq(mp.steps[1].sql.items[2], "ALTER TABLE \"orders\" FORCE ROW LEVEL SECURITY");
+	ck_assert_ptr_nonnull(strstr(mp.steps[1].rollback[0].sql.items[0],
+								 "ELSE ALTER TABLE \"orders\" NO FORCE ROW LEVEL SECURITY;"));
+	ck_assert_str_eq(mp.steps[2].sql.items[1], "ALTER TABLE \"customers\" DISABLE ROW LEVEL SECURITY");
+	ck_assert_ptr_nonnull(strstr(mp.steps[2].rollback[0].sql.items[0],
+								 "THEN ALTER TABLE \"customers\" ENABLE ROW LEVEL SECURITY;"));
 	migration_plan_free(&mp);
 	migration_free(&m);
 }
