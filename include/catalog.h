@@ -70,4 +70,26 @@ char		catalog_function_volatility(const Catalog *cat, const char *name);
  */
 bool		catalog_not_null_proven(const Catalog *cat, const char *table, const char *column);
 
+/*
+ * The ordinary tables of the schema of like_table (schema-qualified or not,
+ * as written; it need not exist), as names that resolve from this session:
+ * "table" in the current schema, else "schema.table"; sorted.  Left out:
+ * partitioned tables and their partitions (no NOT VALID foreign key, no
+ * concurrent index on them), tables of extensions, schema migrate, history tables (any
+ * table with the columns SPEC §4 requires of one, whatever --table named
+ * it), and the tables named in exclude (as written).  False with err when the
+ * question failed.
+ */
+bool		catalog_list_tables(const Catalog *cat, const char *like_table,
+								const StrList *exclude, StrList *out, Error *err);
+
+/*
+ * A list that a migration saved in migrate.saved_objects under (version,
+ * key) as a JSON array of strings: 1 and out filled when it is there, 0 when
+ * it is not (nor the table; an empty list reads as none), -1 with err when
+ * the question failed.
+ */
+int			catalog_saved_list(const Catalog *cat, int64_t version, const char *key,
+							   StrList *out, Error *err);
+
 #endif

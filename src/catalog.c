@@ -285,3 +285,101 @@ catalog_not_null_proven(const Catalog *cat, const char *table, const char *colum
 	PQclear(res);
 	return proven;
 }
+
+/* Appends name, quoted for to_regclass, to a JSON array in b. */
+static void
+add_quoted_json(Buf *b, const char *name)
+{
+	char	   *quoted = quoted_qualified(name);
+
+	if (b->len > 1)
+		buf_putc(b, ',');
+	buf_json_string(b, quoted);
+	free(quoted);
+}
+
+bool
+catalog_list_tables(const Catalog *cat, const char *like_table, const StrList *exclude,
+					StrList *out, Error *err)
+{
+	char	   *schema;
+	char	   *relname;
+	char	   *quoted_schema = NULL;
+	Buf			names;
+	const char *params[2];
+	PGresult   *res;
+
+	/* the excluded names as a JSON array of quoted names, for to_regclass */
+	buf_init(&names);
+	buf_putc(&names, '[');
+	for (size_t i = 0; exclude && i < exclude->n; i++)
+		add_quoted_json(&names, exclude->items[i]);
+	buf_putc(&names, ']');
+	split_qualified(like_table, &schema, &relname);
+	if (schema)
+		quoted_schema = quoted_ident(schema);
+	params[0] = quoted_schema;
+	params[1] = names.data;
+	res = db_query(cat->conn,
+				   "SELECT CASE WHEN n.oid = pg_my_temp_schema() OR n.nspname = current_schema() "
+				   "THEN c.relname ELSE n.nspname || '.' || c.relname END "
+				   "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+				   "WHERE c.relkind = 'r' AND NOT c.relispartition "
+				   "AND n.oid = coalesce($1::regnamespace, current_schema()::regnamespace) "
+				   "AND n.nspname <> 'migrate' "
+				   "AND (SELECT count(*) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid "
+				   "AND a.attname IN ('version', 'name', 'checksum', 'started_at', 'completed_at', "
+				   "'status', 'error_message', 'applied_by', 'execution_ms') "
+				   "AND NOT a.attisdropped) < 9 "
+				   "AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = "
+				   "'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') "
+				   "AND c.oid NOT IN (SELECT r FROM (SELECT to_regclass(x) AS r FROM "
+				   "json_array_elements_text($2::json) AS x) AS e WHERE r IS NOT NULL) "
+				   "ORDER BY c.relname",
+				   2, params, err);
+	free(quoted_schema);
+	free(schema);
+	free(relname);
+	buf_free(&names);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+		strlist_add(out, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return true;
+}
+
+int
+catalog_saved_list(const Catalog *cat, int64_t version, const char *key, StrList *out,
+				   Error *err)
+{
+	char	   *version_text;
+	const char *params[2];
+	PGresult   *res;
+	int			found;
+
+	res = db_query(cat->conn, "SELECT to_regclass('migrate.saved_objects') IS NOT NULL",
+				   0, NULL, err);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	if (!found)
+		return 0;
+	version_text = xasprintf("%lld", (long long) version);
+	params[0] = version_text;
+	params[1] = key;
+	res = db_query(cat->conn,
+				   "SELECT x.e FROM migrate.saved_objects AS s CROSS JOIN LATERAL "
+				   "json_array_elements_text(s.definition::json) WITH ORDINALITY AS x(e, n) "
+				   "WHERE s.version = $1::bigint AND s.key = $2 ORDER BY x.n",
+				   2, params, err);
+	free(version_text);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) > 0;
+	for (int i = 0; i < PQntuples(res); i++)
+		strlist_add(out, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return found;
+}

@@ -180,6 +180,12 @@ void		plan_add_unique_constraint(PlanCtx *pc, const char *table,
 /* ALTER TABLE ... ENABLE/DISABLE (and FORCE/NO FORCE) ROW LEVEL SECURITY. */
 Step	   *rls_step(PlanCtx *pc, Step *owner, const char *table, bool on, bool force);
 
+/*
+ * rls_step as an operation's step: the table's RLS state saved first, and
+ * given back exactly by its undo (a table that had RLS keeps it).
+ */
+Step	   *plan_rls_change(PlanCtx *pc, const char *table, bool on, bool force);
+
 /* A DO statement running the PL/pgSQL block body. */
 char	   *do_block(const char *body);
 

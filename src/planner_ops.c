@@ -1303,14 +1303,52 @@ rls_step(PlanCtx *pc, Step *owner, const char *table, bool on, bool force)
 	return s;
 }
 
+Step *
+plan_rls_change(PlanCtx *pc, const char *table, bool on, bool force)
+{
+	char	   *what = xasprintf("%s.rls", table);
+	char	   *key = saved_key(pc, what);
+	char	   *saved = saved_value(pc, what);
+	char	   *state = sql_format("(SELECT relrowsecurity::text || ',' || relforcerowsecurity::text "
+								   "FROM pg_class WHERE oid = to_regclass(%R))", table);
+	char	   *body;
+	char	   *save;
+	const char *const forget[] = {what, NULL};
+	Step	   *s;
+	Step	   *undo;
+
+	ensure_migrate_schema(pc);
+	s = rls_step(pc, NULL, table, on, force);
+	save = sql_format("INSERT INTO migrate.saved_objects (version, key, definition) "
+					  "SELECT %D, %L, %s ON CONFLICT DO NOTHING", pc->m->version, key, state);
+	/* first: it reads the state that the ALTERs change */
+	strlist_push(&s->sql, save);
+	memmove(&s->sql.items[1], &s->sql.items[0], (s->sql.n - 1) * sizeof(char *));
+	s->sql.items[0] = save;
+	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+					"give %Q its row level security as it was", table);
+	body = sql_format("DECLARE saved text := %s; BEGIN IF saved IS NULL THEN RETURN; END IF; "
+					  "IF split_part(saved, ',', 1) = 'true' THEN ALTER TABLE %Q ENABLE ROW LEVEL "
+					  "SECURITY; ELSE ALTER TABLE %Q DISABLE ROW LEVEL SECURITY; END IF; "
+					  "IF split_part(saved, ',', 2) = 'true' THEN ALTER TABLE %Q FORCE ROW LEVEL "
+					  "SECURITY; ELSE ALTER TABLE %Q NO FORCE ROW LEVEL SECURITY; END IF; END",
+					  saved, table, table, table, table);
+	strlist_push(&undo->sql, do_block(body));
+	step_done(undo, "SELECT %s IS NULL OR %s = %s", saved, state, saved);
+	undo_forget_saved(pc, s, forget);
+	free(body);
+	free(state);
+	free(saved);
+	free(key);
+	free(what);
+	return s;
+}
+
 static bool
 plan_rls(PlanCtx *pc)
 {
-	const char *table = pc->op->u.rls.table;
-	bool		enable = pc->op->kind == OP_ENABLE_RLS;
-	Step	   *s = rls_step(pc, NULL, table, enable, pc->op->u.rls.force);
-
-	rls_step(pc, s, table, !enable, pc->op->u.rls.force);
+	plan_rls_change(pc, pc->op->u.rls.table, pc->op->kind == OP_ENABLE_RLS,
+					pc->op->u.rls.force);
 	return true;
 }
 

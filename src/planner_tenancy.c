@@ -37,10 +37,9 @@ find_tenant_from(const Operation *op, const char *table)
  * tenant first, then each child after its parent.
  */
 static bool
-order_tables(PlanCtx *pc, TenantTable *out, size_t *n_out)
+order_tables(PlanCtx *pc, const StrList *tables, TenantTable *out, size_t *n_out)
 {
 	const Operation *op = pc->op;
-	const StrList *tables = &op->u.multi_tenancy.tables;
 	size_t		n = 0;
 	bool		progress = true;
 
@@ -75,6 +74,103 @@ order_tables(PlanCtx *pc, TenantTable *out, size_t *n_out)
 		return error_set(pc->err, EXIT_USAGE,
 						 "%s:%d: multi_tenancy: tenant_from goes round in a circle",
 						 op->pos.file, op->pos.line);
+	return true;
+}
+
+/*
+ * all: true: every ordinary table of the tenant table's schema but the
+ * tenant table and exclude, as the database has them now.  Without a
+ * database that list cannot be known, and a plan that guessed it would
+ * not be the plan that runs: the planner refuses (exit 2) and says so.
+ */
+static bool
+list_all_tables(PlanCtx *pc, StrList *out)
+{
+	const Operation *op = pc->op;
+	const char *tenants = op->u.multi_tenancy.tenant_table;
+	StrList		exclude = {0};
+	bool		ok;
+
+	char	   *key;
+	int			saved;
+
+	if (pc->cat == NULL)
+		return error_set(pc->err, EXIT_USAGE,
+						 "%s:%d: multi_tenancy: \"all: true\" means every table of the schema "
+						 "of %s in the database; give a database (-d) to plan it, or list the "
+						 "tables in \"tables\"", op->pos.file, op->pos.line, tenants);
+	/* once applied, the list it was applied with, so that its rollback matches */
+	key = saved_key(pc, "all_tables");
+	saved = catalog_saved_list(pc->cat, pc->m->version, key, out, pc->err);
+	free(key);
+	if (saved != 0)
+		return saved == 1;
+	for (size_t i = 0; i < op->u.multi_tenancy.exclude.n; i++)
+		strlist_add(&exclude, op->u.multi_tenancy.exclude.items[i]);
+	strlist_add(&exclude, tenants);
+	ok = catalog_list_tables(pc->cat, tenants, &exclude, out, pc->err);
+	strlist_free(&exclude);
+	if (!ok)
+	{
+		error_prefix(pc->err, "%s:%d: multi_tenancy: listing the tables",
+					 op->pos.file, op->pos.line);
+		return false;
+	}
+	if (out->n == 0)
+		return error_set(pc->err, EXIT_USAGE,
+						 "%s:%d: multi_tenancy: \"all: true\" found no table to give a tenant",
+						 op->pos.file, op->pos.line);
+	return true;
+}
+
+/* all: true: the list of tables, saved for the plans made after apply. */
+static void
+plan_save_all_tables(PlanCtx *pc, const StrList *names)
+{
+	char	   *key = saved_key(pc, "all_tables");
+	const char *const forget[] = {"all_tables", NULL};
+	Buf			list;
+	Step	   *s;
+
+	buf_init(&list);
+	buf_putc(&list, '[');
+	for (size_t i = 0; i < names->n; i++)
+	{
+		if (i > 0)
+			buf_putc(&list, ',');
+		buf_json_string(&list, names->items[i]);
+	}
+	buf_putc(&list, ']');
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
+				 "save the list of tables that all: true gives (%d)", (int) names->n);
+	step_sql(s, "INSERT INTO migrate.saved_objects (version, key, definition) "
+			 "VALUES (%D, %L, %L) ON CONFLICT DO NOTHING", pc->m->version, key, list.data);
+	step_done(s, "SELECT EXISTS (SELECT FROM migrate.saved_objects WHERE version = %D "
+			  "AND key = %L)", pc->m->version, key);
+	undo_forget_saved(pc, s, forget);
+	buf_free(&list);
+	free(key);
+}
+
+/* Each table of tenant_from must be one of the tables that get the tenant. */
+static bool
+tenant_from_listed(PlanCtx *pc, const StrList *names)
+{
+	const Operation *op = pc->op;
+
+	for (size_t i = 0; i < op->u.multi_tenancy.n_tenant_from; i++)
+	{
+		const TenantFrom *tf = &op->u.multi_tenancy.tenant_from[i];
+		bool		found = false;
+
+		for (size_t k = 0; k < names->n && !found; k++)
+			found = strcmp(names->items[k], tf->table) == 0;
+		if (!found)
+			return error_set(pc->err, EXIT_USAGE,
+							 "%s:%d: multi_tenancy: tenant_from names %s, which is not one of "
+							 "the tables that get the tenant", op->pos.file, op->pos.line,
+							 tf->table);
+	}
 	return true;
 }
 
@@ -168,6 +264,16 @@ plan_tenant_column(PlanCtx *pc, const TenantTable *t, int k)
 					 "add %I to %Q, the default tenant for existing rows", column, t->name);
 		step_sql(s, "ALTER TABLE %Q ADD COLUMN %I %s NOT NULL DEFAULT %L", t->name, column,
 				 type, op->u.multi_tenancy.default_tenant_id);
+		/*
+		 * With RLS, a session that set its tenant inserts into it without
+		 * naming it; others still get the default tenant.  Existing rows
+		 * keep the value stored when the column was added: no rewrite.
+		 */
+		if (op->u.multi_tenancy.rls_setting)
+			step_sql(s, "ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT coalesce(NULLIF("
+					 "current_setting(%L, true), '')::%s, %L)", t->name, column,
+					 op->u.multi_tenancy.rls_setting, type,
+					 op->u.multi_tenancy.default_tenant_id);
 	}
 	else
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, t->name,
@@ -264,18 +370,176 @@ swap_primary_key_sql(const char *table, const char *index, const char *columns,
 }
 
 /*
- * The primary key becomes (tenant, <old key>): online a unique index built
- * concurrently, then a short-lock swap; the old key's columns are saved for
- * rollback.
+ * The foreign keys that reference the primary key of a table that gains the
+ * tenant in its key.  The swap cannot drop a key they depend on, and CASCADE
+ * would drop them silently, so the swap detaches them and attaches them
+ * again in its short transaction: moved to the composite key when the
+ * referencing table is one of this operation's (it has the tenant column
+ * then, and the key pins each row to its parent's tenant), else kept on the
+ * old key, which stays unique through a unique constraint built from an
+ * index made concurrently beforehand.  A key with ON DELETE/UPDATE SET NULL
+ * or SET DEFAULT stays on the old key: it would set the tenant too.
+ *
+ * Each detached key is saved as a row "<op>.<table>.fkey.<referencing
+ * table>.<name>" (JSON: table, name, def, moves), which the rollback
+ * uses to give it back exactly.
  */
+typedef struct TenantKeySql
+{
+	char	   *prefix;			/* key prefix of the saved rows */
+	char	   *saved_rows;		/* FROM clause: the saved rows, as d jsonb */
+	char	   *stays;			/* SQL boolean: some key will stay on the old key */
+	char	   *detach;			/* statement: save and drop the keys */
+	char	   *unique_old;		/* statement: unique constraint on the old key */
+	char	   *attach_moved;	/* statement: add them again, moved or kept */
+	char	   *detach_saved;	/* statement: drop the saved keys by name */
+	char	   *attach_saved;	/* statement: add them again as they were */
+	char	   *validate;		/* statement: validate the saved keys */
+	char	   *validated;		/* SQL boolean: every saved key is validated */
+} TenantKeySql;
+
 static void
-plan_tenant_primary_key(PlanCtx *pc, const char *table, int k)
+tenant_key_sql(PlanCtx *pc, const char *table, const TenantTable *tables, size_t n,
+			   const char *unique_index, const char *saved_cols, TenantKeySql *k)
 {
 	const char *column = pc->op->u.multi_tenancy.column;
+	const char *not_valid = ONLINE(pc) ? " NOT VALID" : "";
+	char	   *what = xasprintf("%s.fkey.", table);
+	char	   *qcolumn = quoted_ident(column);
+	char	   *constraint_of_row;
+	char	   *moves;
+	char	   *keys;
+	char	   *body;
+	Buf			b;
+
+	k->prefix = saved_key(pc, what);
+	free(what);
+	k->saved_rows = sql_format("(SELECT definition::jsonb AS d FROM migrate.saved_objects "
+							   "WHERE version = %D AND starts_with(key, %L)) AS saved",
+							   pc->m->version, k->prefix);
+	buf_init(&b);
+	buf_puts(&b, "c.conrelid = ANY (ARRAY[");
+	for (size_t i = 0; i < n; i++)
+		sql_append(&b, "%sto_regclass(%R)", i > 0 ? ", " : "", tables[i].name);
+	buf_puts(&b, "]::regclass[]) AND c.confdeltype NOT IN ('n', 'd') "
+			 "AND c.confupdtype NOT IN ('n', 'd')");
+	moves = buf_detach(&b);
+	keys = sql_format("pg_constraint c WHERE c.contype = 'f' AND c.confrelid = to_regclass(%R) "
+					  "AND c.conindid = (SELECT indexrelid FROM pg_index WHERE indrelid = "
+					  "to_regclass(%R) AND indisprimary)", table, table);
+	k->stays = sql_format("EXISTS (SELECT FROM %s AND NOT (%s))", keys, moves);
+
+	body = sql_format("DECLARE f record; BEGIN FOR f IN SELECT c.conrelid::regclass::text AS tab, "
+					  "c.conname, pg_get_constraintdef(c.oid) AS def, %s AS moves FROM %s "
+					  "ORDER BY 1, 2 LOOP INSERT INTO migrate.saved_objects (version, key, "
+					  "definition) VALUES (%D, %L || f.tab || '.' || f.conname, "
+					  "json_build_object('table', f.tab, 'name', f.conname, 'def', f.def, "
+					  "'moves', f.moves)::text) ON CONFLICT DO NOTHING; EXECUTE format("
+					  "'ALTER TABLE %%s DROP CONSTRAINT %%I', f.tab, f.conname); END LOOP; END",
+					  moves, keys, pc->m->version, k->prefix);
+	k->detach = do_block(body);
+	free(body);
+
+	{
+		char	   *plain = sql_format("ALTER TABLE %Q ADD CONSTRAINT %I UNIQUE (", table,
+									   unique_index);
+		char	   *qunique = sibling_name(table, unique_index);
+
+		body = sql_format("BEGIN IF EXISTS (SELECT FROM %s WHERE NOT (d->>'moves')::boolean) "
+						  "THEN IF to_regclass(%R) IS NOT NULL THEN ALTER TABLE %Q ADD "
+						  "CONSTRAINT %I UNIQUE USING INDEX %I; ELSE EXECUTE %L || %s || ')'; "
+						  "END IF; END IF; END", k->saved_rows, qunique, table, unique_index,
+						  unique_index, plain, saved_cols);
+		free(qunique);
+		free(plain);
+	}
+	k->unique_old = do_block(body);
+	free(body);
+
+	/* the composite key: the tenant column first on both sides */
+	constraint_of_row = xstrdup("EXISTS (SELECT FROM pg_constraint WHERE conrelid = "
+								"(r.d->>'table')::regclass AND conname = r.d->>'name')");
+	body = sql_format("DECLARE r record; def text; ref text := to_regclass(%R)::text; "
+					  "BEGIN FOR r IN SELECT d FROM %s ORDER BY d->>'table', d->>'name' LOOP "
+					  "def := r.d->>'def'; IF (r.d->>'moves')::boolean THEN def := replace("
+					  "'FOREIGN KEY (' || %L || ', ' || substr(def, 14), ' REFERENCES ' || ref || "
+					  "'(', ' REFERENCES ' || ref || '(' || %L || ', '); END IF; "
+					  "IF NOT %s THEN EXECUTE format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s%s', "
+					  "r.d->>'table', r.d->>'name', def); END IF; END LOOP; END",
+					  table, k->saved_rows, qcolumn, qcolumn, constraint_of_row, not_valid);
+	k->attach_moved = do_block(body);
+	free(body);
+
+	{
+		char	   *drop_unique = sql_format("ALTER TABLE %Q DROP CONSTRAINT IF EXISTS %I",
+											 table, unique_index);
+
+		body = sql_format("DECLARE r record; BEGIN FOR r IN SELECT d FROM %s LOOP EXECUTE "
+						  "format('ALTER TABLE %%s DROP CONSTRAINT IF EXISTS %%I', "
+						  "r.d->>'table', r.d->>'name'); END LOOP; %s; END",
+						  k->saved_rows, drop_unique);
+		free(drop_unique);
+	}
+	k->detach_saved = do_block(body);
+	free(body);
+
+	body = sql_format("DECLARE r record; BEGIN FOR r IN SELECT d FROM %s ORDER BY "
+					  "d->>'table', d->>'name' LOOP IF NOT %s THEN EXECUTE format("
+					  "'ALTER TABLE %%s ADD CONSTRAINT %%I %%s%s', r.d->>'table', "
+					  "r.d->>'name', r.d->>'def'); END IF; END LOOP; END",
+					  k->saved_rows, constraint_of_row, not_valid);
+	k->attach_saved = do_block(body);
+	free(body);
+
+	body = sql_format("DECLARE r record; BEGIN FOR r IN SELECT d FROM %s ORDER BY "
+					  "d->>'table', d->>'name' LOOP IF EXISTS (SELECT FROM pg_constraint "
+					  "WHERE conrelid = (r.d->>'table')::regclass AND conname = r.d->>'name' "
+					  "AND NOT convalidated) THEN EXECUTE format('ALTER TABLE %%s VALIDATE "
+					  "CONSTRAINT %%I', r.d->>'table', r.d->>'name'); END IF; END LOOP; END",
+					  k->saved_rows);
+	k->validate = do_block(body);
+	free(body);
+	k->validated = sql_format("NOT EXISTS (SELECT FROM %s JOIN pg_constraint c ON c.conrelid = "
+							  "(saved.d->>'table')::regclass AND c.conname = saved.d->>'name' "
+							  "WHERE NOT c.convalidated)", k->saved_rows);
+	free(constraint_of_row);
+	free(keys);
+	free(moves);
+	free(qcolumn);
+}
+
+static void
+tenant_key_sql_free(TenantKeySql *k)
+{
+	free(k->prefix);
+	free(k->saved_rows);
+	free(k->stays);
+	free(k->detach);
+	free(k->unique_old);
+	free(k->attach_moved);
+	free(k->detach_saved);
+	free(k->attach_saved);
+	free(k->validate);
+	free(k->validated);
+}
+/*
+ * The primary key becomes (tenant, <old key>): online a unique index built
+ * concurrently, then a short-lock swap; the old key's columns are saved for
+ * rollback.  The foreign keys that reference the old key are detached and
+ * attached again in the swap's transaction (see tenant_key_sql).
+ */
+static void
+plan_tenant_primary_key(PlanCtx *pc, const TenantTable *tables, size_t n, size_t t)
+{
+	const char *table = tables[t].name;
+	const char *column = pc->op->u.multi_tenancy.column;
+	int			k = (int) t + 1;
 	char	   *index = derived_name(table, column, "pkey");
 	char	   *old_index = object_name(pc, "migrate_old_pkey", k);
+	char	   *unique_index = derived_name(table, "without_tenant", "key");
 	char	   *qindex = sibling_name(table, index);
 	char	   *qold = sibling_name(table, old_index);
+	char	   *qunique = sibling_name(table, unique_index);
 	char	   *cols_what = xasprintf("%s.primary_key", table);
 	char	   *cols_key = saved_key(pc, cols_what);
 	char	   *saved_cols = saved_value(pc, cols_what);
@@ -287,10 +551,12 @@ plan_tenant_primary_key(PlanCtx *pc, const char *table, int k)
 									  "WITH ORDINALITY AS k(attnum, ord) JOIN pg_attribute a ON "
 									  "a.attrelid = i.indrelid AND a.attnum = k.attnum "
 									  "WHERE i.indrelid = to_regclass(%R) AND i.indisprimary)", table);
+	TenantKeySql fk;
 	char	   *stmt;
 	Step	   *s;
 	Step	   *undo;
 
+	tenant_key_sql(pc, table, tables, n, unique_index, saved_cols, &fk);
 	if (ONLINE(pc))
 	{
 		char	   *valid = sql_index_valid(qindex);
@@ -310,12 +576,31 @@ plan_tenant_primary_key(PlanCtx *pc, const char *table, int k)
 		step_done(undo, "SELECT to_regclass(%R) IS NULL", qindex);
 		free(create);
 		free(valid);
+
+		/* the old key stays unique for the foreign keys that stay on it */
+		valid = sql_index_valid(qunique);
+		create = sql_format("CREATE UNIQUE INDEX CONCURRENTLY %I ON %Q (", unique_index, table);
+		s = add_step(pc, NULL, PHASE_EXPAND, STEP_CONCURRENT, LOCK_SHARE_UPDATE_EXCLUSIVE, table,
+					 "build unique index %I on the primary key of %Q concurrently, if foreign "
+					 "keys of tables without %I reference it", unique_index, table, column);
+		step_sql(s, "DROP INDEX CONCURRENTLY IF EXISTS %Q", qunique);
+		s->dynamic_sql = sql_format("SELECT %L || %s || ')' WHERE NOT %s AND %s", create,
+									key_cols, includes, fk.stays);
+		step_done(s, "SELECT %s OR %s OR NOT %s", valid, includes, fk.stays);
+		undo = add_step(pc, s, PHASE_EXPAND, STEP_CONCURRENT, LOCK_SHARE_UPDATE_EXCLUSIVE, table,
+						"drop index %I concurrently", unique_index);
+		step_sql(undo, "DROP INDEX CONCURRENTLY IF EXISTS %Q", qunique);
+		step_done(undo, "SELECT to_regclass(%R) IS NULL", qunique);
+		free(create);
+		free(valid);
 	}
 
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-				 "make %I part of the primary key of %Q", column, table);
+				 "make %I part of the primary key of %Q; the foreign keys that reference it "
+				 "follow", column, table);
 	step_sql(s, "INSERT INTO migrate.saved_objects (version, key, definition) "
 			 "SELECT %D, %L, %s ON CONFLICT DO NOTHING", pc->m->version, cols_key, key_cols);
+	strlist_push(&s->sql, xstrdup(fk.detach));
 	if (ONLINE(pc))
 		strlist_push(&s->sql, swap_primary_key_sql(table, index, NULL, not_includes));
 	else
@@ -327,9 +612,9 @@ plan_tenant_primary_key(PlanCtx *pc, const char *table, int k)
 		free(columns);
 		free(quoted);
 	}
+	strlist_push(&s->sql, xstrdup(fk.unique_old));
+	strlist_push(&s->sql, xstrdup(fk.attach_moved));
 	step_done(s, "SELECT %s", includes);
-	s->warning = xstrdup("foreign keys that reference the old primary key must be changed "
-						 "first: the swap cannot drop a key they depend on");
 
 	if (ONLINE(pc))
 	{
@@ -346,27 +631,48 @@ plan_tenant_primary_key(PlanCtx *pc, const char *table, int k)
 		free(create);
 		free(valid);
 		undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-						"give %Q its old primary key back", table);
+						"give %Q its old primary key and the foreign keys that referenced it back",
+						table);
 		stmt = swap_primary_key_sql(table, old_index, NULL, includes);
 	}
 	else
 	{
 		undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-						"give %Q its old primary key back", table);
+						"give %Q its old primary key and the foreign keys that referenced it back",
+						table);
 		stmt = swap_primary_key_sql(table, NULL, saved_cols, includes);
 	}
+	strlist_push(&undo->sql, xstrdup(fk.detach_saved));
 	strlist_push(&undo->sql, stmt);
+	strlist_push(&undo->sql, xstrdup(fk.attach_saved));
 	step_done(undo, "SELECT NOT %s", includes);
+	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_SHARE_UPDATE_EXCLUSIVE, table,
+					"validate the foreign keys given back to %Q and forget them", table);
+	strlist_push(&undo->sql, xstrdup(fk.validate));
+	step_sql(undo, "DELETE FROM migrate.saved_objects WHERE version = %D AND starts_with(key, %L)",
+			 pc->m->version, fk.prefix);
+	step_done(undo, "SELECT NOT EXISTS (SELECT FROM %s)", fk.saved_rows);
 	undo_forget_saved(pc, s, forget);
 
+	if (ONLINE(pc))
+	{
+		s = add_step(pc, NULL, PHASE_VALIDATE, STEP_DDL, LOCK_SHARE_UPDATE_EXCLUSIVE, table,
+					 "validate the foreign keys that reference %Q", table);
+		strlist_push(&s->sql, xstrdup(fk.validate));
+		step_done(s, "SELECT %s", fk.validated);
+	}
+
+	tenant_key_sql_free(&fk);
 	free(key_cols);
 	free(not_includes);
 	free(includes);
 	free(saved_cols);
 	free(cols_key);
 	free(cols_what);
+	free(qunique);
 	free(qold);
 	free(qindex);
+	free(unique_index);
 	free(old_index);
 	free(index);
 }
@@ -380,7 +686,9 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 	const char *type = op->u.multi_tenancy.type;
 	const char *setting = op->u.multi_tenancy.rls_setting;
 	const char *admin = op->u.multi_tenancy.rls_admin_role;
-	char	   *signature = xasprintf("migrate.set_current_tenant(%s)", type);
+	/* next to the tenant table: the application calls it, schema migrate is ours */
+	char	   *function = sibling_name(op->u.multi_tenancy.tenant_table, "set_current_tenant");
+	char	   *signature = sql_format("%Q(%s)", function, type);
 	char	   *match = sql_format("%I = NULLIF(current_setting(%L, true), '')::%s",
 								   column, setting, type);
 	char	   *body;
@@ -390,19 +698,19 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 	/* session-wide, as an application sets it once per connection */
 	body = sql_format("SELECT set_config(%L, tenant::text, false)", setting);
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
-				 "function migrate.set_current_tenant sets %L", setting);
+				 "function %Q sets %L", function, setting);
 	{
 		Buf			b;
 
 		buf_init(&b);
-		buf_printf(&b, "CREATE OR REPLACE FUNCTION migrate.set_current_tenant(tenant %s) "
-				   "RETURNS void LANGUAGE sql AS ", type);
+		sql_append(&b, "CREATE OR REPLACE FUNCTION %Q(tenant %s) RETURNS void LANGUAGE sql AS ",
+				   function, type);
 		append_dollar_quoted(&b, body);
 		strlist_push(&s->sql, buf_detach(&b));
 	}
 	step_done(s, "SELECT to_regprocedure(%L) IS NOT NULL", signature);
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
-					"drop function migrate.set_current_tenant");
+					"drop function %Q", function);
 	step_sql(undo, "DROP FUNCTION IF EXISTS %s", signature);
 	step_done(undo, "SELECT to_regprocedure(%L) IS NULL", signature);
 	free(body);
@@ -412,8 +720,7 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 		const char *table = tables[i].name;
 		const char *policies[2] = {"tenant_isolation", "tenant_admin"};
 
-		s = rls_step(pc, NULL, table, true, false);
-		rls_step(pc, s, table, false, false);
+		plan_rls_change(pc, table, true, false);
 		for (int p = 0; p < (admin ? 2 : 1); p++)
 		{
 			char	   *exists = sql_format("EXISTS (SELECT FROM pg_policy WHERE polrelid = "
@@ -437,6 +744,7 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 	}
 	free(match);
 	free(signature);
+	free(function);
 }
 
 bool
@@ -447,19 +755,26 @@ plan_multi_tenancy(PlanCtx *pc)
 	TenantTable *tables;
 	size_t		n;
 
+	StrList		listed = {0};
+	const StrList *names = &op->u.multi_tenancy.tables;
+
 	if (op->u.multi_tenancy.all)
-		return error_set(pc->err, EXIT_USAGE,
-						 "%s:%d: multi_tenancy: \"all: true\" needs the list of tables from "
-						 "the database, which the planner does not read yet; list them in "
-						 "\"tables\"", op->pos.file, op->pos.line);
-	tables = xcalloc(op->u.multi_tenancy.tables.n + 1, sizeof(TenantTable));
-	if (!order_tables(pc, tables, &n))
+	{
+		if (!list_all_tables(pc, &listed))
+			return false;
+		names = &listed;
+	}
+	tables = xcalloc(names->n + 1, sizeof(TenantTable));
+	if (!tenant_from_listed(pc, names) || !order_tables(pc, names, tables, &n))
 	{
 		free(tables);
+		strlist_free(&listed);
 		return false;
 	}
 
 	ensure_migrate_schema(pc);
+	if (op->u.multi_tenancy.all)
+		plan_save_all_tables(pc, names);
 	plan_tenant_table(pc);
 	plan_default_tenant(pc);
 	for (size_t i = 0; i < n; i++)
@@ -475,7 +790,8 @@ plan_multi_tenancy(PlanCtx *pc)
 		free(body);
 		free(name);
 	}
-	for (size_t i = 0; op->u.multi_tenancy.index && i < n; i++)
+	/* with the tenant in the primary key, its index is the tenant index */
+	for (size_t i = 0; op->u.multi_tenancy.index && !op->u.multi_tenancy.primary_key && i < n; i++)
 	{
 		char	   *name = derived_name(tables[i].name, column, "idx");
 		char	   *def = sql_format("ON %Q (%I)", tables[i].name, column);
@@ -485,12 +801,13 @@ plan_multi_tenancy(PlanCtx *pc)
 		free(name);
 	}
 	for (size_t i = 0; op->u.multi_tenancy.primary_key && i < n; i++)
-		plan_tenant_primary_key(pc, tables[i].name, (int) i + 1);
+		plan_tenant_primary_key(pc, tables, n, i);
 	if (op->u.multi_tenancy.rls_setting)
 		plan_tenant_rls(pc, tables, n);
 	for (size_t i = 0; ONLINE(pc) && i < n; i++)
 		if (tables[i].from)
 			plan_drop_sync_trigger(pc, tables[i].name, (int) i + 1);
 	free(tables);
+	strlist_free(&listed);
 	return true;
 }

@@ -707,14 +707,16 @@ START_TEST(test_policies_and_rls)
 	migration_plan_free(&mp);
 	migration_free(&m);
 
+	/* step 0 prepares schema migrate: the state before is saved, and given back */
 	plan_fixture("0017_rls", STRATEGY_PLAIN, &m, &mp);
-	ck_assert_str_eq(mp.steps[0].sql.items[0], "ALTER TABLE \"orders\" ENABLE ROW LEVEL SECURITY");
-	ck_assert_str_eq(mp.steps[0].sql.items[1], "ALTER TABLE \"orders\" FORCE ROW LEVEL SECURITY");
-	ck_assert_str_eq(mp.steps[0].rollback[0].sql.items[1],
-					 "ALTER TABLE \"orders\" NO FORCE ROW LEVEL SECURITY");
-	ck_assert_str_eq(mp.steps[1].sql.items[0], "ALTER TABLE \"customers\" DISABLE ROW LEVEL SECURITY");
-	ck_assert_str_eq(mp.steps[1].rollback[0].sql.items[0],
-					 "ALTER TABLE \"customers\" ENABLE ROW LEVEL SECURITY");
+	ck_assert_ptr_nonnull(strstr(mp.steps[1].sql.items[0], "relforcerowsecurity::text"));
+	ck_assert_str_eq(mp.steps[1].sql.items[1], "ALTER TABLE \"orders\" ENABLE ROW LEVEL SECURITY");
+	ck_assert_str_eq(mp.steps[1].sql.items[2], "ALTER TABLE \"orders\" FORCE ROW LEVEL SECURITY");
+	ck_assert_ptr_nonnull(strstr(mp.steps[1].rollback[0].sql.items[0],
+								 "ELSE ALTER TABLE \"orders\" NO FORCE ROW LEVEL SECURITY;"));
+	ck_assert_str_eq(mp.steps[2].sql.items[1], "ALTER TABLE \"customers\" DISABLE ROW LEVEL SECURITY");
+	ck_assert_ptr_nonnull(strstr(mp.steps[2].rollback[0].sql.items[0],
+								 "THEN ALTER TABLE \"customers\" ENABLE ROW LEVEL SECURITY;"));
 	migration_plan_free(&mp);
 	migration_free(&m);
 }
@@ -743,15 +745,29 @@ START_TEST(test_multi_tenancy)
 	/* FK not valid then validated, index concurrently, RLS on the setting */
 	ck_assert_int_ge(find_step(&mp, "ADD CONSTRAINT \"orders_tenant_id_fkey\" FOREIGN KEY "
 							   "(\"tenant_id\") REFERENCES \"tenants\" (\"id\") NOT VALID"), 0);
-	ck_assert_int_ge(find_step(&mp, "CREATE INDEX CONCURRENTLY \"orders_tenant_id_idx\""), 0);
+	/* with the tenant in the primary key, that index leads with it: no other */
+	ck_assert_int_eq(find_step(&mp, "CREATE INDEX CONCURRENTLY \"orders_tenant_id_idx\""), -1);
 	ck_assert_int_ge(find_step(&mp, "USING (\"tenant_id\" = NULLIF(current_setting("
 							   "'app.current_tenant', true), '')::integer)"), 0);
 	ck_assert_int_ge(find_step(&mp, "TO \"admin_role\" USING (true)"), 0);
-	ck_assert_int_ge(find_step(&mp, "migrate.set_current_tenant(tenant integer)"), 0);
+	ck_assert_int_ge(find_step(&mp, "FUNCTION \"set_current_tenant\"(tenant integer)"), 0);
 	/* primary key: unique index concurrently (built at run time), then a swap */
 	s = step_with(&mp, "DROP INDEX CONCURRENTLY IF EXISTS \"orders_tenant_id_pkey\"");
 	ck_assert_ptr_nonnull(s->dynamic_sql);
 	ck_assert_int_eq(s->kind, STEP_CONCURRENT);
+	/*
+	 * the swap detaches the foreign keys that reference the old key and
+	 * attaches them again (not valid, validated later); nothing cascades
+	 */
+	s = step_with(&mp, "ALTER TABLE %s DROP CONSTRAINT %I', f.tab, f.conname");
+	ck_assert_str_eq(s->summary, "make \"tenant_id\" part of the primary key of \"customers\"; "
+					 "the foreign keys that reference it follow");
+	ck_assert_int_eq(s->lock, LOCK_ACCESS_EXCLUSIVE);
+	ck_assert_ptr_nonnull(strstr(s->sql.items[s->sql.n - 1], "ADD CONSTRAINT %I %s NOT VALID"));
+	ck_assert_ptr_nonnull(strstr(s->sql.items[s->sql.n - 2],
+								 "ADD CONSTRAINT \"customers_without_tenant_key\" UNIQUE USING INDEX"));
+	ck_assert_int_ge(find_step(&mp, "VALIDATE CONSTRAINT %I', r.d->>'table'"), 0);
+	ck_assert_int_eq(find_step(&mp, "CASCADE"), -1);
 	migration_plan_free(&mp);
 	migration_free(&m);
 
@@ -764,6 +780,7 @@ START_TEST(test_multi_tenancy)
 		ck_assert(!plan_migration(&m, STRATEGY_ONLINE, NULL, &mp, &err));
 		ck_assert_int_eq(err.exit_code, EXIT_USAGE);
 		ck_assert(strstr(err.message, "0003_t.yaml:2:") != NULL);
+		ck_assert(strstr(err.message, "give a database (-d)") != NULL);
 		ck_assert_uint_eq(mp.n_steps, 0);
 		error_clear(&err);
 		migration_free(&m);
