@@ -74,6 +74,12 @@ assert_eq bigint "$(column_type qty)" "qty after 0003"
 assert_eq 1 "$(shadow_columns)" "the old qty column, kept until finalize"
 assert_eq 0 "$(sql "SELECT count(*) FROM items WHERE qty <> id")" "qty values"
 
+# finalize drops data: without --yes and without a terminal to ask on, it
+# refuses at once (no hang) and drops nothing.
+expect_exit 2 mg --dir "$MIGDIR" finalize </dev/null
+assert_contains "$ERR" "--yes" "the refusal says how to confirm"
+assert_eq 1 "$(shadow_columns)" "the old qty column after a refused finalize"
+
 # The plan that finalize makes again still has the shadow's contract steps.
 expect_exit 0 mg --dir "$MIGDIR" finalize --yes
 assert_eq 0 "$(shadow_columns)" "shadow columns after finalize"
