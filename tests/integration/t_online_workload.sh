@@ -4,6 +4,7 @@
 # clients) reads, updates and inserts on the touched tables: not one of its
 # transactions fails, and none waits longer than lock_timeout + 0.5 s.
 # The same against plain apply, and the figures, are in bench/online.
+# it-timeout: 900
 . "$(dirname "$0")/lib.sh"
 new_db
 
