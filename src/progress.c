@@ -229,7 +229,7 @@ progress_step_running(Progress *p, const Migration *m, const Step *s,
 		Buf			b;
 
 		buf_init(&b);
-		event_begin(&b, "step_progress", m);
+		event_begin(&b, "progress", m);
 		event_step(&b, s);
 		buf_printf(&b, ",\"elapsed_ms\":%lld", (long long) elapsed_ms);
 		if (phase != NULL)

@@ -55,7 +55,7 @@ invalid_indexes()
 # JSON: the build, held up for 5 s, says so about once a second.
 hold_writes 5
 expect_exit 0 mg --dir "$MIGDIR" apply --online --format json
-progress=$(json_lines '[e for e in d if e["event"] == "step_progress"]')
+progress=$(json_lines '[e for e in d if e["event"] == "progress"]')
 [ "$(json 'len(d)' "$progress")" -ge 2 ] || fail "fewer than two progress events: $OUT"
 assert_eq true "$(json 'all(e["version"] == 2 and isinstance(e["elapsed_ms"], int)
 	and isinstance(e["blocks_done"], int) and isinstance(e["blocks_total"], int) for e in d)' "$progress")" \

@@ -37,7 +37,7 @@ START_TEST(json_event_with_phase)
 	progress_step_running(&p, &migration, &step, 1500, "building index: scanning \"table\"", 5, 10);
 	fclose(p.out);
 	ck_assert_str_eq(text,
-					 "{\"event\":\"step_progress\",\"version\":3,\"name\":\"order_indexes\","
+					 "{\"event\":\"progress\",\"version\":3,\"name\":\"order_indexes\","
 					 "\"step\":\"3.1.1\",\"summary\":\"build index \\\"i\\\" on \\\"orders\\\" "
 					 "concurrently\",\"elapsed_ms\":1500,\"phase\":\"building index: scanning "
 					 "\\\"table\\\"\",\"blocks_done\":5,\"blocks_total\":10}\n");
