@@ -60,7 +60,7 @@ unit-asan:
 		LDFLAGS="-fsanitize=address,undefined" unit
 
 integration: $(PROG)
-	MIGRATE=$(abspath $(PROG)) bash tests/integration/run.sh
+	MIGRATE=$(abspath $(PROG)) bash tests/integration/run.sh $(TESTS)
 
 deps:
 	@bash scripts/deps.sh

@@ -46,6 +46,9 @@ ColumnWriter catalog_column_writer(const Catalog *cat, const char *table,
 /* 1: exists, 0: does not, -1: could not tell. */
 int			catalog_table_exists(const Catalog *cat, const char *table);
 
+/* Whether table has column: 1 it has, 0 it has not (or no such table), -1 could not tell. */
+int			catalog_column_exists(const Catalog *cat, const char *table, const char *column);
+
 /*
  * Whether ALTER COLUMN ... TYPE new_type [USING using_expr] on table.column
  * rewrites the table: 1 it does, 0 it does not (varchar(50) -> varchar(100),

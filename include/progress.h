@@ -34,6 +34,13 @@ void		progress_step_skipped(Progress *p, const Migration *m, const Step *s,
 void		progress_step_retried(Progress *p, const Migration *m, const Step *s,
 								  int attempt, int64_t wait_ms, const char *why,
 								  const char *blockers_json);
+/*
+ * A step still running after elapsed_ms: for an index build its phase and
+ * blocks from pg_stat_progress_create_index (phase NULL, blocks -1: none).
+ */
+void		progress_step_running(Progress *p, const Migration *m, const Step *s,
+								  int64_t elapsed_ms, const char *phase,
+								  int64_t blocks_done, int64_t blocks_total);
 void		progress_backfill(Progress *p, const Migration *m, const Step *s,
 							  int64_t rows_done, int64_t rows_total,
 							  int64_t batch_size, double rows_per_sec,

@@ -170,6 +170,34 @@ catalog_table_pages(const Catalog *cat, const char *table)
  * always rolled back; it locks nothing but itself.
  */
 int
+catalog_column_exists(const Catalog *cat, const char *table, const char *column)
+{
+	char	   *quoted;
+	const char *params[2];
+	PGresult   *res;
+	Error		err = {0};
+	int			exists;
+
+	if (cat == NULL || cat->conn == NULL)
+		return -1;
+	quoted = quoted_qualified(table);
+	params[0] = quoted;
+	params[1] = column;
+	res = db_query(cat->conn,
+				   "SELECT EXISTS (SELECT FROM pg_catalog.pg_attribute "
+				   "WHERE attrelid = to_regclass($1) AND attname = $2 "
+				   "AND attnum > 0 AND NOT attisdropped)",
+				   2, params, &err);
+	free(quoted);
+	error_clear(&err);
+	if (res == NULL)
+		return -1;
+	exists = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return exists;
+}
+
+int
 catalog_type_change_rewrites(const Catalog *cat, const char *table, const char *column,
 							 const char *new_type, const char *using_expr, Error *err)
 {

@@ -9,6 +9,7 @@
  */
 #include "executor.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,27 +197,134 @@ done:
 	return buf_detach(&b);
 }
 
+/*
+ * A concurrent step being watched: its statements are sent without waiting
+ * so that, while one runs, an index build's progress is read (from a
+ * second connection, opened the first time a statement outlasts a poll).
+ */
+typedef struct Watch
+{
+	ExecContext *ctx;
+	const Migration *m;
+	const Step *s;
+	int64_t		t0;
+	PGconn	   *reader;			/* NULL: not opened yet */
+	bool		reader_failed;	/* progress is not to be had */
+} Watch;
+
+#define WATCH_POLL_MS 1000
+
+/* One progress report: the phase and blocks of an index build, if any. */
+static void
+watch_report(Watch *w)
+{
+	char		pid[16];
+	const char *params[1] = {pid};
+	PGresult   *res;
+	Error		err = {0};
+	const char *phase = NULL;
+	int64_t		done = -1;
+	int64_t		total = -1;
+
+	if (w->reader == NULL && !w->reader_failed)
+	{
+		w->reader = db_connect_like(w->ctx->conn, &err);
+		w->reader_failed = w->reader == NULL;
+		error_clear(&err);
+	}
+	snprintf(pid, sizeof pid, "%d", PQbackendPID(w->ctx->conn));
+	res = w->reader == NULL ? NULL
+		: db_query(w->reader, "SELECT phase, blocks_done, blocks_total "
+				   "FROM pg_stat_progress_create_index WHERE pid = $1::int", 1, params, &err);
+	error_clear(&err);
+	if (res != NULL && PQntuples(res) == 1)
+	{
+		phase = PQgetvalue(res, 0, 0);
+		done = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		total = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	}
+	progress_step_running(w->ctx->progress, w->m, w->s, now_ms() - w->t0, phase, done, total);
+	PQclear(res);
+}
+
+/*
+ * One statement, sent without waiting; while it runs, a progress report
+ * every WATCH_POLL_MS.  SIGINT and SIGTERM cancel it through the session's
+ * PQcancel handle, like any statement.
+ */
 static bool
-run_statements(PGconn *conn, const StrList *sql, Error *err)
+watched_exec(Watch *w, const char *sql, Error *err)
+{
+	PGconn	   *conn = w->ctx->conn;
+	PGresult   *res;
+	int64_t		next_report = now_ms() + WATCH_POLL_MS;
+	bool		ok = true;
+
+	if (!PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+	{
+		const char *message = PQerrorMessage(conn);
+
+		return error_set(err, EXIT_STEP_FAILED, "could not send a statement: %.*s",
+						 (int) strcspn(message, "\n"), message);
+	}
+	while (PQisBusy(conn))
+	{
+		struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
+		int64_t		wait = next_report - now_ms();
+
+		/* EINTR (a signal) just goes round: the cancel ends the statement. */
+		(void) poll(&pfd, 1, wait > 0 ? (int) wait : 0);
+		if (!PQconsumeInput(conn))
+			break;
+		if (now_ms() >= next_report && PQisBusy(conn))
+		{
+			watch_report(w);
+			next_report = now_ms() + WATCH_POLL_MS;
+		}
+	}
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		ExecStatusType status = PQresultStatus(res);
+
+		if (ok && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+			status != PGRES_EMPTY_QUERY)
+			ok = db_result_error(res, EXIT_STEP_FAILED, err);
+		PQclear(res);
+	}
+	if (ok && PQstatus(conn) == CONNECTION_BAD)
+		ok = error_set(err, EXIT_STEP_FAILED, "the connection to the server was lost");
+	return ok;
+}
+
+/* A statement: watched when w is not NULL. */
+static bool
+exec_statement(PGconn *conn, Watch *w, const char *sql, Error *err)
+{
+	return w != NULL ? watched_exec(w, sql, err) : db_exec(conn, sql, err);
+}
+
+static bool
+run_statements(PGconn *conn, Watch *w, const StrList *sql, Error *err)
 {
 	for (size_t i = 0; i < sql->n; i++)
-		if (!db_exec(conn, sql->items[i], err))
+		if (!exec_statement(conn, w, sql->items[i], err))
 			return false;
 	return true;
 }
 
 /*
  * A step's statements, then the statement its dynamic_sql returns (built
- * from saved state: a dropped index's definition, say), if any.
+ * from saved state: a dropped index's definition, say), if any.  w: NULL,
+ * or the watch that reports a concurrent step's progress.
  */
 static bool
-run_step_sql(PGconn *conn, const Step *s, Error *err)
+run_step_sql(PGconn *conn, const Step *s, Watch *w, Error *err)
 {
 	PGresult   *res;
 	char	   *stmt = NULL;
 	bool		ok;
 
-	if (!run_statements(conn, &s->sql, err))
+	if (!run_statements(conn, w, &s->sql, err))
 		return false;
 	if (s->dynamic_sql == NULL)
 		return true;
@@ -226,7 +334,7 @@ run_step_sql(PGconn *conn, const Step *s, Error *err)
 	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
 		stmt = xstrdup(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	ok = stmt == NULL || db_exec(conn, stmt, err);
+	ok = stmt == NULL || exec_statement(conn, w, stmt, err);
 	free(stmt);
 	return ok;
 }
@@ -291,7 +399,7 @@ step_body(ExecContext *ctx, void *arg, Error *err)
 {
 	const Step *s = arg;
 
-	return run_step_sql(ctx->conn, s, err);
+	return run_step_sql(ctx->conn, s, NULL, err);
 }
 
 /* true when the step's done_check says it already happened. */
@@ -353,8 +461,12 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 		 * not block the application, and their waits for old snapshots are
 		 * lock waits that a short timeout would cancel.
 		 */
+		Watch		watch = {ctx, m, s, t0, NULL, false};
+
 		db_rollback_open(ctx->conn);
-		ok = run_step_sql(ctx->conn, s, err);
+		ok = run_step_sql(ctx->conn, s, s->kind == STEP_CONCURRENT ? &watch : NULL, err);
+		if (watch.reader != NULL)
+			PQfinish(watch.reader);
 		if (!ok && executor_interrupted)
 			ok = executor_interrupted_error(err, NULL);
 	}
@@ -396,7 +508,7 @@ plain_group_body(ExecContext *ctx, void *arg, Error *err)
 	for (size_t i = 0; i < g->n; i++)
 	{
 		g->failed = i;
-		if (!run_step_sql(ctx->conn, g->steps[i], err))
+		if (!run_step_sql(ctx->conn, g->steps[i], NULL, err))
 		{
 			error_prefix(err, "step %s (%s)", g->steps[i]->id, g->steps[i]->summary);
 			return false;

@@ -675,6 +675,27 @@ restore_default_sql(const char *table, const char *column, const SavedColumn *sc
 	return stmt;
 }
 
+/*
+ * Statement that gives column its saved type back, the data cast; the
+ * default goes first (it may not cast), restore_default_sql puts it back.
+ */
+static char *
+restore_type_sql(const char *table, const char *column, const SavedColumn *sc)
+{
+	char	   *type = sql_format("ALTER TABLE %Q ALTER COLUMN %I TYPE ", table, column);
+	char	   *using = sql_format(" USING %I::", column);
+	char	   *body = sql_format("DECLARE saved text := %s; BEGIN "
+								  "ALTER TABLE %Q ALTER COLUMN %I DROP DEFAULT; "
+								  "EXECUTE %L || saved || %L || saved; END",
+								  sc->type, table, column, type, using);
+	char	   *stmt = do_block(body);
+
+	free(body);
+	free(using);
+	free(type);
+	return stmt;
+}
+
 /* The plain strategy: one ALTER TABLE; its inverse rebuilds from saved state. */
 static void
 plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
@@ -733,19 +754,7 @@ plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
 	s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 				 "give column %I of %Q back its saved definition", column, table);
 	if (op->u.alter_column.type)
-	{
-		char	   *type = sql_format("ALTER TABLE %Q ALTER COLUMN %I TYPE ", table, column);
-		char	   *using = sql_format(" USING %I::", column);
-		char	   *body = sql_format("DECLARE saved text := %s; BEGIN "
-									  "ALTER TABLE %Q ALTER COLUMN %I DROP DEFAULT; "
-									  "EXECUTE %L || saved || %L || saved; END",
-									  sc->type, table, column, type, using);
-
-		strlist_push(&s->sql, do_block(body));
-		free(body);
-		free(using);
-		free(type);
-	}
+		strlist_push(&s->sql, restore_type_sql(table, column, sc));
 	if (op->u.alter_column.type || op->u.alter_column.default_change != DEFAULT_KEEP)
 		strlist_push(&s->sql, restore_default_sql(table, column, sc));
 	if (op->u.alter_column.nullable != TRI_UNSET)
@@ -946,6 +955,67 @@ plan_alter_column_online(PlanCtx *pc, const SavedColumn *sc)
 	}
 }
 
+/*
+ * Online type change that the server makes without rewriting the table
+ * (varchar(50) to varchar(100), varchar to text): one short-lock ALTER
+ * COLUMN ... TYPE, then the nullability and default changes as online.
+ */
+static void
+plan_alter_type_in_place(PlanCtx *pc, const SavedColumn *sc)
+{
+	const Operation *op = pc->op;
+	const char *table = op->u.alter_column.table;
+	const char *column = op->u.alter_column.column;
+	Step	   *s;
+	Step	   *undo;
+
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+				 "change the type of %I of %Q to %s (no rewrite)", column, table,
+				 op->u.alter_column.type);
+	if (op->u.alter_column.using_expr)
+		step_sql(s, "ALTER TABLE %Q ALTER COLUMN %I TYPE %s USING %E", table, column,
+				 op->u.alter_column.type, op->u.alter_column.using_expr);
+	else
+		step_sql(s, "ALTER TABLE %Q ALTER COLUMN %I TYPE %s", table, column,
+				 op->u.alter_column.type);
+	step_done(s, "SELECT %s IS DISTINCT FROM %s", sc->current_type, sc->type);
+
+	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+					"give column %I of %Q back its saved type", column, table);
+	strlist_push(&undo->sql, restore_type_sql(table, column, sc));
+	strlist_push(&undo->sql, restore_default_sql(table, column, sc));
+	step_done(undo, "SELECT %s IS NOT DISTINCT FROM %s", sc->current_type, sc->type);
+
+	plan_alter_column_online(pc, sc);
+}
+
+/*
+ * Whether an online type change can be made in place: the server says it
+ * rewrites nothing, and no shadow column of an earlier run (or of an
+ * applied migration that finalize has yet to finish) is about.  Without a
+ * database it cannot be told: the shadow column it is.
+ */
+static bool
+type_change_in_place(const PlanCtx *pc)
+{
+	const Operation *op = pc->op;
+	const char *table = op->u.alter_column.table;
+	char	   *names[2] = {object_name(pc, "migrate_new", 0), object_name(pc, "migrate_old", 0)};
+	Error		err = {0};
+	bool		in_place = false;
+
+	if (pc->cat != NULL &&
+		catalog_column_exists(pc->cat, table, names[0]) == 0 &&
+		catalog_column_exists(pc->cat, table, names[1]) == 0)
+		in_place = catalog_type_change_rewrites(pc->cat, table, op->u.alter_column.column,
+												op->u.alter_column.type,
+												op->u.alter_column.using_expr, &err) == 0;
+	error_clear(&err);
+	free(names[0]);
+	free(names[1]);
+	return in_place;
+}
+
 static bool
 plan_alter_column(PlanCtx *pc)
 {
@@ -957,6 +1027,8 @@ plan_alter_column(PlanCtx *pc)
 	plan_save_column(pc, table, column);
 	if (!ONLINE(pc))
 		plan_alter_column_plain(pc, &sc);
+	else if (pc->op->u.alter_column.type && type_change_in_place(pc))
+		plan_alter_type_in_place(pc, &sc);
 	else if (pc->op->u.alter_column.type)
 		plan_alter_type_online(pc, &sc);
 	else

@@ -220,6 +220,41 @@ progress_step_retried(Progress *p, const Migration *m, const Step *s,
 }
 
 void
+progress_step_running(Progress *p, const Migration *m, const Step *s,
+					  int64_t elapsed_ms, const char *phase,
+					  int64_t blocks_done, int64_t blocks_total)
+{
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		event_begin(&b, "progress", m);
+		event_step(&b, s);
+		buf_printf(&b, ",\"elapsed_ms\":%lld", (long long) elapsed_ms);
+		if (phase != NULL)
+		{
+			buf_puts(&b, ",\"phase\":");
+			buf_json_string(&b, phase);
+			buf_printf(&b, ",\"blocks_done\":%lld,\"blocks_total\":%lld",
+					   (long long) blocks_done, (long long) blocks_total);
+		}
+		event_end(p, &b);
+		return;
+	}
+	if (p->quiet || !p->tty)
+		return;
+	fprintf(p->out, "\r\033[K  [%s] %s: %.0fs", s->id, s->summary, elapsed_ms / 1000.0);
+	if (phase != NULL)
+		fprintf(p->out, ", %s", phase);
+	if (phase != NULL && blocks_total > 0)
+		fprintf(p->out, ", %lld/%lld blocks (%.0f%%)", (long long) blocks_done,
+				(long long) blocks_total, 100.0 * blocks_done / blocks_total);
+	p->live_line_open = true;
+	fflush(p->out);
+}
+
+void
 progress_backfill(Progress *p, const Migration *m, const Step *s,
 				  int64_t rows_done, int64_t rows_total, int64_t batch_size,
 				  double rows_per_sec, bool throttled)

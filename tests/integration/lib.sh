@@ -245,8 +245,10 @@ load_shop_data()
 }
 
 # workload_start: the old application (scripts/workload.sql) on two
-# connections until workload_stop.  pgbench prints its summary only when
-# it ends by itself, so it runs in 3-second rounds, each summarised.
+# connections (WORKLOAD_CLIENTS) until workload_stop.  pgbench prints its
+# summary only when it ends by itself, so it runs in 3-second rounds, each
+# summarised; every transaction is logged in $TMP/workload.*.tx.* (for
+# scripts/latency.sh).
 workload_start()
 {
 	local bounds customers products orders
@@ -254,12 +256,13 @@ workload_start()
 	bounds=$(sql "SELECT (SELECT max(id) FROM customers), (SELECT max(id) FROM products),
 		(SELECT max(id) FROM orders)")
 	IFS='|' read -r customers products orders <<<"$bounds"
-	rm -f "$TMP/workload.stop" "$TMP"/workload.*.log
+	rm -f "$TMP/workload.stop" "$TMP"/workload.*.log "$TMP"/workload.*.tx.*
 	(
 		round=0
 		while [ ! -e "$TMP/workload.stop" ]; do
 			round=$((round + 1))
-			pgbench -n -c 2 -T 3 --verbose-errors -f "$REPO/scripts/workload.sql" \
+			pgbench -n -c "${WORKLOAD_CLIENTS:-2}" -T 3 --verbose-errors \
+				-l --log-prefix="$TMP/workload.$round.tx" -f "$REPO/scripts/workload.sql" \
 				-D customers="$customers" -D products="$products" -D orders="$orders" \
 				"$DB_NAME" >"$TMP/workload.$round.log" 2>&1 ||
 				echo "pgbench exit status $?" >>"$TMP/workload.$round.log"

@@ -46,13 +46,16 @@ for t in tests/integration/t_*.sh; do
 		*) continue ;;
 	esac
 	start=$SECONDS
-	if timeout --kill-after=10 "$test_timeout" bash "$t" >"$logs/$name.log" 2>&1; then
+	# A long test says so in a line "# it-timeout: SECONDS".
+	limit=$(sed -n 's/^# it-timeout: \([0-9][0-9]*\)$/\1/p' "$t")
+	limit=${limit:-$test_timeout}
+	if timeout --kill-after=10 "$limit" bash "$t" >"$logs/$name.log" 2>&1; then
 		printf '%-28s ok (%d s)\n' "$name" $((SECONDS - start))
 		passed=$((passed + 1))
 	else
 		rc=$?
 		printf '%-28s FAIL (exit %d, %d s)\n' "$name" "$rc" $((SECONDS - start))
-		[ "$rc" -eq 124 ] && echo "    (timed out after $test_timeout s)"
+		[ "$rc" -eq 124 ] && echo "    (timed out after $limit s)"
 		tail -n 25 "$logs/$name.log" | sed 's/^/    /'
 		failed=$((failed + 1))
 	fi
