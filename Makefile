@@ -76,7 +76,7 @@ demo: deps
 
 # Backfill throughput against one plain UPDATE (N rows; BENCH_ARGS=--workload).
 bench: $(PROG)
-	MIGRATE=$(abspath $(PROG)) bash bench/backfill.sh $(BENCH_ARGS)
+	MIGRATE=$(abspath $(PROG)) bash bench/backfill $(BENCH_ARGS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
