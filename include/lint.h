@@ -16,6 +16,7 @@
 #include "render.h"
 
 struct Catalog;
+struct PgQuery__TypeName;
 
 typedef struct LintFinding
 {
@@ -52,6 +53,13 @@ typedef struct LintOptions
 	const struct Catalog *cat;	/* NULL: judge from the text alone */
 	int			server_version; /* 0: the catalog's, else 150000 */
 } LintOptions;
+
+/*
+ * Appends a parsed type's modifiers and array bounds ("(10,2)", "[]"), as
+ * lint and convert both write types back as SQL.  False when a modifier is
+ * not an integer constant.
+ */
+bool		lint_append_type_modifiers(Buf *b, const struct PgQuery__TypeName *tn);
 
 /* Judges every step of one migration (compiled for o->strategy). */
 bool		lint_migration(const Migration *m, const LintOptions *o,

@@ -275,6 +275,25 @@ append_param_tuple(Buf *b, const KeyInfo *key, int first)
 	buf_putc(b, ')');
 }
 
+/*
+ * "(k) <= ($1..$k)", and with a cursor " AND (k) > ($k+1..$2k)": the rows of
+ * one batch, a range of the primary key's index.
+ */
+static void
+append_key_range(Buf *b, const KeyInfo *key, bool with_cursor)
+{
+	append_key_tuple(b, key, NULL);
+	buf_puts(b, " <= ");
+	append_param_tuple(b, key, 1);
+	if (with_cursor)
+	{
+		buf_puts(b, " AND ");
+		append_key_tuple(b, key, NULL);
+		buf_puts(b, " > ");
+		append_param_tuple(b, key, (int) key->names.n + 1);
+	}
+}
+
 /* "k1 DESC, k2 DESC" or ASC */
 static void
 append_order(Buf *b, const KeyInfo *key, const char *dir)
@@ -309,16 +328,7 @@ keyset_upper_sql(const char *qtable, const KeyInfo *key, bool with_cursor)
 		buf_printf(&b, "::text AS migrate_k%d", i);
 	}
 	buf_printf(&b, " FROM %s WHERE ", qtable);
-	append_key_tuple(&b, key, NULL);
-	buf_puts(&b, " <= ");
-	append_param_tuple(&b, key, 1);
-	if (with_cursor)
-	{
-		buf_puts(&b, " AND ");
-		append_key_tuple(&b, key, NULL);
-		buf_puts(&b, " > ");
-		append_param_tuple(&b, key, k + 1);
-	}
+	append_key_range(&b, key, with_cursor);
 	buf_puts(&b, " ORDER BY ");
 	append_order(&b, key, "ASC");
 	buf_printf(&b, " OFFSET $%d LIMIT 1", with_cursor ? 2 * k + 1 : k + 1);
@@ -336,22 +346,12 @@ keyset_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 				  bool with_cursor)
 {
 	Buf			b;
-	int			k = (int) key->names.n;
 
 	buf_init(&b);
 	buf_printf(&b, "UPDATE %s", qtable);
 	append_set_list(&b, bf);
 	buf_puts(&b, " WHERE ");
-	append_key_tuple(&b, key, NULL);
-	buf_puts(&b, " <= ");
-	append_param_tuple(&b, key, 1);
-	if (with_cursor)
-	{
-		buf_puts(&b, " AND ");
-		append_key_tuple(&b, key, NULL);
-		buf_puts(&b, " > ");
-		append_param_tuple(&b, key, k + 1);
-	}
+	append_key_range(&b, key, with_cursor);
 	if (bf->where)
 		buf_printf(&b, " AND (%s)", bf->where);
 	return buf_detach(&b);

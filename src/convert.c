@@ -19,6 +19,8 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+#include "lint.h"
+
 typedef struct Conv
 {
 	const char *sql;			/* the whole file */
@@ -142,22 +144,11 @@ type_text(const PgQuery__TypeName *tn)
 				name = type_spellings[k][1];
 		buf_printf(&b, "%s%s", i > first ? "." : "", name);
 	}
-	for (size_t i = 0; i < tn->n_typmods; i++)
+	if (!lint_append_type_modifiers(&b, tn))
 	{
-		const PgQuery__Node *m = tn->typmods[i];
-
-		if (m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
-			m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
-		{
-			buf_free(&b);
-			return NULL;
-		}
-		buf_printf(&b, "%s%d", i ? "," : "(", m->a_const->ival->ival);
-		if (i + 1 == tn->n_typmods)
-			buf_putc(&b, ')');
+		buf_free(&b);
+		return NULL;
 	}
-	for (size_t i = 0; i < tn->n_array_bounds; i++)
-		buf_puts(&b, "[]");
 	return buf_detach(&b);
 }
 

@@ -550,6 +550,25 @@ judge_validate(LintState *st, const PgQuery__RangeVar *rv, const char *name)
 	}
 }
 
+bool
+lint_append_type_modifiers(Buf *b, const PgQuery__TypeName *tn)
+{
+	for (size_t i = 0; i < tn->n_typmods; i++)
+	{
+		const PgQuery__Node *m = tn->typmods[i];
+
+		if (m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+			m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+			return false;
+		buf_printf(b, "%s%d", i == 0 ? "(" : ",", m->a_const->ival->ival);
+		if (i + 1 == tn->n_typmods)
+			buf_putc(b, ')');
+	}
+	for (size_t i = 0; i < tn->n_array_bounds; i++)
+		buf_puts(b, "[]");
+	return true;
+}
+
 /* A TypeName as SQL: "pg_catalog.varchar(100)", "text[]". */
 static char *
 type_name_sql(const PgQuery__TypeName *tn)
@@ -563,22 +582,11 @@ type_name_sql(const PgQuery__TypeName *tn)
 			buf_putc(&b, '.');
 		quote_ident(&b, string_value(tn->names[i]) ? string_value(tn->names[i]) : "");
 	}
-	for (size_t i = 0; i < tn->n_typmods; i++)
+	if (!lint_append_type_modifiers(&b, tn))
 	{
-		const PgQuery__Node *m = tn->typmods[i];
-
-		if (m->node_case != PG_QUERY__NODE__NODE_A_CONST ||
-			m->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
-		{
-			buf_free(&b);
-			return NULL;
-		}
-		buf_printf(&b, "%s%d", i == 0 ? "(" : ",", m->a_const->ival->ival);
-		if (i + 1 == tn->n_typmods)
-			buf_putc(&b, ')');
+		buf_free(&b);
+		return NULL;
 	}
-	for (size_t i = 0; i < tn->n_array_bounds; i++)
-		buf_puts(&b, "[]");
 	return buf_detach(&b);
 }
 
