@@ -61,6 +61,9 @@ typedef struct BackfillSpec
 	char	   *where;			/* owned; NULL: every row */
 	int64_t		batch_size;		/* 0: from settings (auto) */
 	int64_t		batch_delay_ms; /* -1: from settings */
+	char	   *save_table;		/* owned; NULL, or a table of schema migrate to
+								 * which each batch adds, keyed by the primary
+								 * key, the values it overwrites (rollback) */
 } BackfillSpec;
 
 typedef struct Step

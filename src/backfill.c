@@ -335,6 +335,57 @@ keyset_upper_sql(const char *qtable, const KeyInfo *key, bool with_cursor)
 	return buf_detach(&b);
 }
 
+/* The rows of one batch: its key range, and the backfill's where. */
+static void
+append_batch_rows(Buf *b, const KeyInfo *key, const BackfillSpec *bf, bool with_cursor)
+{
+	append_key_range(b, key, with_cursor);
+	if (bf->where)
+		buf_printf(b, " AND (%s)", bf->where);
+}
+
+/* "k1, k2, c1, c2": the key and the columns a backfill sets. */
+static void
+append_saved_columns(Buf *b, const KeyInfo *key, const BackfillSpec *bf)
+{
+	for (size_t i = 0; i < key->names.n; i++)
+	{
+		buf_puts(b, i > 0 ? ", " : "");
+		quote_ident(b, key->names.items[i]);
+	}
+	for (size_t i = 0; i < bf->set.n; i++)
+	{
+		buf_puts(b, ", ");
+		quote_ident(b, bf->set.items[i].key);
+	}
+}
+
+/*
+ * The save of one batch's old values, run in the batch's transaction just
+ * before its UPDATE: the rows are locked as they are read, so the value
+ * saved is the one the UPDATE overwrites, even when the application changed
+ * the row since.  (A data-modifying WITH cannot do both in one statement:
+ * its parts run in no fixed order.)  Parameters as the UPDATE's.
+ */
+static char *
+keyset_save_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
+				bool with_cursor)
+{
+	Buf			b;
+
+	buf_init(&b);
+	buf_puts(&b, "INSERT INTO migrate.");
+	quote_ident(&b, bf->save_table);
+	buf_puts(&b, " (");
+	append_saved_columns(&b, key, bf);
+	buf_puts(&b, ") SELECT ");
+	append_saved_columns(&b, key, bf);
+	buf_printf(&b, " FROM %s WHERE ", qtable);
+	append_batch_rows(&b, key, bf, with_cursor);
+	buf_puts(&b, " FOR NO KEY UPDATE");
+	return buf_detach(&b);
+}
+
 /*
  * The UPDATE of one batch: the key range (cursor, upper], an index range
  * scan however far into the table the batch is (a join of the batch's keys
@@ -351,9 +402,7 @@ keyset_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 	buf_printf(&b, "UPDATE %s", qtable);
 	append_set_list(&b, bf);
 	buf_puts(&b, " WHERE ");
-	append_key_range(&b, key, with_cursor);
-	if (bf->where)
-		buf_printf(&b, " AND (%s)", bf->where);
+	append_batch_rows(&b, key, bf, with_cursor);
 	return buf_detach(&b);
 }
 
@@ -566,6 +615,7 @@ typedef struct Batch
 	int			n_upper_params;
 	const StrList *bound;		/* the last key: the batch's upper key at the end */
 	/* the UPDATE; for the keyset walk, its first k params are the upper key */
+	const char *save_sql;		/* NULL, or the save of the old values */
 	const char *update_sql;
 	const char **update_params;
 	int			n_update_params;
@@ -599,6 +649,13 @@ batch_body(ExecContext *ctx, void *arg, Error *err)
 			bt->update_params[i] = bt->upper.items[i];
 		free(bt->cursor_text);
 		bt->cursor_text = backfill_cursor_encode(&bt->upper);
+	}
+	if (bt->save_sql)
+	{
+		res = db_query(ctx->conn, bt->save_sql, bt->n_update_params, bt->update_params, err);
+		if (res == NULL)
+			return false;
+		PQclear(res);
 	}
 	res = db_query(ctx->conn, bt->update_sql, bt->n_update_params, bt->update_params, err);
 	if (res == NULL)
@@ -715,6 +772,8 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 			   *upper_next,
 			   *update_first,
 			   *update_next,
+			   *save_first = NULL,
+			   *save_next = NULL,
 			   *bound_text = NULL;
 	const char **upper_params = xcalloc((size_t) (2 * k + 1), sizeof(char *));
 	const char **update_params = xcalloc((size_t) (2 * k), sizeof(char *));
@@ -746,6 +805,11 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	upper_next = keyset_upper_sql(qtable, key, true);
 	update_first = keyset_update_sql(qtable, key, bf, false);
 	update_next = keyset_update_sql(qtable, key, bf, true);
+	if (bf->save_table)
+	{
+		save_first = keyset_save_sql(qtable, key, bf, false);
+		save_next = keyset_save_sql(qtable, key, bf, true);
+	}
 
 	/* A cursor at the bound: the last run committed its last batch. */
 	while (ok && !empty && !strlist_equal(&cursor, &bound))
@@ -773,6 +837,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		bt.upper_params = upper_params;
 		bt.n_upper_params = np;
 		bt.bound = &bound;
+		bt.save_sql = with_cursor ? save_next : save_first;
 		bt.update_sql = with_cursor ? update_next : update_first;
 		bt.update_params = update_params;
 		bt.n_update_params = with_cursor ? 2 * k : k;
@@ -805,6 +870,8 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	free(upper_next);
 	free(update_first);
 	free(update_next);
+	free(save_first);
+	free(save_next);
 	free(bound_text);
 	free(upper_params);
 	free(update_params);

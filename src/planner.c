@@ -976,6 +976,7 @@ step_clear(Step *s)
 		free(s->backfill->set.items);
 		free(s->backfill->table);
 		free(s->backfill->where);
+		free(s->backfill->save_table);
 		free(s->backfill);
 	}
 	for (size_t i = 0; i < s->n_rollback; i++)

@@ -1090,7 +1090,12 @@ plan_backfill(PlanCtx *pc)
 		return true;
 	}
 
-	/* no down: save the values it overwrites, keyed by the primary key */
+	/*
+	 * No down: save the values it overwrites, keyed by the primary key.
+	 * Online, each batch saves its own rows in its own transaction, locked
+	 * before they change (no long snapshot, no value missed); plain, one
+	 * statement saves them all before the one UPDATE.
+	 */
 	{
 		char	   *rows = object_name(pc, "rows", 0);
 		char	   *saved_table = sql_format("migrate.%I", rows);
@@ -1102,13 +1107,17 @@ plan_backfill(PlanCtx *pc)
 		for (size_t i = 0; i < op->u.backfill.set.n; i++)
 			sql_append(&b, "%s%L", i > 0 ? ", " : "", op->u.backfill.set.items[i].key);
 		buf_puts(&b, "]::text[], ");
-		if (op->u.backfill.where)
+		if (ONLINE(pc))
+			buf_puts(&b, "'false'");
+		else if (op->u.backfill.where)
 			quote_literal(&b, op->u.backfill.where);
 		else
 			buf_puts(&b, "NULL");
 		buf_putc(&b, ')');
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_SHARE, table,
-					 "save the values that the backfill of %Q overwrites", table);
+					 ONLINE(pc) ? "create the table in which the backfill of %Q saves the "
+					 "values it overwrites" : "save the values that the backfill of %Q overwrites",
+					 table);
 		strlist_push(&s->sql, buf_detach(&b));
 		step_done(s, "SELECT to_regclass(%L) IS NOT NULL", saved_table);
 		undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL, "forget the saved values");
@@ -1116,6 +1125,8 @@ plan_backfill(PlanCtx *pc)
 
 		s = plan_backfill_step(pc, NULL, table, &op->u.backfill.set, op->u.backfill.where,
 							   op->u.backfill.batch_size, op->u.backfill.batch_delay_ms, summary);
+		if (ONLINE(pc))
+			s->backfill->save_table = xstrdup(rows);
 		undo = add_step(pc, s, PHASE_BACKFILL, STEP_DDL, LOCK_ROW_EXCLUSIVE, table,
 						"put the saved values of %Q back", table);
 		step_sql(undo, "SELECT migrate.restore_rows(%R::regclass, %L)", table, rows);

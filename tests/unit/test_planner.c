@@ -673,15 +673,29 @@ START_TEST(test_backfill_op)
 	migration_plan_free(&mp);
 	migration_free(&m);
 
-	/* without down: old values saved by key before, put back by the inverse */
+	/*
+	 * without down, online: an empty save table first, filled by each batch
+	 * with the rows it overwrites; put back by the inverse
+	 */
 	plan_fixture("0012_backfill_saved", STRATEGY_ONLINE, &m, &mp);
 	ck_assert(strstr(mp.steps[0].sql.items[3], "FUNCTION migrate.save_rows(") != NULL);
 	s = step_with(&mp, "SELECT migrate.save_rows");
 	ck_assert_str_eq(s->sql.items[0], "SELECT migrate.save_rows('\"orders\"'::regclass, 'rows_12_1', "
-					 "ARRAY['status']::text[], 'status <> lower(status)')");
+					 "ARRAY['status']::text[], 'false')");
 	s = step_with(&mp, "UPDATE \"orders\"");
+	ck_assert_str_eq(s->backfill->save_table, "rows_12_1");
 	ck_assert_str_eq(s->rollback[0].sql.items[0],
 					 "SELECT migrate.restore_rows('\"orders\"'::regclass, 'rows_12_1')");
+	migration_plan_free(&mp);
+	migration_free(&m);
+
+	/* plain: one statement saves every row the one UPDATE overwrites */
+	plan_fixture("0012_backfill_saved", STRATEGY_PLAIN, &m, &mp);
+	s = step_with(&mp, "SELECT migrate.save_rows");
+	ck_assert_str_eq(s->sql.items[0], "SELECT migrate.save_rows('\"orders\"'::regclass, 'rows_12_1', "
+					 "ARRAY['status']::text[], 'status <> lower(status)')");
+	s = step_with(&mp, "UPDATE \"orders\"");
+	ck_assert_ptr_null(s->backfill->save_table);
 	migration_plan_free(&mp);
 	migration_free(&m);
 }
