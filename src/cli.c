@@ -1007,8 +1007,10 @@ cmd_rollback(GlobalOptions *g, Args *a)
 			Settings	st = effective_settings(plans[i].migration, a);
 			RenderOptions ro = {g->color, true, &st};
 
-			printf("rollback of %s_%s:\n", plans[i].migration->version_text,
-				   plans[i].migration->name);
+			/* JSON output stays one document per migration. */
+			if (g->format != FORMAT_JSON)
+				printf("rollback of %s_%s:\n", plans[i].migration->version_text,
+					   plans[i].migration->name);
 			render_plan(stdout, &one, g->format == FORMAT_JSON ? FORMAT_JSON : FORMAT_TEXT, &ro);
 			continue;
 		}
