@@ -21,15 +21,35 @@ _migrate_templates()
 	done | sort -u
 }
 
+# _migrate_takes_value NAME VALUED: whether option NAME ("-d" as "d",
+# "--dir" as "-dir") takes a value, by the "short long" lines of VALUED.
+_migrate_takes_value()
+{
+	local short long
+
+	while read -r short long; do
+		[ -z "$long" ] && long=$short && short=
+		if [ "$1" = "-$long" ] || { [ -n "$short" ] && [ "$1" = "$short" ]; }; then
+			return 0
+		fi
+	done <<<"$2"
+	return 1
+}
+
 _migrate()
 {
 	local cur prev prog cmd word i
-	local commands opts
+	local commands opts valued
 
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	prog=${COMP_WORDS[0]}
+
+	# The options that take a value, "-d database" style pairs, from help
+	# lines such as "  -d, --database CONNINFO  ...".
+	valued=$("$prog" --help 2>/dev/null |
+		sed -nE 's/^  (-([a-zA-Z]), )? *--([a-z-]+) [A-Z].*/\2 \3/p')
 
 	# The first word that is not an option, nor an option's value, is the
 	# command.
@@ -39,16 +59,19 @@ _migrate()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		word=${COMP_WORDS[i]}
 		case "$word" in
-			-d|--database|--dir|--state|--table|--format|--to|--steps|--template|-t|\
-			--lock-timeout|--lock-retries|--statement-timeout|--batch-size|\
-			--batch-time|--batch-delay|--max-replica-lag|--replica)
-				i=$((i + 1)) ;;
+			--*=*) ;;
+			--*|-?)
+				_migrate_takes_value "${word#-}" "$valued" && i=$((i + 1)) ;;
 			-*) ;;
 			*)
 				cmd=$word
 				break ;;
 		esac
 	done
+	if [ -n "$cmd" ]; then
+		valued+=$'\n'$("$prog" "$cmd" --help 2>/dev/null |
+			sed -nE 's/^  (-([a-zA-Z]), )? *--([a-z-]+) [A-Z].*/\2 \3/p')
+	fi
 
 	case "$prev" in
 		--format)
@@ -70,9 +93,11 @@ _migrate()
 		--batch-size)
 			mapfile -t COMPREPLY < <(compgen -W "auto" -- "$cur")
 			return ;;
-		-d|--database|--table|--to|--steps|--lock-timeout|--lock-retries|\
-		--statement-timeout|--batch-time|--batch-delay|--max-replica-lag|--replica)
-			return ;;
+	esac
+	# Any other option's value: nothing sensible to offer.
+	case "$prev" in
+		--*|-?)
+			_migrate_takes_value "${prev#-}" "$valued" && return ;;
 	esac
 
 	if [[ "$cur" == -* ]]; then

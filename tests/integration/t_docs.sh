@@ -64,6 +64,12 @@ complete_words()
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
 }
 assert_eq "apply" "$(complete_words "$MIGRATE" ap)" "completion of a command"
+# An option's value is not the command.
+assert_eq "apply" "$(complete_words "$MIGRATE" -d status --dir plan ap)" \
+	"completion after options with values"
+assert_eq "" "$(complete_words "$MIGRATE" apply --lock-timeout "")" \
+	"completion of an option's value"
+assert_eq "auto" "$(complete_words "$MIGRATE" apply --batch-size a)" "completion of --batch-size"
 assert_eq "$(tr ' ' '\n' <<<"$commands" | sed '/^$/d' | sort)" \
 	"$(complete_words "$MIGRATE" "" | sort)" "completion offers every command"
 for c in $commands; do
@@ -91,8 +97,8 @@ on_tty()
 }
 if command -v script >/dev/null; then
 	plan="'$MIGRATE' --dir migrations plan --offline"
-	assert_contains "$(on_tty "$plan")" "$esc[" "no colour on a terminal"
-	assert_contains "$(on_tty "NO_COLOR= $plan")" "$esc[" "an empty NO_COLOR turned colour off"
+	assert_contains "$(on_tty "$plan")" "${esc}[" "no colour on a terminal"
+	assert_contains "$(on_tty "NO_COLOR= $plan")" "${esc}[" "an empty NO_COLOR turned colour off"
 	assert_not_contains "$(on_tty "NO_COLOR=1 $plan")" "$esc" "NO_COLOR=1 printed an escape code"
 	assert_not_contains "$(on_tty "NO_COLOR=false $plan")" "$esc" "NO_COLOR=false printed an escape code"
 	assert_not_contains "$(on_tty "$plan --no-color")" "$esc" "--no-color printed an escape code"
