@@ -84,3 +84,10 @@ expect_exit 0 env PGPASSFILE="$TMP/pgpass" "$MIGRATE" -d "dbname=$DB_NAME user=$
 	--state "$STATE" --dir migrations status
 assert_match "$OUT" '0*2[_ ]+order_status +completed' ".pgpass"
 assert_not_contains "$OUT$ERR" "$secret" "the password from .pgpass was printed"
+
+# A replica's password is never printed either, when it cannot be reached.
+new_db
+expect_exit 1 mg --dir migrations apply --online --to 2 \
+	--replica "postgresql://postgres:$secret@127.0.0.1:1/replica"
+assert_contains "$ERR" "replica" "the error names the replica"
+assert_not_contains "$OUT$ERR" "$secret" "a replica's password was printed"
