@@ -5,7 +5,8 @@
 #                     ASan+UBSan) and integration tests on a private cluster
 #   make demo         the example shop, end to end, on a private cluster
 #   make fuzz         libFuzzer over the YAML loader (FUZZ_SECONDS, default 60)
-#   make install      PREFIX=/usr/local (and DESTDIR)
+#   make install      PREFIX=/usr/local (and DESTDIR): program, man page,
+#                     templates, bash completion
 #
 # BUILD names the object folder, PROG the program: two builds can share a tree.
 
@@ -84,10 +85,13 @@ fuzz: deps
 
 install: $(PROG)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/migrate/templates
+		$(DESTDIR)$(PREFIX)/share/migrate/templates \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/migrate
 	install -m 644 man/migrate.1 $(DESTDIR)$(PREFIX)/share/man/man1/migrate.1
 	install -m 644 templates/*.yaml $(DESTDIR)$(PREFIX)/share/migrate/templates/
+	install -m 644 completion/migrate.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/migrate
 
 clean:
 	rm -rf build build-asan build-fuzz $(PROG)

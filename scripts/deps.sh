@@ -22,9 +22,11 @@ for arg in "$@"; do
 done
 
 # Build: compiler and libraries.  Tests: Check, a server, pgbench, and
-# python3 (the integration tests parse JSON output with it).
+# python3 (the integration tests parse JSON output with it).  Docs tests:
+# groff and man render the man page, script(1) gives a terminal.
 packages=(gcc make pkg-config libpq-dev libyaml-dev libsqlite3-dev check
-	libsubunit-dev libpg-query-dev libprotobuf-c-dev python3)
+	libsubunit-dev libpg-query-dev libprotobuf-c-dev python3
+	groff-base man-db bsdutils)
 $fuzz && packages+=(clang)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -213,32 +213,118 @@ usage_error(const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
+/*
+ * One line per option for "migrate COMMAND --help".  Keyed by command and
+ * long name; a NULL command is the meaning the option has everywhere.
+ * The option tables stay the only list of options: help walks them.
+ */
+typedef struct OptHelp
+{
+	const char *command;
+	const char *name;
+	const char *arg;			/* the value's name, for options with one */
+	const char *text;
+} OptHelp;
+
+static const OptHelp opt_help[] = {
+	{NULL, "database", "CONNINFO", "conninfo or URI (else DATABASE_URL, else PG* variables)"},
+	{NULL, "dir", "DIR", "migrations folder (default migrations)"},
+	{NULL, "state", "FILE", "journal file (default .migrate/state.db)"},
+	{NULL, "table", "NAME", "history table (default public.schema_migrations)"},
+	{NULL, "format", "FORMAT", "text, json (and sql for plan)"},
+	{NULL, "quiet", NULL, "only errors"},
+	{NULL, "verbose", NULL, "more detail"},
+	{NULL, "no-color", NULL, "no colour (also NO_COLOR)"},
+	{NULL, "help", NULL, "this help; \"migrate COMMAND --help\" for a command"},
+	{NULL, "version", NULL, "the version"},
+	{NULL, "online", NULL, "the zero-downtime plan (default: the plain, fast one)"},
+	{NULL, "to", "V", "stop after version V"},
+	{"rollback", "to", "V", "undo every migration newer than V (V stays applied)"},
+	{NULL, "offline", NULL, "do not connect, even when a database is named"},
+	{"lint", "offline", NULL, "judge from the text alone, even when a database is named"},
+	{"lint", "plain", NULL, "judge the steps of apply without --online"},
+	{"convert", "output", "FILE", "write the migration file to FILE (default: standard output)"},
+	{NULL, "dry-run", NULL, "print what would run; change nothing"},
+	{NULL, "steps", "N", "undo the N newest migrations (default 1)"},
+	{NULL, "yes", NULL, "do not ask for confirmation"},
+	{NULL, "template", "T", "start from templates/T.yaml (see FILES in migrate(1))"},
+	{NULL, "lock-timeout", "D", "wait at most D for a lock, per attempt (default 2s)"},
+	{NULL, "lock-retries", "N", "attempts at a lock-taking step (default 10)"},
+	{NULL, "statement-timeout", "D", "limit each DDL statement to D (default 0: none)"},
+	{NULL, "batch-size", "N|auto", "rows per backfill batch (default auto)"},
+	{NULL, "batch-time", "D", "target duration of one batch in auto mode (default 200ms)"},
+	{NULL, "batch-delay", "D", "pause between backfill batches (default 0ms)"},
+	{NULL, "max-replica-lag", "D", "pause backfills while a replica lags more (default 10s)"},
+	{NULL, "replica", "CONNINFO", "a replica whose lag throttles backfills (repeatable)"},
+	{NULL, NULL, NULL, NULL}
+};
+
+static const char exit_status_help[] =
+"Exit status: 0 success, 1 a step failed, 2 usage or invalid file, 3 unsafe,\n"
+"4 lock not available, 5 drift, 130/143 interrupted.\n";
+
+static const OptHelp *
+find_opt_help(const char *command, const char *name)
+{
+	const OptHelp *general = NULL;
+
+	for (const OptHelp *h = opt_help; h->name; h++)
+	{
+		if (strcmp(h->name, name) != 0)
+			continue;
+		if (h->command == NULL)
+			general = h;
+		else if (command && strcmp(h->command, command) == 0)
+			return h;
+	}
+	return general;
+}
+
+/* "  -d, --database CONNINFO  text": one line per option of the table. */
+static void
+print_opts(const char *command, const OptDef *opts)
+{
+	for (const OptDef *o = opts; o->name; o++)
+	{
+		const OptHelp *h = find_opt_help(command, o->name);
+		char	   *left = xasprintf("--%s%s%s", o->name,
+									 o->has_arg && h && h->arg ? " " : "",
+									 o->has_arg && h && h->arg ? h->arg : "");
+
+		if (o->short_name)
+			printf("  -%c, %-22s ", o->short_name, left);
+		else
+			printf("      %-22s ", left);
+		printf("%s%s\n", strlen(left) > 22 ? "\n                             " : "",
+			   h ? h->text : "");
+		free(left);
+	}
+}
+
 static void
 print_help(const Command *cmd)
 {
 	if (cmd != NULL)
 	{
 		printf("Usage: migrate [global options] %s\n\n%s.\n", cmd->usage, cmd->summary);
-		printf("\nSee migrate(1) for every option and the JSON output.\n");
+		if (cmd->opts[0].name)
+		{
+			printf("\nOptions:\n");
+			print_opts(cmd->name, cmd->opts);
+		}
+		printf("\nGlobal options (before or after the command):\n");
+		print_opts(cmd->name, global_opts);
+		printf("\n%s\nSee migrate(1) for the settings, the operations and the JSON output.\n",
+			   exit_status_help);
 		return;
 	}
 	printf("migrate %s: zero-downtime schema migrations for PostgreSQL\n\n", MIGRATE_VERSION);
 	printf("Usage: migrate [global options] <command> [options]\n\nCommands:\n");
 	for (const Command *c = commands; c->name; c++)
 		printf("  %-10s %s\n", c->name, c->summary);
-	printf("\nGlobal options:\n"
-		   "  -d, --database CONNINFO  conninfo or URI (else DATABASE_URL, else PG* variables)\n"
-		   "      --dir DIR            migrations folder (default migrations)\n"
-		   "      --state FILE         journal file (default .migrate/state.db)\n"
-		   "      --table NAME         history table (default public.schema_migrations)\n"
-		   "      --format FORMAT      text, json (and sql for plan)\n"
-		   "  -q, --quiet              only errors\n"
-		   "  -v, --verbose            more detail\n"
-		   "      --no-color           no colour (also NO_COLOR)\n"
-		   "  -h, --help               this help; \"migrate COMMAND --help\" for a command\n"
-		   "  -V, --version            the version\n"
-		   "\nExit status: 0 success, 1 a step failed, 2 usage or invalid file, 3 unsafe,\n"
-		   "4 lock not available, 5 drift, 130/143 interrupted.\n");
+	printf("\nGlobal options:\n");
+	print_opts(NULL, global_opts);
+	printf("\n%s", exit_status_help);
 }
 
 /* ---- parsing ---- */
@@ -1000,8 +1086,10 @@ cmd_rollback(GlobalOptions *g, Args *a)
 			Settings	st = effective_settings(plans[i].migration, a);
 			RenderOptions ro = {g->color, true, &st};
 
-			printf("rollback of %s_%s:\n", plans[i].migration->version_text,
-				   plans[i].migration->name);
+			/* JSON output stays one document per migration. */
+			if (g->format != FORMAT_JSON)
+				printf("rollback of %s_%s:\n", plans[i].migration->version_text,
+					   plans[i].migration->name);
 			render_plan(stdout, &one, g->format == FORMAT_JSON ? FORMAT_JSON : FORMAT_TEXT, &ro);
 			continue;
 		}
@@ -1399,7 +1487,9 @@ cli_main(int argc, char **argv)
 	g.state_path = ".migrate/state.db";
 	g.table = "public.schema_migrations";
 	g.format = FORMAT_TEXT;
-	g.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+	/* NO_COLOR counts when set and not empty (no-color.org). */
+	g.color = isatty(STDOUT_FILENO) &&
+		(getenv("NO_COLOR") == NULL || getenv("NO_COLOR")[0] == '\0');
 
 	/* libpq prints nothing by itself, but the locale affects messages. */
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -29,3 +29,65 @@ assert_eq 2 "$(sql "SELECT max(version) FROM public.schema_migrations")" "-d ove
 # libpq's own variables, as the last resort.
 expect_exit 0 env PGDATABASE="$DB_NAME" "$MIGRATE" --state "$STATE" --dir migrations status
 assert_match "$OUT" '0*2[_ ]+order_status +completed' "PGDATABASE"
+
+# A service file (PGSERVICEFILE) names the database; -d service=NAME too.
+cat >"$TMP/services" <<SVC
+[shop_it]
+host=$PGHOST
+port=$PGPORT
+dbname=$DB_NAME
+user=postgres
+SVC
+expect_exit 0 env PGSERVICEFILE="$TMP/services" PGSERVICE=shop_it "$MIGRATE" --state "$STATE" \
+	--dir migrations status
+assert_match "$OUT" '0*2[_ ]+order_status +completed' "PGSERVICE"
+expect_exit 0 env PGSERVICEFILE="$TMP/services" "$MIGRATE" -d service=shop_it --state "$STATE" \
+	--dir migrations --format json status
+assert_eq completed "$(json 'd["migrations"][1]["status"]')" "-d service=NAME"
+
+# sslmode and the other parameters go to libpq as given (this server
+# listens on a socket only, where libpq ignores sslmode: a bad value shows
+# that libpq read it).
+expect_exit 1 "$MIGRATE" -d "$DB_URL sslmode=sometimes" --state "$STATE" --dir migrations status
+assert_contains "$ERR" "sslmode" "sslmode reached libpq"
+expect_exit 0 "$MIGRATE" -d "$DB_URL sslmode=prefer" --state "$STATE" --dir migrations status
+
+# A role that must give a password (scram), for .pgpass and for a refused
+# password.  The hba line names only this role and goes away at the end.
+role=pw_$$_$RANDOM
+hba=$(sql "SHOW hba_file")
+cp "$hba" "$TMP/hba.orig"
+restore_hba()
+{
+	cp "$TMP/hba.orig" "$hba"
+	sql "SELECT pg_reload_conf()" >/dev/null || true
+	sql "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
+	lib_cleanup
+}
+trap restore_hba EXIT
+sql "SET password_encryption = 'scram-sha-256'; CREATE ROLE $role LOGIN SUPERUSER PASSWORD '$secret'" >/dev/null
+{ echo "local all $role scram-sha-256"; cat "$TMP/hba.orig"; } >"$hba"
+assert_eq t "$(sql "SELECT pg_reload_conf()")" "reload"
+
+expect_exit 1 env PGPASSFILE=/dev/null "$MIGRATE" -d "dbname=$DB_NAME user=$role" \
+	--state "$STATE" --dir migrations status
+assert_match "$ERR" 'password' "without a password the server refuses"
+wrong=wr0ng$RANDOM
+expect_exit 1 "$MIGRATE" -d "postgresql://$role:$wrong@/$DB_NAME?host=$PGHOST&port=$PGPORT" \
+	--state "$STATE" --dir migrations status
+assert_not_contains "$OUT$ERR" "$wrong" "a refused password was printed"
+assert_contains "$ERR" "authentication failed" "the refusal is explained"
+
+printf '*:*:*:%s:%s\n' "$role" "$secret" >"$TMP/pgpass"
+chmod 600 "$TMP/pgpass"
+expect_exit 0 env PGPASSFILE="$TMP/pgpass" "$MIGRATE" -d "dbname=$DB_NAME user=$role" \
+	--state "$STATE" --dir migrations status
+assert_match "$OUT" '0*2[_ ]+order_status +completed' ".pgpass"
+assert_not_contains "$OUT$ERR" "$secret" "the password from .pgpass was printed"
+
+# A replica's password is never printed either, when it cannot be reached.
+new_db
+expect_exit 1 mg --dir migrations apply --online --to 2 \
+	--replica "postgresql://postgres:$secret@127.0.0.1:1/replica"
+assert_contains "$ERR" "replica" "the error names the replica"
+assert_not_contains "$OUT$ERR" "$secret" "a replica's password was printed"
