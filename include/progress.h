@@ -18,6 +18,7 @@ typedef struct Progress
 	bool		tty;			/* out is a terminal: live lines */
 	bool		quiet;			/* text: only failures */
 	bool		live_line_open; /* a \r line is on screen */
+	size_t		live_line_len;	/* its length, to blank what a shorter one leaves */
 } Progress;
 
 void		progress_migration_started(Progress *p, const Migration *m,

@@ -3,6 +3,7 @@
  */
 #include "progress.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Starts a JSON event object: {"event":"name","version":N,"name":"..." */
@@ -31,6 +32,25 @@ event_end(Progress *p, Buf *b)
 	fputs(b->data, p->out);
 	fflush(p->out);
 	buf_free(b);
+}
+
+/*
+ * Shows text as the live line, over the one on screen: a carriage return,
+ * and spaces over what a shorter line would leave, not a terminal's escape
+ * code (none with NO_COLOR, and none needed).
+ */
+static void
+live_line_show(Progress *p, const char *text)
+{
+	size_t		len = strlen(text);
+
+	fputc('\r', p->out);
+	fputs(text, p->out);
+	if (p->live_line_open && p->live_line_len > len)
+		fprintf(p->out, "%*s\r%s", (int) (p->live_line_len - len), "", text);
+	p->live_line_open = true;
+	p->live_line_len = len;
+	fflush(p->out);
 }
 
 /* Ends a live \r line before printing a normal one. */
@@ -156,9 +176,11 @@ progress_step_finished(Progress *p, const Migration *m, const Step *s,
 		return;
 	if (p->live_line_open)
 	{
-		fputs("\r\033[K", p->out);
+		char	   *line = xasprintf("  [%s] %s ...", s->id, s->summary);
+
+		live_line_show(p, line);
+		free(line);
 		p->live_line_open = false;
-		fprintf(p->out, "  [%s] %s ...", s->id, s->summary);
 	}
 	else if (!p->tty)
 		fprintf(p->out, "  [%s]", s->id);
@@ -224,6 +246,8 @@ progress_step_running(Progress *p, const Migration *m, const Step *s,
 					  int64_t elapsed_ms, const char *phase,
 					  int64_t blocks_done, int64_t blocks_total)
 {
+	Buf			line;
+
 	if (p->json)
 	{
 		Buf			b;
@@ -244,14 +268,15 @@ progress_step_running(Progress *p, const Migration *m, const Step *s,
 	}
 	if (p->quiet || !p->tty)
 		return;
-	fprintf(p->out, "\r\033[K  [%s] %s: %.0fs", s->id, s->summary, elapsed_ms / 1000.0);
+	buf_init(&line);
+	buf_printf(&line, "  [%s] %s: %.0fs", s->id, s->summary, elapsed_ms / 1000.0);
 	if (phase != NULL)
-		fprintf(p->out, ", %s", phase);
+		buf_printf(&line, ", %s", phase);
 	if (phase != NULL && blocks_total > 0)
-		fprintf(p->out, ", %lld/%lld blocks (%.0f%%)", (long long) blocks_done,
-				(long long) blocks_total, 100.0 * blocks_done / blocks_total);
-	p->live_line_open = true;
-	fflush(p->out);
+		buf_printf(&line, ", %lld/%lld blocks (%.0f%%)", (long long) blocks_done,
+				   (long long) blocks_total, 100.0 * blocks_done / blocks_total);
+	live_line_show(p, line.data);
+	buf_free(&line);
 }
 
 void
@@ -261,6 +286,7 @@ progress_backfill(Progress *p, const Migration *m, const Step *s,
 {
 	double		eta = rows_per_sec > 0 && rows_total > rows_done
 		? (double) (rows_total - rows_done) / rows_per_sec : 0;
+	char	   *line;
 
 	if (p->json)
 	{
@@ -279,9 +305,9 @@ progress_backfill(Progress *p, const Migration *m, const Step *s,
 	}
 	if (p->quiet || !p->tty)
 		return;
-	fprintf(p->out, "\r\033[K  [%s] %s: %lld/%lld rows, %.0f rows/s, batch %lld, ETA %.0fs%s",
-			s->id, s->summary, (long long) rows_done, (long long) rows_total,
-			rows_per_sec, (long long) batch_size, eta, throttled ? " (throttled)" : "");
-	p->live_line_open = true;
-	fflush(p->out);
+	line = xasprintf("  [%s] %s: %lld/%lld rows, %.0f rows/s, batch %lld, ETA %.0fs%s",
+					 s->id, s->summary, (long long) rows_done, (long long) rows_total,
+					 rows_per_sec, (long long) batch_size, eta, throttled ? " (throttled)" : "");
+	live_line_show(p, line);
+	free(line);
 }

@@ -65,10 +65,11 @@ assert_eq true "$(json 'any(e["phase"].startswith("waiting for writers") for e i
 assert_eq 0 "$(invalid_indexes)" "invalid indexes"
 expect_exit 0 mg --dir "$MIGDIR" rollback --to 1
 
-# A terminal: one live line, rewritten in place.
+# A terminal: one live line, rewritten in place, with no escape code (NO_COLOR).
 hold_writes 4
-expect_exit 0 script -qec "$MIGRATE -d '$DB_URL' --state '$STATE' --dir '$MIGDIR' apply --online" /dev/null
+expect_exit 0 env NO_COLOR=1 script -qec "$MIGRATE -d '$DB_URL' --state '$STATE' --dir '$MIGDIR' apply --online" /dev/null
 assert_match "$OUT" $'\r.*concurrently: [0-9]+s, [a-z]' "the live line of the build"
+assert_not_contains "$OUT" $'\033' "no escape code with NO_COLOR"
 expect_exit 0 mg --dir "$MIGDIR" rollback --to 1
 
 # interrupt SIGNAL STATUS: the signal while the build waits.
