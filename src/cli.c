@@ -1211,6 +1211,26 @@ cmd_status(GlobalOptions *g, Args *a)
 	return EXIT_OK;
 }
 
+/* Adds one step that finalize runs to its list: a text line, or JSON. */
+static void
+list_finalize_step(Buf *listed, bool json, size_t n, const Migration *m, const Step *step)
+{
+	if (!json)
+	{
+		buf_printf(listed, "  %s_%s [%s] %s\n", m->version_text, m->name, step->id,
+				   step->summary);
+		return;
+	}
+	buf_printf(listed, "%s{\"version\":%lld,\"name\":", n > 0 ? "," : "",
+			   (long long) m->version);
+	buf_json_string(listed, m->name);
+	buf_puts(listed, ",\"step\":");
+	buf_json_string(listed, step->id);
+	buf_puts(listed, ",\"summary\":");
+	buf_json_string(listed, step->summary);
+	buf_putc(listed, '}');
+}
+
 static int
 cmd_finalize(GlobalOptions *g, Args *a)
 {
@@ -1222,6 +1242,8 @@ cmd_finalize(GlobalOptions *g, Args *a)
 	int			rc = EXIT_OK;
 	size_t		n_contract = 0;
 	MigrationPlan *plans;
+	bool		json = g->format == FORMAT_JSON;
+	Buf			listed;
 
 	if (!load_all(g, &set, &err))
 		return fail(&err);
@@ -1237,6 +1259,7 @@ cmd_finalize(GlobalOptions *g, Args *a)
 	exec_context_init(&ctx, &s, g, a, &progress, NULL);
 	ctx.strategy = STRATEGY_ONLINE;
 	plans = xcalloc(set.n + 1, sizeof(MigrationPlan));
+	buf_init(&listed);
 
 	/* What the contract phase of every applied migration drops. */
 	for (size_t i = 0; i < set.n && rc == EXIT_OK; i++)
@@ -1250,16 +1273,20 @@ cmd_finalize(GlobalOptions *g, Args *a)
 		}
 		for (size_t k = 0; k < plans[i].n_steps; k++)
 			if (plans[i].steps[k].phase == PHASE_CONTRACT)
-			{
-				if (n_contract++ == 0)
-					printf("finalize will run, and cannot undo:\n");
-				printf("  %s_%s [%s] %s\n", set.items[i].version_text, set.items[i].name,
-					   plans[i].steps[k].id, plans[i].steps[k].summary);
-			}
+				list_finalize_step(&listed, json, n_contract++, &set.items[i],
+								   &plans[i].steps[k]);
 	}
-	if (rc == EXIT_OK && n_contract == 0)
+	/* JSON: one document listing the steps, before the events of the run */
+	if (rc == EXIT_OK && json)
+		printf("{\"event\":\"finalize_plan\",\"dry_run\":%s,\"steps\":[%s]}\n",
+			   a->dry_run ? "true" : "false", listed.data);
+	else if (rc == EXIT_OK && n_contract == 0)
 		printf("Nothing to finalize.\n");
-	else if (rc == EXIT_OK && !a->dry_run && !a->yes)
+	else if (rc == EXIT_OK)
+		printf("finalize will run, and cannot undo:\n%s", listed.data);
+	buf_free(&listed);
+	fflush(stdout);
+	if (rc == EXIT_OK && n_contract > 0 && !a->dry_run && !a->yes)
 	{
 		char		answer[16] = "";
 
@@ -1270,11 +1297,12 @@ cmd_finalize(GlobalOptions *g, Args *a)
 		}
 		else
 		{
-			printf("Proceed? [y/N] ");
-			fflush(stdout);
+			/* the question goes where people read, not into the results */
+			fprintf(json ? stderr : stdout, "Proceed? [y/N] ");
+			fflush(json ? stderr : stdout);
 			if (fgets(answer, sizeof answer, stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y'))
 			{
-				printf("Nothing was changed.\n");
+				fprintf(json ? stderr : stdout, "Nothing was changed.\n");
 				rc = EXIT_USAGE;
 			}
 		}

@@ -80,6 +80,13 @@ expect_exit 2 mg --dir "$MIGDIR" finalize </dev/null
 assert_contains "$ERR" "--yes" "the refusal says how to confirm"
 assert_eq 1 "$(shadow_columns)" "the old qty column after a refused finalize"
 
+# --format json: the steps finalize would run, as one JSON document.
+expect_exit 0 mg --dir "$MIGDIR" finalize --dry-run --format json </dev/null
+assert_eq true "$(json '(d["event"] == "finalize_plan" and d["dry_run"] and len(d["steps"]) > 0
+	and all(s["version"] == 3 and s["step"].startswith("3.") for s in d["steps"]))')" \
+	"finalize --dry-run --format json lists the contract steps"
+assert_eq 1 "$(shadow_columns)" "the old qty column after a dry run"
+
 # The plan that finalize makes again still has the shadow's contract steps.
 expect_exit 0 mg --dir "$MIGDIR" finalize --yes
 assert_eq 0 "$(shadow_columns)" "shadow columns after finalize"
