@@ -898,11 +898,12 @@ cmd_rollback(GlobalOptions *g, Args *a)
 				if (plans[i].steps[k].irreversible)
 				{
 					const Step *st = &plans[i].steps[k];
+					const Operation *op = &m->ops[st->op_index];
 
 					error_set(&err, EXIT_USAGE,
-							  "%s: migration %s_%s cannot be rolled back: %s (step %s, %s); nothing was changed",
-							  m->path, m->version_text, m->name, st->irreversible, st->id,
-							  op_kind_name(m->ops[st->op_index].kind));
+							  "%s:%d: migration %s_%s cannot be rolled back: %s (step %s, %s); nothing was changed",
+							  m->path, op->pos.line, m->version_text, m->name, st->irreversible,
+							  st->id, op_kind_name(op->kind));
 					break;
 				}
 			rc = fail(&err);
