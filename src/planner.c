@@ -974,6 +974,9 @@ needs_row_helpers(const Migration *m, Strategy strategy)
 			return true;
 		if (op->kind == OP_DROP_COLUMN && strategy == STRATEGY_PLAIN)
 			return true;
+		if (op->kind == OP_ALTER_COLUMN && op->u.alter_column.using_expr &&
+			strategy == STRATEGY_PLAIN)
+			return true;
 	}
 	return false;
 }
