@@ -933,8 +933,15 @@ cmd_rollback(GlobalOptions *g, Args *a)
 		/* A migration that failed half way: only what completed is undone. */
 		if (partial && s.journal)
 			journal_completed_steps(s.journal, targets[i]->version, &done_steps);
+		/* No journal of it (the state file is gone): ask the database. */
+		if (partial && done_steps.n == 0 &&
+			!executor_done_in_database(&ctx, &plans[i], &done_steps, &err))
+		{
+			rc = fail(&err);
+			goto done;
+		}
 		ctx.settings = effective_settings(plans[i].migration, a);
-		ok = execute_rollback(&ctx, &plans[i], partial && s.journal ? &done_steps : NULL, &err);
+		ok = execute_rollback(&ctx, &plans[i], partial ? &done_steps : NULL, &err);
 		strlist_free(&done_steps);
 		if (!ok)
 		{
@@ -983,6 +990,7 @@ cmd_status(GlobalOptions *g, Args *a)
 		const HistoryRow *row = hi < s.history.n ? &s.history.rows[hi] : NULL;
 		const char *status;
 		bool		drifted;
+		bool		interrupted;
 		char	   *label;
 
 		if (m && row && m->version == row->version)
@@ -996,6 +1004,8 @@ cmd_status(GlobalOptions *g, Args *a)
 		if (row && row->status == HISTORY_ROLLED_BACK)
 			status = "rolled_back";
 		drifted = m && row && row->status == HISTORY_COMPLETED && strcmp(m->checksum, row->checksum) != 0;
+		/* "running" with no runner: it was killed or lost its connection */
+		interrupted = row && row->status == HISTORY_RUNNING && !runlock_held(s.conn, g->table);
 
 		if (g->format == FORMAT_JSON)
 		{
@@ -1008,7 +1018,8 @@ cmd_status(GlobalOptions *g, Args *a)
 			buf_json_string(&out, m ? m->path : NULL);
 			buf_puts(&out, ",\"status\":");
 			buf_json_string(&out, status);
-			buf_printf(&out, ",\"drifted\":%s,\"checksum\":", drifted ? "true" : "false");
+			buf_printf(&out, ",\"drifted\":%s,\"interrupted\":%s,\"checksum\":",
+					   drifted ? "true" : "false", interrupted ? "true" : "false");
 			buf_json_string(&out, m ? m->checksum : row->checksum);
 			buf_puts(&out, ",\"applied_at\":");
 			buf_json_string(&out, row && row->status == HISTORY_COMPLETED ? row->completed_at : NULL);
@@ -1034,6 +1045,9 @@ cmd_status(GlobalOptions *g, Args *a)
 		if (row && row->status == HISTORY_FAILED && row->error_message)
 			buf_printf(&out, "\n    error: %s\n    run \"migrate apply\" to resume, or \"migrate rollback\" to undo what completed",
 					   row->error_message);
+		if (interrupted)
+			buf_puts(&out, "\n    interrupted: no migrate is running it (killed, or its connection was lost)"
+					 "\n    run \"migrate apply\" to resume, or \"migrate rollback\" to undo what completed");
 		buf_putc(&out, '\n');
 		free(label);
 	}
