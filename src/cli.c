@@ -738,6 +738,32 @@ cmd_plan(GlobalOptions *g, Args *a)
 	return rc;
 }
 
+/*
+ * "<file>:<line>: migration V_name cannot be rolled back: <why> (step, op)"
+ * for the first step of mp that cannot be undone; mp->irreversible must hold.
+ */
+static char *
+irreversible_message(const MigrationPlan *mp)
+{
+	const Migration *m = mp->migration;
+
+	for (size_t k = 0; k < mp->n_steps; k++)
+	{
+		const Step *st = &mp->steps[k];
+		const Operation *op = &m->ops[st->op_index];
+
+		/* online, a contract step waits for finalize: undoable until then */
+		if (st->irreversible == NULL ||
+			(mp->strategy == STRATEGY_ONLINE && st->phase == PHASE_CONTRACT))
+			continue;
+		return xasprintf("%s:%d: migration %s_%s cannot be rolled back: %s (step %s, %s)",
+						 m->path, op->pos.line, m->version_text, m->name, st->irreversible,
+						 st->id, op_kind_name(op->kind));
+	}
+	return xasprintf("%s: migration %s_%s cannot be rolled back", m->path, m->version_text,
+					 m->name);
+}
+
 static int
 cmd_apply(GlobalOptions *g, Args *a)
 {
@@ -791,6 +817,14 @@ cmd_apply(GlobalOptions *g, Args *a)
 			migration_plan_free(&mp);
 			applied++;
 			continue;
+		}
+		if (mp.irreversible)
+		{
+			char	   *why = irreversible_message(&mp);
+
+			/* said before it starts, so that it can still be stopped */
+			fprintf(stderr, "migrate: warning: %s\n", why);
+			free(why);
 		}
 		ctx.settings = effective_settings(m, a);
 		ok = execute_migration(&ctx, &mp, &err);
@@ -894,18 +928,10 @@ cmd_rollback(GlobalOptions *g, Args *a)
 		}
 		if (plans[i].irreversible && targets[i]->status == HISTORY_COMPLETED)
 		{
-			for (size_t k = 0; k < plans[i].n_steps; k++)
-				if (plans[i].steps[k].irreversible)
-				{
-					const Step *st = &plans[i].steps[k];
-					const Operation *op = &m->ops[st->op_index];
+			char	   *why = irreversible_message(&plans[i]);
 
-					error_set(&err, EXIT_USAGE,
-							  "%s:%d: migration %s_%s cannot be rolled back: %s (step %s, %s); nothing was changed",
-							  m->path, op->pos.line, m->version_text, m->name, st->irreversible,
-							  st->id, op_kind_name(op->kind));
-					break;
-				}
+			error_set(&err, EXIT_USAGE, "%s; nothing was changed", why);
+			free(why);
 			rc = fail(&err);
 			goto done;
 		}

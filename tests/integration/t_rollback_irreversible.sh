@@ -27,7 +27,14 @@ YAML
 
 expect_exit 0 mg --dir "$MIGDIR" plan
 assert_match "$OUT" 'irreversible' "plan marks the irreversible migration"
+# Each step shows its undo; an online step's undo is online too.
+expect_exit 0 mg --dir "$MIGDIR" plan --online
+assert_match "$OUT" 'undo \[3\.1\.1\.r1\]' "plan shows the undo next to the step"
+assert_contains "$OUT" 'DROP INDEX CONCURRENTLY IF EXISTS "kept_label_idx"' "the undo of an online index build"
 expect_exit 0 mg --dir "$MIGDIR" apply
+assert_match "$ERR" '^migrate: warning: .*0002_one_way.yaml:5: .*cannot be rolled back' \
+	"apply warns before it starts"
+assert_not_contains "$ERR" "0001_table" "apply warns of the irreversible one only"
 before=$(db_snapshot)
 history=$(sql "SELECT string_agg(version || ' ' || status, ',' ORDER BY version) FROM public.schema_migrations")
 
