@@ -40,6 +40,15 @@ typedef struct ExecContext
 bool		execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err);
 
 /*
+ * The steps of a migration that ran before it stopped, as the database
+ * shows them (for when no journal recorded them): the steps from the first
+ * on whose done checks hold, up to the first that does not.  A step without
+ * a done check counts as done when it is followed by a done one.
+ */
+bool		executor_done_in_database(ExecContext *ctx, const MigrationPlan *mp,
+									  StrList *out, Error *err);
+
+/*
  * Rolls a migration back: the inverse steps of its steps, last step first,
  * limited to the steps in done (NULL: all of them); then marks it
  * rolled_back.

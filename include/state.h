@@ -100,6 +100,8 @@ typedef struct RunLock
 bool		runlock_acquire(RunLock *lock, PGconn *like, const char *table,
 							Error *err);
 void		runlock_release(RunLock *lock);
+/* Whether some session holds the run lock of table now (false on error). */
+bool		runlock_held(PGconn *conn, const char *table);
 
 /* ---- journal (SQLite) ---- */
 

@@ -898,6 +898,32 @@ cmd_plan(GlobalOptions *g, Args *a)
 	return rc;
 }
 
+/*
+ * "<file>:<line>: migration V_name cannot be rolled back: <why> (step, op)"
+ * for the first step of mp that cannot be undone; mp->irreversible must hold.
+ */
+static char *
+irreversible_message(const MigrationPlan *mp)
+{
+	const Migration *m = mp->migration;
+
+	for (size_t k = 0; k < mp->n_steps; k++)
+	{
+		const Step *st = &mp->steps[k];
+		const Operation *op = &m->ops[st->op_index];
+
+		/* online, a contract step waits for finalize: undoable until then */
+		if (st->irreversible == NULL ||
+			(mp->strategy == STRATEGY_ONLINE && st->phase == PHASE_CONTRACT))
+			continue;
+		return xasprintf("%s:%d: migration %s_%s cannot be rolled back: %s (step %s, %s)",
+						 m->path, op->pos.line, m->version_text, m->name, st->irreversible,
+						 st->id, op_kind_name(op->kind));
+	}
+	return xasprintf("%s: migration %s_%s cannot be rolled back", m->path, m->version_text,
+					 m->name);
+}
+
 static int
 cmd_apply(GlobalOptions *g, Args *a)
 {
@@ -953,6 +979,14 @@ cmd_apply(GlobalOptions *g, Args *a)
 			migration_plan_free(&mp);
 			applied++;
 			continue;
+		}
+		if (mp.irreversible)
+		{
+			char	   *why = irreversible_message(&mp);
+
+			/* said before it starts, so that it can still be stopped */
+			fprintf(stderr, "migrate: warning: %s\n", why);
+			free(why);
 		}
 		ctx.settings = effective_settings(m, a);
 		ok = execute_migration(&ctx, &mp, &err);
@@ -1056,17 +1090,10 @@ cmd_rollback(GlobalOptions *g, Args *a)
 		}
 		if (plans[i].irreversible && targets[i]->status == HISTORY_COMPLETED)
 		{
-			for (size_t k = 0; k < plans[i].n_steps; k++)
-				if (plans[i].steps[k].irreversible)
-				{
-					const Step *st = &plans[i].steps[k];
+			char	   *why = irreversible_message(&plans[i]);
 
-					error_set(&err, EXIT_USAGE,
-							  "%s: migration %s_%s cannot be rolled back: %s (step %s, %s); nothing was changed",
-							  m->path, m->version_text, m->name, st->irreversible, st->id,
-							  op_kind_name(m->ops[st->op_index].kind));
-					break;
-				}
+			error_set(&err, EXIT_USAGE, "%s; nothing was changed", why);
+			free(why);
 			rc = fail(&err);
 			goto done;
 		}
@@ -1096,8 +1123,15 @@ cmd_rollback(GlobalOptions *g, Args *a)
 		/* A migration that failed half way: only what completed is undone. */
 		if (partial && s.journal)
 			journal_completed_steps(s.journal, targets[i]->version, &done_steps);
+		/* No journal of it (the state file is gone): ask the database. */
+		if (partial && done_steps.n == 0 &&
+			!executor_done_in_database(&ctx, &plans[i], &done_steps, &err))
+		{
+			rc = fail(&err);
+			goto done;
+		}
 		ctx.settings = effective_settings(plans[i].migration, a);
-		ok = execute_rollback(&ctx, &plans[i], partial && s.journal ? &done_steps : NULL, &err);
+		ok = execute_rollback(&ctx, &plans[i], partial ? &done_steps : NULL, &err);
 		strlist_free(&done_steps);
 		if (!ok)
 		{
@@ -1146,6 +1180,7 @@ cmd_status(GlobalOptions *g, Args *a)
 		const HistoryRow *row = hi < s.history.n ? &s.history.rows[hi] : NULL;
 		const char *status;
 		bool		drifted;
+		bool		interrupted;
 		char	   *label;
 
 		if (m && row && m->version == row->version)
@@ -1159,6 +1194,8 @@ cmd_status(GlobalOptions *g, Args *a)
 		if (row && row->status == HISTORY_ROLLED_BACK)
 			status = "rolled_back";
 		drifted = m && row && row->status == HISTORY_COMPLETED && strcmp(m->checksum, row->checksum) != 0;
+		/* "running" with no runner: it was killed or lost its connection */
+		interrupted = row && row->status == HISTORY_RUNNING && !runlock_held(s.conn, g->table);
 
 		if (g->format == FORMAT_JSON)
 		{
@@ -1171,7 +1208,8 @@ cmd_status(GlobalOptions *g, Args *a)
 			buf_json_string(&out, m ? m->path : NULL);
 			buf_puts(&out, ",\"status\":");
 			buf_json_string(&out, status);
-			buf_printf(&out, ",\"drifted\":%s,\"checksum\":", drifted ? "true" : "false");
+			buf_printf(&out, ",\"drifted\":%s,\"interrupted\":%s,\"checksum\":",
+					   drifted ? "true" : "false", interrupted ? "true" : "false");
 			buf_json_string(&out, m ? m->checksum : row->checksum);
 			buf_puts(&out, ",\"applied_at\":");
 			buf_json_string(&out, row && row->status == HISTORY_COMPLETED ? row->completed_at : NULL);
@@ -1197,6 +1235,9 @@ cmd_status(GlobalOptions *g, Args *a)
 		if (row && row->status == HISTORY_FAILED && row->error_message)
 			buf_printf(&out, "\n    error: %s\n    run \"migrate apply\" to resume, or \"migrate rollback\" to undo what completed",
 					   row->error_message);
+		if (interrupted)
+			buf_puts(&out, "\n    interrupted: no migrate is running it (killed, or its connection was lost)"
+					 "\n    run \"migrate apply\" to resume, or \"migrate rollback\" to undo what completed");
 		buf_putc(&out, '\n');
 		free(label);
 	}

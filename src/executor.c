@@ -651,6 +651,33 @@ execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err)
 }
 
 bool
+executor_done_in_database(ExecContext *ctx, const MigrationPlan *mp, StrList *out,
+						  Error *err)
+{
+	size_t		pending = 0;	/* steps without a done check, not yet settled */
+
+	for (size_t i = 0; i < mp->n_steps; i++)
+	{
+		const Step *s = &mp->steps[i];
+		bool		done;
+
+		if (s->done_check == NULL)
+		{
+			pending++;
+			continue;
+		}
+		if (!already_done(ctx, s, &done, err))
+			return false;
+		if (!done)
+			break;
+		for (size_t k = i - pending; k <= i; k++)
+			strlist_push(out, xstrdup(mp->steps[k].id));
+		pending = 0;
+	}
+	return true;
+}
+
+bool
 execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 				 Error *err)
 {
@@ -684,9 +711,12 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 		}
 		for (size_t k = 0; k < s->n_rollback; k++)
 			run[n_run++] = &s->rollback[k];
-		if (s->kind == STEP_BACKFILL)
-			backfill_forget_cursor(ctx, m, s);
 	}
+
+	/* Every backfill's cursor, also one cut short: a later apply starts afresh. */
+	for (size_t i = 0; i < mp->n_steps; i++)
+		if (mp->steps[i].kind == STEP_BACKFILL)
+			backfill_forget_cursor(ctx, m, &mp->steps[i]);
 
 	progress_migration_started(ctx->progress, m, mp->strategy, n_run, true);
 	if (mp->strategy == STRATEGY_PLAIN)

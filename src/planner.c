@@ -904,11 +904,32 @@ plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
 
 	if (!ONLINE(pc))
 	{
+		bool		primary_key = strcmp(kind, "PRIMARY KEY") == 0;
+		Step	   *undo;
+
+		/* ADD PRIMARY KEY sets NOT NULL: the undo drops it where it was not */
+		if (primary_key)
+			for (size_t i = 0; i < columns->n; i++)
+				plan_save_column(pc, table, columns->items[i]);
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 					 "add %s constraint %I to %Q", kind, name, table);
 		step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s (%C)", table, name, kind, columns);
 		step_done(s, "SELECT %s", exists);
 		undo_add_constraint(pc, s, table, name, NULL);
+		undo = &s->rollback[s->n_rollback - 1];
+		if (primary_key)
+			for (size_t i = 0; i < columns->n; i++)
+			{
+				char	   *was = saved_not_null(pc, columns->items[i]);
+				char	   *undo_cond = xasprintf("NOT %s", was);
+				char	   *stmt = sql_format("ALTER TABLE %Q ALTER COLUMN %I DROP NOT NULL",
+											  table, columns->items[i]);
+
+				step_sql_guarded(undo, undo_cond, stmt);
+				free(stmt);
+				free(undo_cond);
+				free(was);
+			}
 		free(exists);
 		return;
 	}
@@ -952,6 +973,9 @@ needs_row_helpers(const Migration *m, Strategy strategy)
 		if (op->kind == OP_BACKFILL && op->u.backfill.down.n == 0)
 			return true;
 		if (op->kind == OP_DROP_COLUMN && strategy == STRATEGY_PLAIN)
+			return true;
+		if (op->kind == OP_ALTER_COLUMN && op->u.alter_column.using_expr &&
+			strategy == STRATEGY_PLAIN)
 			return true;
 	}
 	return false;

@@ -485,6 +485,29 @@ plan_add_column(PlanCtx *pc)
 	return true;
 }
 
+/*
+ * A step that copies the values of table.column into migrate.<rows>, keyed
+ * by the primary key, for an inverse that puts them back; its own undo
+ * forgets them.
+ */
+static void
+plan_save_values(PlanCtx *pc, const char *table, const char *column, const char *rows)
+{
+	char	   *saved_table = sql_format("migrate.%I", rows);
+	Step	   *s;
+	Step	   *undo;
+
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_SHARE, table,
+				 "save the values of %I of %Q for rollback", column, table);
+	step_sql(s, "SELECT migrate.save_rows(%R::regclass, %L, ARRAY[%L], NULL)",
+			 table, rows, column);
+	step_done(s, "SELECT to_regclass(%L) IS NOT NULL", saved_table);
+	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
+					"forget the saved values");
+	step_sql(undo, "DROP TABLE IF EXISTS %s", saved_table);
+	free(saved_table);
+}
+
 static bool
 plan_drop_column(PlanCtx *pc)
 {
@@ -544,14 +567,7 @@ plan_drop_column(PlanCtx *pc)
 		Step	   *undo;
 
 		plan_save_column(pc, table, column);
-		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_SHARE, table,
-					 "save the values of %I of %Q for rollback", column, table);
-		step_sql(s, "SELECT migrate.save_rows(%R::regclass, %L, ARRAY[%L], NULL)",
-				 table, rows, column);
-		step_done(s, "SELECT to_regclass(%L) IS NOT NULL", saved_table);
-		undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
-						"forget the saved values");
-		step_sql(undo, "DROP TABLE IF EXISTS %s", saved_table);
+		plan_save_values(pc, table, column, rows);
 
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 					 "drop column %I of %Q", column, table);
@@ -707,7 +723,14 @@ plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
 	Buf			done;
 	Step	   *s;
 	const char *sep = " ";
+	char	   *rows = object_name(pc, "rows", 0);
 
+	/*
+	 * A cast back does not undo a USING expression: the inverse puts the
+	 * saved values back after it.
+	 */
+	if (op->u.alter_column.using_expr)
+		plan_save_values(pc, table, column, rows);
 	buf_init(&b);
 	buf_init(&done);
 	sql_append(&b, "ALTER TABLE %Q", table);
@@ -754,7 +777,12 @@ plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
 	s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 				 "give column %I of %Q back its saved definition", column, table);
 	if (op->u.alter_column.type)
+	{
 		strlist_push(&s->sql, restore_type_sql(table, column, sc));
+		if (op->u.alter_column.using_expr)
+			step_sql(s, "SELECT migrate.restore_rows(%R::regclass, %L)", table, rows);
+	}
+	free(rows);
 	if (op->u.alter_column.type || op->u.alter_column.default_change != DEFAULT_KEEP)
 		strlist_push(&s->sql, restore_default_sql(table, column, sc));
 	if (op->u.alter_column.nullable != TRI_UNSET)

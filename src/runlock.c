@@ -131,6 +131,19 @@ runlock_acquire(RunLock *lock, PGconn *like, const char *table, Error *err)
 	return false;
 }
 
+bool
+runlock_held(PGconn *conn, const char *table)
+{
+	char		key[32];
+	Error		ignored = {0};
+	bool		held;
+
+	snprintf(key, sizeof key, "%lld", (long long) runlock_key(table));
+	held = describe_holder(conn, key, &ignored);
+	error_clear(&ignored);
+	return held;
+}
+
 void
 runlock_release(RunLock *lock)
 {
