@@ -56,7 +56,8 @@ for t in tests/integration/t_*.sh; do
 		rc=$?
 		printf '%-28s FAIL (exit %d, %d s)\n' "$name" "$rc" $((SECONDS - start))
 		[ "$rc" -eq 124 ] && echo "    (timed out after $limit s)"
-		tail -n 25 "$logs/$name.log" | sed 's/^/    /'
+		# the failed assertions first: a long output may bury them
+		{ grep -m 5 'FAIL' "$logs/$name.log"; tail -n 25 "$logs/$name.log"; } | sed 's/^/    /'
 		failed=$((failed + 1))
 	fi
 done
