@@ -35,6 +35,8 @@ typedef struct LintFinding
 	const char *instead;		/* static */
 	char	   *detail;			/* what only this case says; NULL */
 	char	   *accepted;		/* the operation's unsafe_ok reason; NULL */
+	bool		warning;		/* reported, not unsafe: a rename_* operation,
+								 * whose contract (SPEC) is to warn */
 	int64_t		est_rows;		/* -1: unknown (no database) */
 	int64_t		pages;			/* -1: unknown */
 } LintFinding;

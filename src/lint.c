@@ -176,6 +176,7 @@ typedef struct LintState
 	int64_t		version;
 	const char *step_id;
 	const char *accepted;
+	bool		rename_operation;	/* the step is a rename_* operation's */
 	bool		contract_online;	/* a finalize step: the old version is gone */
 	/* the statement being judged */
 	PgQuery__ParseResult *tree;
@@ -252,6 +253,7 @@ add_finding(LintState *st, RuleId id, LockMode lock, const PgQuery__RangeVar *on
 	f.rewrite = rewrite;
 	f.scan = scan;
 	f.accepted = xstrdup(st->accepted);
+	f.warning = id == R_RENAME && st->rename_operation;
 	f.est_rows = -1;
 	f.pages = -1;
 	if (on && on->relname)
@@ -1092,6 +1094,7 @@ lint_migration(const Migration *m, const LintOptions *o, LintReport *out, Error 
 		st.line = op->pos.line;
 		st.step_id = s->id;
 		st.accepted = op->unsafe_ok;
+		st.rename_operation = op->kind == OP_RENAME_TABLE || op->kind == OP_RENAME_COLUMN;
 		/* Online, each step is its own transaction; plain, one for the migration. */
 		if (o->strategy == STRATEGY_ONLINE || !s->in_txn)
 			st.txn = 0;
@@ -1114,9 +1117,28 @@ lint_unsafe_count(const LintReport *r)
 	size_t		n = 0;
 
 	for (size_t i = 0; i < r->n; i++)
-		if (r->items[i].accepted == NULL)
+		if (r->items[i].accepted == NULL && !r->items[i].warning)
 			n++;
 	return n;
+}
+
+/* The findings that are reported but neither unsafe nor accepted. */
+static size_t
+lint_warning_count(const LintReport *r)
+{
+	size_t		n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->items[i].accepted == NULL && r->items[i].warning)
+			n++;
+	return n;
+}
+
+/* "unsafe", "accepted" or "warning" */
+static const char *
+finding_status(const LintFinding *f)
+{
+	return f->accepted ? "accepted" : f->warning ? "warning" : "unsafe";
 }
 
 bool
@@ -1159,8 +1181,8 @@ lint_report_free(LintReport *r)
  *                  "rewrite": false, "scan": true,
  *                  "rows": 12000, "pages": 340,
  *                  "why": "...", "instead": "...", "detail": "...",
- *                  "status": "unsafe" | "accepted", "reason": "..."}],
- *    "statements": 42, "unsafe": 1, "accepted": 0}
+ *                  "status": "unsafe" | "accepted" | "warning", "reason": "..."}],
+ *    "statements": 42, "unsafe": 1, "accepted": 0, "warnings": 0}
  *
  * file, step, on, detail and reason are null when they do not apply; rows
  * and pages are null without a database; version is null for bare SQL.
@@ -1209,13 +1231,14 @@ render_json(FILE *out, const LintReport *r)
 		buf_json_string(&b, f->instead);
 		buf_puts(&b, ",\"detail\":");
 		buf_json_string(&b, f->detail);
-		buf_puts(&b, f->accepted ? ",\"status\":\"accepted\"" : ",\"status\":\"unsafe\"");
+		buf_printf(&b, ",\"status\":\"%s\"", finding_status(f));
 		buf_puts(&b, ",\"reason\":");
 		buf_json_string(&b, f->accepted);
 		buf_putc(&b, '}');
 	}
-	buf_printf(&b, "],\"statements\":%zu,\"unsafe\":%zu,\"accepted\":%zu}\n", r->statements,
-			   lint_unsafe_count(r), r->n - lint_unsafe_count(r));
+	buf_printf(&b, "],\"statements\":%zu,\"unsafe\":%zu,\"accepted\":%zu,\"warnings\":%zu}\n",
+			   r->statements, lint_unsafe_count(r),
+			   r->n - lint_unsafe_count(r) - lint_warning_count(r), lint_warning_count(r));
 	fputs(b.data, out);
 	buf_free(&b);
 }
@@ -1231,7 +1254,7 @@ render_text(FILE *out, const LintReport *r)
 
 		if (f->file)
 			fprintf(out, "%s:%d: ", f->file, f->line);
-		fprintf(out, "%s [%s]%s%s\n", f->accepted ? "accepted" : "unsafe", f->rule,
+		fprintf(out, "%s [%s]%s%s\n", finding_status(f), f->rule,
 				f->step_id ? " in step " : "", f->step_id ? f->step_id : "");
 		fprintf(out, "    %s\n", f->statement);
 		fprintf(out, "    lock: %s%s%s", lock_mode_name(f->lock), f->lock_on ? " on " : "",
@@ -1249,8 +1272,10 @@ render_text(FILE *out, const LintReport *r)
 		if (f->accepted)
 			fprintf(out, "    accepted: %s\n", f->accepted);
 	}
-	fprintf(out, "%zu statement%s judged: %zu unsafe, %zu accepted\n", r->statements,
-			r->statements == 1 ? "" : "s", unsafe, r->n - unsafe);
+	fprintf(out, "%zu statement%s judged: %zu unsafe, %zu accepted, %zu warning%s\n",
+			r->statements, r->statements == 1 ? "" : "s", unsafe,
+			r->n - unsafe - lint_warning_count(r), lint_warning_count(r),
+			lint_warning_count(r) == 1 ? "" : "s");
 }
 
 void

@@ -251,6 +251,32 @@ lint_yaml(const char *yaml, Strategy strategy, LintReport *r)
 	migration_free(&m);
 }
 
+/*
+ * A rename_* operation is what the user asked for, and SPEC says lint warns
+ * of it: a warning, not unsafe (apply --online runs it).  The same rename in
+ * raw SQL stays unsafe.
+ */
+START_TEST(test_rename_operation_warns)
+{
+	LintReport	r;
+
+	lint_yaml("operations:\n  - rename_column: { table: t, from: a, to: b }\n",
+			  STRATEGY_ONLINE, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.items[0].rule, "rename");
+	ck_assert(r.items[0].warning);
+	ck_assert_uint_eq(lint_unsafe_count(&r), 0);
+	lint_report_free(&r);
+
+	lint_yaml("operations:\n  - sql: { up: \"ALTER TABLE t RENAME COLUMN a TO b\", down: \"ALTER TABLE t RENAME COLUMN b TO a\" }\n",
+			  STRATEGY_ONLINE, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert(!r.items[0].warning);
+	ck_assert_uint_eq(lint_unsafe_count(&r), 1);
+	lint_report_free(&r);
+}
+END_TEST
+
 static const char type_change_yaml[] =
 "operations:\n"
 "  - alter_column: { table: orders, column: note, type: varchar(500), using: \"left(note, 500)\" }\n";
@@ -333,7 +359,7 @@ START_TEST(test_render_json)
 	ck_assert_ptr_nonnull(strstr(text, "\"rule\":\"create-index-not-concurrent\""));
 	ck_assert_ptr_nonnull(strstr(text, "\"lock\":\"SHARE\",\"on\":\"t\",\"rewrite\":false,\"scan\":true"));
 	ck_assert_ptr_nonnull(strstr(text, "\"status\":\"unsafe\""));
-	ck_assert_ptr_nonnull(strstr(text, "\"statements\":1,\"unsafe\":1,\"accepted\":0}"));
+	ck_assert_ptr_nonnull(strstr(text, "\"statements\":1,\"unsafe\":1,\"accepted\":0,\"warnings\":0}"));
 	free(text);
 	lint_report_free(&r);
 }
@@ -684,6 +710,7 @@ make_suite(void)
 	tcase_add_test(tc, test_type_change);
 	tcase_add_test(tc, test_maintenance);
 	tcase_add_test(tc, test_renames_and_drops);
+	tcase_add_test(tc, test_rename_operation_warns);
 	tcase_add_test(tc, test_unbounded_dml);
 	tcase_add_test(tc, test_parse_error);
 	tcase_add_test(tc, test_online_steps_are_safe);
