@@ -64,6 +64,9 @@ typedef struct BackfillSpec
 	char	   *save_table;		/* owned; NULL, or a table of schema migrate to
 								 * which each batch adds, keyed by the primary
 								 * key, the values it overwrites (rollback) */
+	char	   *restore_from;	/* owned; NULL, or such a table: each batch
+								 * puts its values back instead of set's
+								 * expressions (set names the columns) */
 } BackfillSpec;
 
 typedef struct Step

@@ -280,15 +280,15 @@ append_param_tuple(Buf *b, const KeyInfo *key, int first)
  * one batch, a range of the primary key's index.
  */
 static void
-append_key_range(Buf *b, const KeyInfo *key, bool with_cursor)
+append_key_range(Buf *b, const KeyInfo *key, const char *prefix, bool with_cursor)
 {
-	append_key_tuple(b, key, NULL);
+	append_key_tuple(b, key, prefix);
 	buf_puts(b, " <= ");
 	append_param_tuple(b, key, 1);
 	if (with_cursor)
 	{
 		buf_puts(b, " AND ");
-		append_key_tuple(b, key, NULL);
+		append_key_tuple(b, key, prefix);
 		buf_puts(b, " > ");
 		append_param_tuple(b, key, (int) key->names.n + 1);
 	}
@@ -328,7 +328,7 @@ keyset_upper_sql(const char *qtable, const KeyInfo *key, bool with_cursor)
 		buf_printf(&b, "::text AS migrate_k%d", i);
 	}
 	buf_printf(&b, " FROM %s WHERE ", qtable);
-	append_key_range(&b, key, with_cursor);
+	append_key_range(&b, key, NULL, with_cursor);
 	buf_puts(&b, " ORDER BY ");
 	append_order(&b, key, "ASC");
 	buf_printf(&b, " OFFSET $%d LIMIT 1", with_cursor ? 2 * k + 1 : k + 1);
@@ -339,7 +339,7 @@ keyset_upper_sql(const char *qtable, const KeyInfo *key, bool with_cursor)
 static void
 append_batch_rows(Buf *b, const KeyInfo *key, const BackfillSpec *bf, bool with_cursor)
 {
-	append_key_range(b, key, with_cursor);
+	append_key_range(b, key, NULL, with_cursor);
 	if (bf->where)
 		buf_printf(b, " AND (%s)", bf->where);
 }
@@ -387,6 +387,38 @@ keyset_save_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
 }
 
 /*
+ * The UPDATE of one batch that puts saved values back: the saved table
+ * joined on the key, both sides bounded to the batch's key range so that
+ * each is an index range scan, never a scan of the whole saved table.
+ */
+static void
+append_restore(Buf *b, const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
+			   bool with_cursor)
+{
+	char	   *target = xasprintf("%s.", qtable);
+
+	buf_printf(b, "UPDATE %s SET ", qtable);
+	for (size_t i = 0; i < bf->set.n; i++)
+	{
+		buf_puts(b, i > 0 ? ", " : "");
+		quote_ident(b, bf->set.items[i].key);
+		buf_puts(b, " = migrate_saved.");
+		quote_ident(b, bf->set.items[i].key);
+	}
+	buf_puts(b, " FROM migrate.");
+	quote_ident(b, bf->restore_from);
+	buf_puts(b, " AS migrate_saved WHERE ");
+	append_key_tuple(b, key, target);
+	buf_puts(b, " = ");
+	append_key_tuple(b, key, "migrate_saved.");
+	buf_puts(b, " AND ");
+	append_key_range(b, key, target, with_cursor);
+	buf_puts(b, " AND ");
+	append_key_range(b, key, "migrate_saved.", with_cursor);
+	free(target);
+}
+
+/*
  * The UPDATE of one batch: the key range (cursor, upper], an index range
  * scan however far into the table the batch is (a join of the batch's keys
  * back to the table may be planned as a scan from the table's first key).
@@ -399,10 +431,15 @@ keyset_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 	Buf			b;
 
 	buf_init(&b);
-	buf_printf(&b, "UPDATE %s", qtable);
-	append_set_list(&b, bf);
-	buf_puts(&b, " WHERE ");
-	append_batch_rows(&b, key, bf, with_cursor);
+	if (bf->restore_from)
+		append_restore(&b, qtable, key, bf, with_cursor);
+	else
+	{
+		buf_printf(&b, "UPDATE %s", qtable);
+		append_set_list(&b, bf);
+		buf_puts(&b, " WHERE ");
+		append_batch_rows(&b, key, bf, with_cursor);
+	}
 	return buf_detach(&b);
 }
 

@@ -722,8 +722,15 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 	if (mp->strategy == STRATEGY_PLAIN)
 		ok = run_grouped(ctx, m, run, n_run, true, &history_done, t0, err);
 	else
+	{
+		/* the inverse of an online migration is online: batched, short locks */
+		Strategy	caller = ctx->strategy;
+
+		ctx->strategy = STRATEGY_ONLINE;
 		for (size_t i = 0; ok && i < n_run; i++)
 			ok = execute_step(ctx, m, run[i], true, err);
+		ctx->strategy = caller;
+	}
 	if (ok && !history_done)
 		ok = history_mark_rolled_back(ctx->conn, ctx->history_table, m->version, err);
 	free(run);

@@ -476,12 +476,19 @@ static const char *const primary_key_columns_fn =
 static const char *const save_rows_fn =
 "CREATE OR REPLACE FUNCTION migrate.save_rows(target regclass, saved text, columns text[], filter text)\n"
 "RETURNS void LANGUAGE plpgsql AS $fn$\n"
+"DECLARE\n"
+"    key_columns text[] := migrate.primary_key_columns(target);\n"
 "BEGIN\n"
-"    EXECUTE format('CREATE TABLE IF NOT EXISTS migrate.%I AS SELECT %s FROM %s WHERE %s',\n"
+"    IF to_regclass(format('migrate.%I', saved)) IS NOT NULL THEN\n"
+"        RETURN;\n"
+"    END IF;\n"
+"    EXECUTE format('CREATE TABLE migrate.%I AS SELECT %s FROM %s WHERE %s',\n"
 "        saved,\n"
-"        (SELECT string_agg(quote_ident(c), ', ')\n"
-"         FROM unnest(migrate.primary_key_columns(target) || columns) AS c),\n"
+"        (SELECT string_agg(quote_ident(c), ', ') FROM unnest(key_columns || columns) AS c),\n"
 "        target, coalesce('(' || filter || ')', 'true'));\n"
+"    -- keyed, so that a batched restore finds its rows through an index\n"
+"    EXECUTE format('ALTER TABLE migrate.%I ADD PRIMARY KEY (%s)', saved,\n"
+"        (SELECT string_agg(quote_ident(c), ', ') FROM unnest(key_columns) AS c));\n"
 "END\n"
 "$fn$";
 
@@ -1001,6 +1008,7 @@ step_clear(Step *s)
 		free(s->backfill->table);
 		free(s->backfill->where);
 		free(s->backfill->save_table);
+		free(s->backfill->restore_from);
 		free(s->backfill);
 	}
 	for (size_t i = 0; i < s->n_rollback; i++)

@@ -1155,10 +1155,17 @@ plan_backfill(PlanCtx *pc)
 							   op->u.backfill.batch_size, op->u.backfill.batch_delay_ms, summary);
 		if (ONLINE(pc))
 			s->backfill->save_table = xstrdup(rows);
-		undo = add_step(pc, s, PHASE_BACKFILL, STEP_DDL, LOCK_ROW_EXCLUSIVE, table,
-						"put the saved values of %Q back", table);
+		/* online, put back in batches like the backfill; plain, one UPDATE */
+		free(summary);
+		summary = sql_format("put the saved values of %Q back", table);
+		undo = plan_backfill_step(pc, s, table, &op->u.backfill.set, NULL,
+								  op->u.backfill.batch_size, op->u.backfill.batch_delay_ms,
+								  summary);
+		strlist_free(&undo->sql);
 		step_sql(undo, "SELECT migrate.restore_rows(%R::regclass, %L)", table, rows);
 		step_done(undo, "SELECT to_regclass(%L) IS NULL", saved_table);
+		if (ONLINE(pc))
+			undo->backfill->restore_from = xstrdup(rows);
 		free(saved_table);
 		free(rows);
 	}

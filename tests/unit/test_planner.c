@@ -686,6 +686,9 @@ START_TEST(test_backfill_op)
 	ck_assert_str_eq(s->backfill->save_table, "rows_12_1");
 	ck_assert_str_eq(s->rollback[0].sql.items[0],
 					 "SELECT migrate.restore_rows('\"orders\"'::regclass, 'rows_12_1')");
+	/* online, the values go back in batches, from the save table */
+	ck_assert_int_eq(s->rollback[0].kind, STEP_BACKFILL);
+	ck_assert_str_eq(s->rollback[0].backfill->restore_from, "rows_12_1");
 	migration_plan_free(&mp);
 	migration_free(&m);
 
@@ -696,6 +699,7 @@ START_TEST(test_backfill_op)
 					 "ARRAY['status']::text[], 'status <> lower(status)')");
 	s = step_with(&mp, "UPDATE \"orders\"");
 	ck_assert_ptr_null(s->backfill->save_table);
+	ck_assert_ptr_null(s->rollback[0].backfill->restore_from);
 	migration_plan_free(&mp);
 	migration_free(&m);
 }
