@@ -17,6 +17,7 @@
 
 struct Catalog;
 struct PgQuery__TypeName;
+struct PgQuery__ParseResult;
 
 typedef struct LintFinding
 {
@@ -55,6 +56,14 @@ typedef struct LintOptions
 	const struct Catalog *cat;	/* NULL: judge from the text alone */
 	int			server_version; /* 0: the catalog's, else 150000 */
 } LintOptions;
+
+/*
+ * Parses sql with PostgreSQL's parser into its protobuf tree (free it with
+ * pg_query__parse_result__free_unpacked); NULL with err, a syntax error at
+ * "file:line:col", first_line being the line of sql's start in file.
+ */
+struct PgQuery__ParseResult *lint_parse(const char *sql, const char *file, int first_line,
+										Error *err);
 
 /*
  * Appends a parsed type's modifiers and array bounds ("(10,2)", "[]"), as

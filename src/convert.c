@@ -778,27 +778,12 @@ sql_op(Conv *c, const char *text, bool transactional)
 bool
 convert_sql(const char *path, const char *sql, Buf *out, Error *err)
 {
-	PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
 	PgQuery__ParseResult *tree;
 	Conv		c = {0};
 
-	if (pr.error)
-	{
-		int			pos = pr.error->cursorpos > 0 ? pr.error->cursorpos - 1 : 0;
-		int			line = line_of(sql, pos),
-					col = 1;
-
-		for (int i = pos - 1; i >= 0 && sql[i] != '\n'; i--)
-			col++;
-		error_set(err, EXIT_USAGE, "%s:%d:%d: %s", path, line, col, pr.error->message);
-		pg_query_free_protobuf_parse_result(pr);
-		return false;
-	}
-	tree = pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
-										  (const uint8_t *) pr.parse_tree.data);
-	pg_query_free_protobuf_parse_result(pr);
+	tree = lint_parse(sql, path, 1, err);
 	if (tree == NULL)
-		return error_set(err, EXIT_STEP_FAILED, "%s: libpg_query returned a tree it cannot read", path);
+		return false;
 	c.sql = sql;
 	c.out = out;
 	buf_init(&c.ops);

@@ -552,6 +552,39 @@ judge_validate(LintState *st, const PgQuery__RangeVar *rv, const char *name)
 	}
 }
 
+PgQuery__ParseResult *
+lint_parse(const char *sql, const char *file, int first_line, Error *err)
+{
+	PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
+	PgQuery__ParseResult *tree;
+
+	if (pr.error)
+	{
+		int			pos = pr.error->cursorpos > 0 ? pr.error->cursorpos - 1 : 0;
+		int			line = first_line;
+		int			col = 1;
+
+		for (int i = 0; i < pos && sql[i]; i++)
+		{
+			col++;
+			if (sql[i] == '\n')
+			{
+				line++;
+				col = 1;
+			}
+		}
+		error_set(err, EXIT_USAGE, "%s:%d:%d: %s", file, line, col, pr.error->message);
+		pg_query_free_protobuf_parse_result(pr);
+		return NULL;
+	}
+	tree = pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
+										  (const uint8_t *) pr.parse_tree.data);
+	pg_query_free_protobuf_parse_result(pr);
+	if (tree == NULL)
+		error_set(err, EXIT_STEP_FAILED, "%s: libpg_query returned a tree it cannot read", file);
+	return tree;
+}
+
 bool
 lint_append_type_modifiers(Buf *b, const PgQuery__TypeName *tn)
 {
@@ -994,21 +1027,11 @@ judge_statement(LintState *st, const PgQuery__Node *n)
 static bool
 judge_text(LintState *st, const char *text, bool in_txn, Error *err)
 {
-	PgQueryProtobufParseResult pr = pg_query_parse_protobuf(text);
-	PgQuery__ParseResult *tree;
+	PgQuery__ParseResult *tree = lint_parse(text, st->file ? st->file : "<sql>",
+											st->text_line ? st->text_line : st->line, err);
 
-	if (pr.error)
-	{
-		error_set(err, EXIT_USAGE, "%s:%d: %s (at character %d)", st->file ? st->file : "<sql>",
-				  st->line, pr.error->message, pr.error->cursorpos);
-		pg_query_free_protobuf_parse_result(pr);
-		return false;
-	}
-	tree = pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
-										  (const uint8_t *) pr.parse_tree.data);
-	pg_query_free_protobuf_parse_result(pr);
 	if (tree == NULL)
-		return error_set(err, EXIT_STEP_FAILED, "libpg_query returned a tree it cannot read");
+		return false;
 	st->tree = tree;
 	st->text = text;
 	if (in_txn && !st->txn)
