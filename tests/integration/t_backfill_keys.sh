@@ -26,3 +26,25 @@ assert_eq "[3000, 5000]" \
 
 expect_exit 0 mg --dir "$MIGDIR" rollback
 assert_eq 0 "$(sql "SELECT count(b) + (SELECT count(v) FROM two_keys) FROM no_key")" "down restored NULLs"
+
+# A single integer key, batch size auto: batches are spans of key values.
+# Dense keys, negative keys, and keys so sparse (one per 100000) that no
+# span fills a batch and the walk goes back to the index: every row filled,
+# none twice (the backfill adds one), and rollback puts the old values back.
+sql "CREATE TABLE spans (id bigint PRIMARY KEY, n int NOT NULL);
+	INSERT INTO spans SELECT g, 0 FROM generate_series(-3000, 3000) g;
+	INSERT INTO spans SELECT g * 100000, 0 FROM generate_series(1, 2000) g;
+	ANALYZE spans" >/dev/null
+before=$(sql "SELECT md5(string_agg(s::text, ',' ORDER BY id)) FROM spans s")
+write_migration 0002_spans.yaml <<'YAML'
+operations:
+  - backfill: {table: spans, set: {n: n + 1}}
+YAML
+expect_exit 0 mg --dir "$MIGDIR" apply --online --format json --batch-time 20ms
+assert_eq "8001|1|1" "$(sql "SELECT count(*), min(n), max(n) FROM spans")" \
+	"every row of an integer-key table filled exactly once"
+assert_eq true "$(json_lines '(len([e for e in d if e["event"] == "progress"]) > 2)')" \
+	"in several batches"
+expect_exit 0 mg --dir "$MIGDIR" rollback
+assert_eq "$before" "$(sql "SELECT md5(string_agg(s::text, ',' ORDER BY id)) FROM spans s")" \
+	"rollback restored every old value"
