@@ -28,7 +28,7 @@ typedef struct ExecContext
 	Strategy	strategy;		/* how the migrations are applied */
 	StrList		replicas;		/* --replica conninfos, for the lag throttle */
 	Progress   *progress;
-	int64_t		deadlock_timeout_ms;	/* the server's; 0: not read yet */
+	int64_t		deadlock_timeout_ms;	/* the server's, kept by txn; 0: not read yet */
 } ExecContext;
 
 /*
@@ -56,41 +56,8 @@ bool		executor_done_in_database(ExecContext *ctx, const MigrationPlan *mp,
 bool		execute_rollback(ExecContext *ctx, const MigrationPlan *mp,
 							 const StrList *done, Error *err);
 
-/*
- * The lock_timeout of one attempt: the setting, capped below the server's
- * deadlock_timeout.  When migrate and the application wait for each other,
- * the deadlock detector aborts whichever waited deadlock_timeout first; with
- * this cap migrate gives up (and retries) before that, so the application's
- * transaction is never the one that fails.
- */
-int64_t		executor_lock_timeout(ExecContext *ctx);
-
-/* Work run inside one short transaction by executor_short_txn. */
-typedef bool (*TxnBody) (ExecContext *ctx, void *arg, Error *err);
-
-/*
- * Runs body in BEGIN ... COMMIT with SET LOCAL lock_timeout (see
- * executor_lock_timeout) and statement_timeout, retried on lock timeouts and
- * deadlocks with capped exponential backoff and full jitter; body runs again
- * on each attempt.  m and s (may be NULL) name the step in retry events and
- * in the blocking sessions reported; journal_row (-1: none) gets the attempts.
- */
-bool		executor_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
-							   int64_t journal_row, TxnBody body, void *arg,
-							   Error *err);
-
-/* Fills err for an interrupted run: EXIT_SIGINT or EXIT_SIGTERM; false. */
-bool		executor_interrupted_error(Error *err, const char *what);
-
 /* Runs one step with the lock discipline above. */
 bool		execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 						 bool rollback, Error *err);
-
-/* Set by the SIGINT/SIGTERM handler: the signal number, 0 otherwise. */
-extern volatile int executor_interrupted;
-
-/* Installs SIGINT/SIGTERM handlers that cancel the running statement. */
-void		executor_install_signal_handlers(void);
-void		executor_set_cancel_conn(PGconn *conn);
 
 #endif

@@ -51,9 +51,11 @@ typedef struct History
 /*
  * table is the history table's name as the user gave it ("public.x" or
  * "x"); it is quoted here.  history_ensure creates the table (and its
- * schema) if missing, under a short lock_timeout.
+ * schema) if missing, or brings it to the current shape, in txn's short
+ * transaction under settings (lock_timeout, lock_retries, ...).
  */
-bool		history_ensure(PGconn *conn, const char *table, Error *err);
+bool		history_ensure(PGconn *conn, const char *table, const Settings *settings,
+						   Error *err);
 /* A missing table is an empty history. */
 bool		history_load(PGconn *conn, const char *table, History *out, Error *err);
 const HistoryRow *history_find(const History *h, int64_t version);

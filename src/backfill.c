@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "db.h"
 #include "quote.h"
+#include "txn.h"
 
 #define BATCH_MIN 100
 #define BATCH_MAX 100000
@@ -486,17 +487,35 @@ load_upper_bound(PGconn *conn, const char *qtable, const KeyInfo *key,
  * backfill covers the rows that existed when it started, and no more.
  */
 static bool
-create_cursor_table(ExecContext *ctx, void *arg, Error *err)
+create_cursor_table(PGconn *conn, void *arg, Error *err)
 {
 	(void) arg;
-	return db_exec(ctx->conn, "CREATE SCHEMA IF NOT EXISTS migrate", err) &&
-		db_exec(ctx->conn,
+	return db_exec(conn, "CREATE SCHEMA IF NOT EXISTS migrate", err) &&
+		db_exec(conn,
 				"CREATE TABLE IF NOT EXISTS migrate.backfill_cursors ("
 				"version bigint NOT NULL, step text NOT NULL, "
 				"upper_bound text NOT NULL, cursor text NOT NULL, "
 				"rows_done bigint NOT NULL, "
 				"updated_at timestamptz NOT NULL DEFAULT now(), "
 				"PRIMARY KEY (version, step))", err);
+}
+
+/* A short transaction of the backfill's (txn.h), its retries told as the step's. */
+static bool
+batch_txn(ExecContext *ctx, const Migration *m, const Step *s, TxnBody body, void *arg,
+		  Error *err)
+{
+	Txn			t = {0};
+
+	t.conn = ctx->conn;
+	t.settings = &ctx->settings;
+	t.relation = s->lock_relation;
+	t.deadlock_timeout_ms = &ctx->deadlock_timeout_ms;
+	t.progress = ctx->progress;
+	t.m = m;
+	t.s = s;
+	t.journal_row = -1;
+	return txn_run(&t, body, arg, err);
 }
 
 static bool
@@ -511,7 +530,7 @@ ensure_cursor_table(ExecContext *ctx, const Migration *m, const Step *s, Error *
 		return false;
 	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	return exists || executor_short_txn(ctx, m, s, -1, create_cursor_table, NULL, err);
+	return exists || batch_txn(ctx, m, s, create_cursor_table, NULL, err);
 }
 
 /* A saved cursor: the bound and the cursor, encoded; the rows done. */
@@ -644,6 +663,7 @@ forget_cursor_db(ExecContext *ctx, const Migration *m, const Step *s)
  */
 typedef struct Batch
 {
+	ExecContext *ctx;
 	const Migration *m;
 	const Step *s;
 	/* keyset walk: finds the batch's upper key first (NULL: ctid walk) */
@@ -666,9 +686,10 @@ typedef struct Batch
 } Batch;
 
 static bool
-batch_body(ExecContext *ctx, void *arg, Error *err)
+batch_body(PGconn *conn, void *arg, Error *err)
 {
 	Batch	   *bt = arg;
+	ExecContext *ctx = bt->ctx;
 	PGresult   *res;
 
 	/*
@@ -677,7 +698,7 @@ batch_body(ExecContext *ctx, void *arg, Error *err)
 	 * then spend more time compiling than updating.  LOCAL: safe behind a
 	 * transaction-pooling PgBouncer.
 	 */
-	if (!db_exec(ctx->conn, "SELECT set_config('jit', 'off', true)", err))
+	if (!db_exec(conn, "SELECT set_config('jit', 'off', true)", err))
 		return false;
 
 	if (bt->upper_value)
@@ -692,7 +713,7 @@ batch_body(ExecContext *ctx, void *arg, Error *err)
 	{
 		int			k = (int) bt->bound->n;
 
-		res = db_query(ctx->conn, bt->upper_sql, bt->n_upper_params, bt->upper_params, err);
+		res = db_query(conn, bt->upper_sql, bt->n_upper_params, bt->upper_params, err);
 		if (res == NULL)
 			return false;
 		strlist_free(&bt->upper);
@@ -707,12 +728,12 @@ batch_body(ExecContext *ctx, void *arg, Error *err)
 	}
 	if (bt->save_sql)
 	{
-		res = db_query(ctx->conn, bt->save_sql, bt->n_update_params, bt->update_params, err);
+		res = db_query(conn, bt->save_sql, bt->n_update_params, bt->update_params, err);
 		if (res == NULL)
 			return false;
 		PQclear(res);
 	}
-	res = db_query(ctx->conn, bt->update_sql, bt->n_update_params, bt->update_params, err);
+	res = db_query(conn, bt->update_sql, bt->n_update_params, bt->update_params, err);
 	if (res == NULL)
 		return false;
 	bt->updated = strtoll(PQcmdTuples(res), NULL, 10);
@@ -721,11 +742,12 @@ batch_body(ExecContext *ctx, void *arg, Error *err)
 						  bt->rows_before + bt->updated, err);
 }
 
-/* Runs one batch in its own short transaction, under the executor's rules. */
+/* Runs one batch in its own short transaction. */
 static bool
 run_batch(ExecContext *ctx, Batch *bt, Error *err)
 {
-	return executor_short_txn(ctx, bt->m, bt->s, -1, batch_body, bt, err);
+	bt->ctx = ctx;
+	return batch_txn(ctx, bt->m, bt->s, batch_body, bt, err);
 }
 
 /*
@@ -762,11 +784,11 @@ throttle_for_replicas(ExecContext *ctx, const Migration *m, const Step *s,
 {
 	if (ctx->settings.max_replica_lag_ms <= 0)
 		return;
-	while (!executor_interrupted &&
+	while (!txn_interrupted() &&
 		   replica_lag_ms(ctx, rp) > ctx->settings.max_replica_lag_ms)
 	{
 		progress_backfill(ctx->progress, m, s, done, total, batch, 0, true);
-		sleep_ms(LAG_POLL_MS);
+		txn_sleep(LAG_POLL_MS);
 	}
 }
 
@@ -781,11 +803,11 @@ static bool
 finish_walk(ExecContext *ctx, const Migration *m, const Step *s, bool ok,
 			int64_t done, Error *err)
 {
-	if (ok && executor_interrupted)
+	if (ok && txn_interrupted())
 	{
 		char	   *what = xasprintf("after %lld rows of the backfill", (long long) done);
 
-		ok = executor_interrupted_error(err, what);
+		ok = txn_interrupted_error(err, what);
 		free(what);
 	}
 	else if (ok)
@@ -915,7 +937,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		bool		with_cursor = cursor.n == (size_t) k;
 
 		throttle_for_replicas(ctx, m, s, rp, done, total, batch);
-		if (executor_interrupted)
+		if (txn_interrupted())
 			break;
 		for (int i = 0; i < k; i++)
 			upper_params[np++] = bound.items[i];
@@ -965,7 +987,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		strlist_free(&bt.upper);
 		free(bt.cursor_text);
 		if (ok && delay > 0 && !strlist_equal(&cursor, &bound))
-			sleep_ms(delay);
+			txn_sleep(delay);
 	}
 	ok = finish_walk(ctx, m, s, ok, done, err);
 	free(upper_first);
@@ -1034,14 +1056,14 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 	if (bf->where)
 		buf_printf(&b, " AND (%s)", bf->where);
 
-	while (page < pages && !executor_interrupted)
+	while (page < pages && !txn_interrupted())
 	{
 		Batch		bt = {0};
 		int64_t		t0 = now_ms();
 		char		next[32];
 
 		throttle_for_replicas(ctx, m, s, rp, done, total, step_pages);
-		if (executor_interrupted)
+		if (txn_interrupted())
 			break;
 		snprintf(lo, sizeof lo, "(%lld,0)", (long long) page);
 		snprintf(hi, sizeof hi, "(%lld,0)", (long long) (page + step_pages));

@@ -25,6 +25,7 @@
 #include "progress.h"
 #include "render.h"
 #include "state.h"
+#include "txn.h"
 
 #ifndef TEMPLATE_DIR
 #define TEMPLATE_DIR "/usr/local/share/migrate/templates"
@@ -723,7 +724,7 @@ session_close(Session *s, int exit_code)
 	}
 	if (s->locked)
 		runlock_release(&s->lock);
-	executor_set_cancel_conn(NULL);
+	txn_set_cancel_conn(NULL);
 	if (s->conn)
 		PQfinish(s->conn);
 	history_free(&s->history);
@@ -733,16 +734,18 @@ session_close(Session *s, int exit_code)
 /*
  * Connects, takes the run lock (when writing), makes sure the history table
  * exists (when writing), loads history, opens the journal (when writing).
+ * writing: the command line's settings, for the history table's lock; NULL
+ * for a command that only reads.
  */
 static bool
-session_open(Session *s, const GlobalOptions *g, const char *command, bool writing,
-			 Error *err)
+session_open(Session *s, const GlobalOptions *g, const char *command,
+			 const Settings *writing, Error *err)
 {
 	memset(s, 0, sizeof *s);
 	s->conn = db_connect(g->database, err);
 	if (s->conn == NULL)
 		return false;
-	executor_set_cancel_conn(s->conn);
+	txn_set_cancel_conn(s->conn);
 	if (!catalog_open(&s->cat, s->conn, err))
 		return false;
 	if (writing)
@@ -750,7 +753,7 @@ session_open(Session *s, const GlobalOptions *g, const char *command, bool writi
 		if (!runlock_acquire(&s->lock, s->conn, g->table, err))
 			return false;
 		s->locked = true;
-		if (!history_ensure(s->conn, g->table, err))
+		if (!history_ensure(s->conn, g->table, writing, err))
 			return false;
 		s->journal = journal_open(g->state_path, err);
 		if (s->journal == NULL)
@@ -867,7 +870,7 @@ cmd_plan(GlobalOptions *g, Args *a)
 
 	if (!load_all(g, &set, &err))
 		return fail(&err);
-	if (connected && !session_open(&s, g, "plan", false, &err))
+	if (connected && !session_open(&s, g, "plan", NULL, &err))
 	{
 		session_close(&s, EXIT_STEP_FAILED);
 		migration_set_free(&set);
@@ -927,6 +930,7 @@ irreversible_message(const MigrationPlan *mp)
 static int
 cmd_apply(GlobalOptions *g, Args *a)
 {
+	Settings	cl_settings = effective_settings(NULL, a);	/* the command line's */
 	MigrationSet set = {0};
 	Session		s = {0};
 	Error		err = {0};
@@ -941,9 +945,9 @@ cmd_apply(GlobalOptions *g, Args *a)
 	if (!load_all(g, &set, &err))
 		return fail(&err);
 	init_progress(&progress, g);
-	executor_install_signal_handlers();
+	txn_install_signal_handlers();
 
-	if (!session_open(&s, g, "apply", !a->dry_run, &err) ||
+	if (!session_open(&s, g, "apply", a->dry_run ? NULL : &cl_settings, &err) ||
 		!check_drift(&set, &s.history, &err))
 	{
 		rc = fail(&err);
@@ -1044,6 +1048,7 @@ rollback_targets(const History *h, const Args *a, const HistoryRow **out)
 static int
 cmd_rollback(GlobalOptions *g, Args *a)
 {
+	Settings	cl_settings = effective_settings(NULL, a);	/* the command line's */
 	MigrationSet set = {0};
 	Session		s = {0};
 	Error		err = {0};
@@ -1059,8 +1064,8 @@ cmd_rollback(GlobalOptions *g, Args *a)
 	if (!load_all(g, &set, &err))
 		return fail(&err);
 	init_progress(&progress, g);
-	executor_install_signal_handlers();
-	if (!session_open(&s, g, "rollback", !a->dry_run, &err))
+	txn_install_signal_handlers();
+	if (!session_open(&s, g, "rollback", a->dry_run ? NULL : &cl_settings, &err))
 	{
 		rc = fail(&err);
 		goto done;
@@ -1163,7 +1168,7 @@ cmd_status(GlobalOptions *g, Args *a)
 	(void) a;
 	if (!load_all(g, &set, &err))
 		return fail(&err);
-	if (!session_open(&s, g, "status", false, &err))
+	if (!session_open(&s, g, "status", NULL, &err))
 	{
 		session_close(&s, EXIT_STEP_FAILED);
 		migration_set_free(&set);
@@ -1275,6 +1280,7 @@ list_finalize_step(Buf *listed, bool json, size_t n, const Migration *m, const S
 static int
 cmd_finalize(GlobalOptions *g, Args *a)
 {
+	Settings	cl_settings = effective_settings(NULL, a);	/* the command line's */
 	MigrationSet set = {0};
 	Session		s = {0};
 	Error		err = {0};
@@ -1289,8 +1295,8 @@ cmd_finalize(GlobalOptions *g, Args *a)
 	if (!load_all(g, &set, &err))
 		return fail(&err);
 	init_progress(&progress, g);
-	executor_install_signal_handlers();
-	if (!session_open(&s, g, "finalize", !a->dry_run, &err))
+	txn_install_signal_handlers();
+	if (!session_open(&s, g, "finalize", a->dry_run ? NULL : &cl_settings, &err))
 	{
 		rc = fail(&err);
 		session_close(&s, rc);

@@ -1,201 +1,21 @@
 /*
- * executor.c: runs planned steps with the lock discipline of LOCKS.md.
+ * executor.c: runs planned steps with the lock discipline of docs/design.md
+ * (Locks and retries).
  *
- * Every lock-taking statement runs in a short transaction that starts with
- * set_config('lock_timeout', ..., true) (SET LOCAL: safe behind PgBouncer in
- * transaction mode), and is retried on lock_not_available and deadlock with
- * capped exponential backoff and full jitter.  CONCURRENTLY statements run
- * outside any transaction.  Each step is journalled before and after.
+ * Every lock-taking step runs in txn's retrying short transaction;
+ * CONCURRENTLY statements run outside any transaction.  Each step is
+ * journalled before and after.
  */
 #include "executor.h"
 
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "backfill.h"
 #include "db.h"
 #include "quote.h"
-
-#define BACKOFF_BASE_MS 250
-#define BACKOFF_CAP_MS 30000
-
-volatile int executor_interrupted = 0;
-static PGcancel *volatile cancel_handle = NULL;
-
-static void
-on_signal(int sig)
-{
-	char		errbuf[256];
-	PGcancel   *c = cancel_handle;
-
-	executor_interrupted = sig;
-	/* PQcancel is async-signal-safe, as fe_utils/cancel.c relies on. */
-	if (c != NULL)
-		(void) PQcancel(c, errbuf, sizeof errbuf);
-}
-
-void
-executor_install_signal_handlers(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	srandom((unsigned) (now_ms() ^ (getpid() << 16)));
-}
-
-void
-executor_set_cancel_conn(PGconn *conn)
-{
-	PGcancel   *old = cancel_handle;
-
-	cancel_handle = NULL;
-	if (old != NULL)
-		PQfreeCancel(old);
-	if (conn != NULL)
-		cancel_handle = PQgetCancel(conn);
-}
-
-bool
-executor_interrupted_error(Error *err, const char *what)
-{
-	int			sig = executor_interrupted;
-
-	return error_set(err, sig == SIGTERM ? EXIT_SIGTERM : EXIT_SIGINT,
-					 "interrupted by %s%s%s; run apply again to resume, or rollback",
-					 sig == SIGTERM ? "SIGTERM" : "SIGINT", what ? " " : "", what ? what : "");
-}
-
-static bool
-is_retryable(const Error *err)
-{
-	return strcmp(err->sqlstate, "55P03") == 0 ||	/* lock_not_available */
-		strcmp(err->sqlstate, "40P01") == 0;	/* deadlock_detected */
-}
-
-/* Capped exponential backoff with full jitter. */
-static int64_t
-backoff_ms(int attempt)
-{
-	int64_t		ceiling = BACKOFF_BASE_MS;
-
-	for (int i = 1; i < attempt && ceiling < BACKOFF_CAP_MS; i++)
-		ceiling *= 2;
-	if (ceiling > BACKOFF_CAP_MS)
-		ceiling = BACKOFF_CAP_MS;
-	return 50 + random() % ceiling;
-}
-
-/* Sleeps, waking early when interrupted. */
-static void
-interruptible_sleep(int64_t ms)
-{
-	int64_t		end = now_ms() + ms;
-
-	while (!executor_interrupted && now_ms() < end)
-		sleep_ms(end - now_ms() < 100 ? end - now_ms() : 100);
-}
-
-int64_t
-executor_lock_timeout(ExecContext *ctx)
-{
-	int64_t		cap;
-
-	if (ctx->deadlock_timeout_ms == 0)
-	{
-		Error		err = {0};
-		PGresult   *res = db_query(ctx->conn,
-								   "SELECT setting::bigint FROM pg_settings "
-								   "WHERE name = 'deadlock_timeout'", 0, NULL, &err);
-
-		ctx->deadlock_timeout_ms = -1;
-		if (res == NULL)
-			error_clear(&err);
-		else
-		{
-			if (PQntuples(res) == 1)
-				ctx->deadlock_timeout_ms = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-			PQclear(res);
-		}
-	}
-	cap = ctx->deadlock_timeout_ms * 4 / 5;
-	if (ctx->deadlock_timeout_ms > 0 && cap < ctx->settings.lock_timeout_ms)
-		return cap > 0 ? cap : 1;
-	return ctx->settings.lock_timeout_ms;
-}
-
-/* SET LOCAL through set_config, its value as a parameter. */
-static bool
-set_local(PGconn *conn, const char *name, int64_t ms, Error *err)
-{
-	char		value[32];
-	const char *params[2];
-	PGresult   *res;
-
-	snprintf(value, sizeof value, "%lldms", (long long) ms);
-	params[0] = name;
-	params[1] = value;
-	res = db_query(conn, "SELECT set_config($1, $2, true)", 2, params, err);
-	if (res == NULL)
-		return false;
-	PQclear(res);
-	return true;
-}
-
-/*
- * The sessions holding locks on relation, as a JSON array, for retry
- * events and the final "gave up" message.
- */
-static char *
-describe_blockers(ExecContext *ctx, const char *relation)
-{
-	Buf			b;
-	Error		err = {0};
-	char	   *quoted;
-	const char *params[1];
-	PGresult   *res;
-
-	buf_init(&b);
-	buf_putc(&b, '[');
-	if (relation == NULL)
-		goto done;
-	quoted = quoted_qualified(relation);
-	params[0] = quoted;
-	res = db_query(ctx->conn,
-				   "SELECT DISTINCT a.pid, coalesce(a.state, ''), "
-				   "       coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), "
-				   "       left(coalesce(a.query, ''), 200) "
-				   "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-				   "WHERE l.relation = to_regclass($1) AND l.granted "
-				   "  AND a.pid <> pg_backend_pid() ORDER BY 1",
-				   1, params, &err);
-	free(quoted);
-	if (res == NULL)
-	{
-		error_clear(&err);
-		goto done;
-	}
-	for (int i = 0; i < PQntuples(res); i++)
-	{
-		if (i > 0)
-			buf_putc(&b, ',');
-		buf_printf(&b, "{\"pid\":%s,\"state\":", PQgetvalue(res, i, 0));
-		buf_json_string(&b, PQgetvalue(res, i, 1));
-		buf_printf(&b, ",\"xact_age_s\":%s,\"query\":", PQgetvalue(res, i, 2));
-		buf_json_string(&b, PQgetvalue(res, i, 3));
-		buf_putc(&b, '}');
-	}
-	PQclear(res);
-done:
-	buf_putc(&b, ']');
-	return buf_detach(&b);
-}
+#include "txn.h"
 
 /*
  * A concurrent step being watched: its statements are sent without waiting
@@ -339,67 +159,36 @@ run_step_sql(PGconn *conn, const Step *s, Watch *w, Error *err)
 	return ok;
 }
 
-bool
-executor_short_txn(ExecContext *ctx, const Migration *m, const Step *s,
-			   int64_t journal_row, TxnBody body, void *arg, Error *err)
+/*
+ * The short transaction of a step (m, s may be NULL) under ctx's settings;
+ * journal_row (-1: none) gets the attempts.
+ */
+static bool
+step_txn(ExecContext *ctx, const Migration *m, const Step *s, int64_t journal_row,
+		 TxnBody body, void *arg, Error *err)
 {
-	const char *relation = s ? s->lock_relation : NULL;
-	const Settings *st = &ctx->settings;
-	int			attempts = st->lock_retries > 0 ? st->lock_retries : 1;
+	Txn			t = {0};
 
-	for (int attempt = 1;; attempt++)
-	{
-		bool		ok;
-		int64_t		wait;
-		char	   *blockers;
-		int64_t		t0 = now_ms();
-
-		ok = db_exec(ctx->conn, "BEGIN", err) &&
-			set_local(ctx->conn, "lock_timeout", executor_lock_timeout(ctx), err) &&
-			(st->statement_timeout_ms <= 0 ||
-			 set_local(ctx->conn, "statement_timeout", st->statement_timeout_ms, err)) &&
-			body(ctx, arg, err) &&
-			db_exec(ctx->conn, "COMMIT", err);
-		if (ok)
-			return true;
-		db_rollback_open(ctx->conn);
-		if (executor_interrupted)
-			return executor_interrupted_error(err, NULL);
-		if (!is_retryable(err))
-			return false;
-		blockers = describe_blockers(ctx, relation);
-		if (ctx->journal && journal_row > 0)
-			journal_step_attempt(ctx->journal, journal_row, attempt, now_ms() - t0,
-								 err->message);
-		if (attempt >= attempts)
-		{
-			error_prefix(err, "gave up after %d attempt%s (lock_timeout %lld ms); blocking sessions: %s",
-						 attempt, attempt == 1 ? "" : "s",
-						 (long long) executor_lock_timeout(ctx), blockers);
-			err->exit_code = EXIT_LOCK;
-			free(blockers);
-			return false;
-		}
-		wait = backoff_ms(attempt);
-		if (s != NULL && m != NULL)
-			progress_step_retried(ctx->progress, m, s, attempt, wait,
-								  err->message, blockers);
-		free(blockers);
-		interruptible_sleep(wait);
-		if (executor_interrupted)
-			return executor_interrupted_error(err, NULL);
-		error_clear(err);
-	}
+	t.conn = ctx->conn;
+	t.settings = &ctx->settings;
+	t.relation = s ? s->lock_relation : NULL;
+	t.deadlock_timeout_ms = &ctx->deadlock_timeout_ms;
+	t.progress = ctx->progress;
+	t.m = m;
+	t.s = s;
+	t.journal = ctx->journal;
+	t.journal_row = journal_row;
+	return txn_run(&t, body, arg, err);
 }
 
 /* ---- one step at a time (the online strategy, rollbacks, finalize) ---- */
 
 static bool
-step_body(ExecContext *ctx, void *arg, Error *err)
+step_body(PGconn *conn, void *arg, Error *err)
 {
 	const Step *s = arg;
 
-	return run_step_sql(ctx->conn, s, NULL, err);
+	return run_step_sql(conn, s, NULL, err);
 }
 
 /* true when the step's done_check says it already happened. */
@@ -433,8 +222,8 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	bool		done;
 	bool		ok;
 
-	if (executor_interrupted)
-		return executor_interrupted_error(err, NULL);
+	if (txn_interrupted())
+		return txn_interrupted_error(err, NULL);
 	if (!already_done(ctx, s, &done, err))
 		return false;
 	if (ctx->journal)
@@ -451,7 +240,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	if (s->kind == STEP_BACKFILL && ctx->strategy == STRATEGY_ONLINE && s->backfill)
 		ok = backfill_run(ctx, m, s, &rows, err);
 	else if (s->in_txn)
-		ok = executor_short_txn(ctx, m, s, row, step_body, (void *) s, err);
+		ok = step_txn(ctx, m, s, row, step_body, (void *) s, err);
 	else
 	{
 		/*
@@ -467,8 +256,8 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 		ok = run_step_sql(ctx->conn, s, s->kind == STEP_CONCURRENT ? &watch : NULL, err);
 		if (watch.reader != NULL)
 			PQfinish(watch.reader);
-		if (!ok && executor_interrupted)
-			ok = executor_interrupted_error(err, NULL);
+		if (!ok && txn_interrupted())
+			ok = txn_interrupted_error(err, NULL);
 	}
 
 	if (!ok)
@@ -476,7 +265,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 		error_prefix(err, "step %s (%s)", s->id, s->summary);
 		if (ctx->journal)
 			journal_step_end(ctx->journal, row,
-							 executor_interrupted ? "interrupted" : "failed",
+							 txn_interrupted() ? "interrupted" : "failed",
 							 err->message, rows);
 		return false;
 	}
@@ -490,6 +279,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 
 typedef struct PlainGroup
 {
+	ExecContext *ctx;
 	const Migration *m;
 	const Step *const *steps;	/* the group's steps, in order to run */
 	size_t		n;
@@ -501,14 +291,15 @@ typedef struct PlainGroup
 } PlainGroup;
 
 static bool
-plain_group_body(ExecContext *ctx, void *arg, Error *err)
+plain_group_body(PGconn *conn, void *arg, Error *err)
 {
 	PlainGroup *g = arg;
+	ExecContext *ctx = g->ctx;
 
 	for (size_t i = 0; i < g->n; i++)
 	{
 		g->failed = i;
-		if (!run_step_sql(ctx->conn, g->steps[i], NULL, err))
+		if (!run_step_sql(conn, g->steps[i], NULL, err))
 		{
 			error_prefix(err, "step %s (%s)", g->steps[i]->id, g->steps[i]->summary);
 			return false;
@@ -556,6 +347,7 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 		}
 		while (j < n && steps[j]->in_txn)
 			j++;
+		g.ctx = ctx;
 		g.m = m;
 		g.steps = steps + i;
 		g.n = j - i;
@@ -569,7 +361,7 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 				? journal_step_begin(ctx->journal, ctx->run_id, m, g.steps[k], rollback) : -1;
 			progress_step_started(ctx->progress, m, g.steps[k]);
 		}
-		ok = executor_short_txn(ctx, m, g.steps[0], g.rows[0], plain_group_body, &g, err);
+		ok = step_txn(ctx, m, g.steps[0], g.rows[0], plain_group_body, &g, err);
 		for (size_t k = 0; k < g.n; k++)
 		{
 			if (ok)

@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "quote.h"
+#include "txn.h"
 
 /* Columns that SPEC §4 requires of a history table. */
 static const char *const required_columns[] = {
@@ -104,24 +105,44 @@ check_shape(const StrList *cols, Error *err)
 	return true;
 }
 
-/* Runs statements in one transaction that waits at most 5s for any lock. */
-static bool
-run_short_transaction(PGconn *conn, const char *const *statements, size_t n,
-					  Error *err)
+/* The statements of one short transaction; a NULL one is left out. */
+typedef struct Statements
 {
-	bool		ok = db_exec(conn, "BEGIN", err) &&
-		db_exec(conn, "SET LOCAL lock_timeout = '5s'", err);
+	const char *const *items;
+	size_t		n;
+} Statements;
 
-	for (size_t i = 0; ok && i < n; i++)
-		ok = statements[i] == NULL || db_exec(conn, statements[i], err);
-	ok = ok && db_exec(conn, "COMMIT", err);
-	if (!ok)
-		db_rollback_open(conn);
-	return ok;
+static bool
+run_statements(PGconn *conn, void *arg, Error *err)
+{
+	const Statements *st = arg;
+
+	for (size_t i = 0; i < st->n; i++)
+		if (st->items[i] != NULL && !db_exec(conn, st->items[i], err))
+			return false;
+	return true;
+}
+
+/*
+ * Runs statements in txn's retrying short transaction, under the user's
+ * lock_timeout, lock_retries and statement_timeout.
+ */
+static bool
+run_short_transaction(PGconn *conn, const Settings *settings, const char *table,
+					  const char *const *statements, size_t n, Error *err)
+{
+	Statements	st = {statements, n};
+	Txn			t = {0};
+
+	t.conn = conn;
+	t.settings = settings;
+	t.relation = table;
+	t.journal_row = -1;
+	return txn_run(&t, run_statements, &st, err);
 }
 
 static bool
-create_table(PGconn *conn, const char *table, Error *err)
+create_table(PGconn *conn, const char *table, const Settings *settings, Error *err)
 {
 	char	   *schema;
 	char	   *relname;
@@ -145,7 +166,7 @@ create_table(PGconn *conn, const char *table, Error *err)
 							  "  execution_ms bigint,\n"
 							  "  strategy text CHECK (strategy IN ('plain', 'online'))\n"
 							  ")");
-	ok = run_short_transaction(conn, (const char *const *) statements, 2, err);
+	ok = run_short_transaction(conn, settings, NULL, (const char *const *) statements, 2, err);
 	free(statements[0]);
 	free(statements[1]);
 	free(schema);
@@ -168,7 +189,7 @@ is_creation_race(const Error *err)
 
 /* Brings the table to the current shape; creates it when missing. */
 static bool
-ensure_once(PGconn *conn, const char *table, Error *err)
+ensure_once(PGconn *conn, const char *table, const Settings *settings, Error *err)
 {
 	StrList		cols = {0};
 	bool		exists;
@@ -186,25 +207,25 @@ ensure_once(PGconn *conn, const char *table, Error *err)
 										  "CHECK (strategy IN ('plain', 'online'))");
 			const char *statements[1] = {alter};
 
-			ok = run_short_transaction(conn, statements, 1, err);
+			ok = run_short_transaction(conn, settings, table, statements, 1, err);
 			free(alter);
 		}
 	}
 	else if (ok)
-		ok = create_table(conn, table, err);
+		ok = create_table(conn, table, settings, err);
 	strlist_free(&cols);
 	return ok;
 }
 
 bool
-history_ensure(PGconn *conn, const char *table, Error *err)
+history_ensure(PGconn *conn, const char *table, const Settings *settings, Error *err)
 {
-	if (ensure_once(conn, table, err))
+	if (ensure_once(conn, table, settings, err))
 		return true;
 	if (is_creation_race(err))
 	{
 		error_clear(err);
-		if (ensure_once(conn, table, err))
+		if (ensure_once(conn, table, settings, err))
 			return true;
 	}
 	error_prefix(err, "cannot prepare history table %s", table);
