@@ -97,6 +97,45 @@ typedef struct KeyExprList
 	size_t		n;
 } KeyExprList;
 
+/*
+ * One element of an index's column list.  Written as PostgreSQL writes it
+ * ("created_at DESC NULLS LAST", "lower(email)", "title text_pattern_ops")
+ * or as a mapping; either way it is read into these parts, which the
+ * planner writes back with every name quoted.
+ */
+typedef struct IndexElem
+{
+	SrcPos		pos;
+	char	   *text;			/* the string form as written; NULL: a mapping */
+	char	   *column;			/* a column; NULL: expression */
+	char	   *expression;		/* SQL expression; NULL: column */
+	char	   *order;			/* "asc", "desc"; NULL: the default */
+	char	   *nulls;			/* "first", "last"; NULL: the default */
+	char	   *opclass;		/* operator class, may be schema.name; NULL */
+	char	   *collate;		/* collation, may be schema.name; NULL */
+} IndexElem;
+
+typedef struct IndexElemList
+{
+	IndexElem  *items;
+	size_t		n;
+} IndexElemList;
+
+/* create_index's fields; also each index of a materialized view. */
+typedef struct IndexDef
+{
+	SrcPos		pos;
+	char	   *table;			/* NULL for a materialized view's index */
+	char	   *name;
+	IndexElemList columns;
+	bool		unique;
+	char	   *method;			/* NULL: btree */
+	char	   *where;			/* NULL: none */
+	StrList		include;
+	KeyExprList with;			/* storage parameters: name → value as written */
+	bool		nulls_not_distinct; /* PostgreSQL 15+ */
+} IndexDef;
+
 typedef struct ColumnDef
 {
 	SrcPos		pos;
@@ -109,7 +148,9 @@ typedef struct ColumnDef
 	char	   *ref_table;		/* references.table; NULL: no reference */
 	char	   *ref_column;		/* references.column; NULL: the referenced PK */
 	char	   *ref_on_delete;	/* NULL: default */
+	char	   *ref_name;		/* references.name: the constraint's; NULL: PostgreSQL's */
 	char	   *check;			/* NULL: none */
+	char	   *check_name;		/* check given as {name, expr}; NULL: PostgreSQL's */
 	char	   *comment;		/* NULL: none */
 } ColumnDef;
 
@@ -133,6 +174,7 @@ typedef struct ConstraintDef
 	StrList		ref_columns;	/* FOREIGN_KEY */
 	char	   *on_delete;		/* FOREIGN_KEY; NULL: default */
 	char	   *on_update;		/* FOREIGN_KEY; NULL: default */
+	StrList		include;		/* UNIQUE, PRIMARY_KEY: INCLUDE (...) columns */
 } ConstraintDef;
 
 typedef enum DefaultChange
@@ -219,16 +261,7 @@ typedef struct Operation
 			int64_t		batch_delay_ms; /* -1: the setting */
 			KeyExprList down;	/* empty: restore saved values */
 		}			backfill;
-		struct
-		{
-			char	   *table;
-			char	   *name;
-			StrList		columns;	/* names, or expressions (contain '(') */
-			bool		unique;
-			char	   *method;		/* NULL: btree */
-			char	   *where;		/* NULL: none */
-			StrList		include;
-		}			create_index;
+		IndexDef	create_index;
 		struct
 		{
 			char	   *name;

@@ -17,6 +17,7 @@
 
 #include "catalog.h"
 #include "quote.h"
+#include "sqlparse.h"
 
 /* ---- the rules ---- */
 
@@ -555,34 +556,7 @@ judge_validate(LintState *st, const PgQuery__RangeVar *rv, const char *name)
 PgQuery__ParseResult *
 lint_parse(const char *sql, const char *file, int first_line, Error *err)
 {
-	PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
-	PgQuery__ParseResult *tree;
-
-	if (pr.error)
-	{
-		int			pos = pr.error->cursorpos > 0 ? pr.error->cursorpos - 1 : 0;
-		int			line = first_line;
-		int			col = 1;
-
-		for (int i = 0; i < pos && sql[i]; i++)
-		{
-			col++;
-			if (sql[i] == '\n')
-			{
-				line++;
-				col = 1;
-			}
-		}
-		error_set(err, EXIT_USAGE, "%s:%d:%d: %s", file, line, col, pr.error->message);
-		pg_query_free_protobuf_parse_result(pr);
-		return NULL;
-	}
-	tree = pg_query__parse_result__unpack(NULL, pr.parse_tree.len,
-										  (const uint8_t *) pr.parse_tree.data);
-	pg_query_free_protobuf_parse_result(pr);
-	if (tree == NULL)
-		error_set(err, EXIT_STEP_FAILED, "%s: libpg_query returned a tree it cannot read", file);
-	return tree;
+	return sql_parse(sql, 0, file, first_line, 1, NULL, err);
 }
 
 bool

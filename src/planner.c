@@ -904,7 +904,7 @@ plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
 
 void
 plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
-						   const char *kind, const StrList *columns)
+						   const char *kind, const StrList *columns, const StrList *include)
 {
 	char	   *exists = sql_constraint_exists(table, name);
 	Step	   *s;
@@ -920,7 +920,16 @@ plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
 				plan_save_column(pc, table, columns->items[i]);
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 					 "add %s constraint %I to %Q", kind, name, table);
-		step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s (%C)", table, name, kind, columns);
+		{
+			Buf			add;
+
+			buf_init(&add);
+			sql_append(&add, "ALTER TABLE %Q ADD CONSTRAINT %I %s (%C)", table, name, kind,
+					   columns);
+			if (include && include->n > 0)
+				sql_append(&add, " INCLUDE (%C)", include);
+			strlist_push(&s->sql, buf_detach(&add));
+		}
 		step_done(s, "SELECT %s", exists);
 		undo_add_constraint(pc, s, table, name, NULL);
 		undo = &s->rollback[s->n_rollback - 1];
@@ -942,7 +951,9 @@ plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
 	}
 
 	{
-		char	   *definition = sql_format("ON %Q (%C)", table, columns);
+		char	   *definition = include && include->n > 0
+			? sql_format("ON %Q (%C) INCLUDE (%C)", table, columns, include)
+			: sql_format("ON %Q (%C)", table, columns);
 
 		plan_index_build(pc, table, name, true, definition);
 		free(definition);

@@ -175,7 +175,17 @@ void		plan_add_checked_constraint(PlanCtx *pc, const char *table,
  */
 void		plan_add_unique_constraint(PlanCtx *pc, const char *table,
 									   const char *name, const char *kind,
-									   const StrList *columns);
+									   const StrList *columns, const StrList *include);
+
+/* One index element as SQL: name quoted, expression in parentheses. */
+void		append_index_element(Buf *b, const IndexElem *e);
+
+/*
+ * "ON table [USING m] (elements) [INCLUDE] [NULLS NOT DISTINCT] [WITH]
+ * [WHERE]" of d, on table; false with err when the server cannot build it.
+ */
+bool		index_definition(const PlanCtx *pc, const char *table, const IndexDef *d,
+							 Buf *def);
 
 /* ALTER TABLE ... ENABLE/DISABLE (and FORCE/NO FORCE) ROW LEVEL SECURITY. */
 Step	   *rls_step(PlanCtx *pc, Step *owner, const char *table, bool on, bool force);

@@ -49,6 +49,8 @@ append_constraint_body(Buf *b, const ConstraintDef *con)
 			sql_append(b, "PRIMARY KEY (%C)", &con->columns);
 			break;
 	}
+	if (con->include.n > 0)
+		sql_append(b, " INCLUDE (%C)", &con->include);
 }
 
 /* "REFERENCES t [(c)] [ON DELETE ...]" of a column. */
@@ -71,9 +73,13 @@ append_column_constraints(Buf *b, const ColumnDef *c)
 		buf_puts(b, " UNIQUE");
 	if (c->ref_table)
 	{
+		if (c->ref_name)
+			sql_append(b, " CONSTRAINT %I", c->ref_name);
 		buf_putc(b, ' ');
 		append_column_reference(b, c);
 	}
+	if (c->check_name)
+		sql_append(b, " CONSTRAINT %I", c->check_name);
 	if (c->check)
 		sql_append(b, " CHECK %E", c->check);
 }
@@ -322,7 +328,7 @@ plan_column_constraints(PlanCtx *pc, const char *table, const ColumnDef *c)
 
 	if (c->ref_table)
 	{
-		char	   *name = derived_name(table, c->name, "fkey");
+		char	   *name = c->ref_name ? xstrdup(c->ref_name) : derived_name(table, c->name, "fkey");
 		Buf			body;
 
 		buf_init(&body);
@@ -335,7 +341,8 @@ plan_column_constraints(PlanCtx *pc, const char *table, const ColumnDef *c)
 	}
 	if (c->check)
 	{
-		char	   *name = derived_name(table, c->name, "check");
+		char	   *name = c->check_name ? xstrdup(c->check_name)
+			: derived_name(table, c->name, "check");
 		char	   *body = sql_format("CHECK %E", c->check);
 
 		plan_add_checked_constraint(pc, table, name, body, NULL, LOCK_ACCESS_EXCLUSIVE);
@@ -346,14 +353,14 @@ plan_column_constraints(PlanCtx *pc, const char *table, const ColumnDef *c)
 	{
 		char	   *name = derived_name(table, c->name, "key");
 
-		plan_add_unique_constraint(pc, table, name, "UNIQUE", &column);
+		plan_add_unique_constraint(pc, table, name, "UNIQUE", &column, NULL);
 		free(name);
 	}
 	if (c->primary_key)
 	{
 		char	   *name = derived_name(table, NULL, "pkey");
 
-		plan_add_unique_constraint(pc, table, name, "PRIMARY KEY", &column);
+		plan_add_unique_constraint(pc, table, name, "PRIMARY KEY", &column, NULL);
 		free(name);
 	}
 	strlist_free(&column);
@@ -1175,34 +1182,69 @@ plan_backfill(PlanCtx *pc)
 
 /* ---- indexes ---- */
 
+void
+append_index_element(Buf *b, const IndexElem *e)
+{
+	if (e->column)
+		sql_append(b, "%I", e->column);
+	else
+		sql_append(b, "%E", e->expression);
+	if (e->collate)
+		sql_append(b, " COLLATE %Q", e->collate);
+	if (e->opclass)
+		sql_append(b, " %Q", e->opclass);
+	if (e->order)
+		buf_puts(b, strcmp(e->order, "desc") == 0 ? " DESC" : " ASC");
+	if (e->nulls)
+		buf_puts(b, strcmp(e->nulls, "first") == 0 ? " NULLS FIRST" : " NULLS LAST");
+}
+
+bool
+index_definition(const PlanCtx *pc, const char *table, const IndexDef *d, Buf *def)
+{
+	if (d->nulls_not_distinct && pc->cat && pc->cat->server_version < 150000)
+		return error_set(pc->err, EXIT_USAGE,
+						 "%s:%d:%d: %s: \"nulls_not_distinct\" needs PostgreSQL 15 or later; "
+						 "the server is %d.%d", d->pos.file, d->pos.line, d->pos.col,
+						 op_kind_name(pc->op->kind), pc->cat->server_version / 10000,
+						 pc->cat->server_version % 10000);
+	sql_append(def, "ON %Q", table);
+	if (d->method)
+		buf_printf(def, " USING %s", d->method);
+	buf_puts(def, " (");
+	for (size_t i = 0; i < d->columns.n; i++)
+	{
+		buf_puts(def, i > 0 ? ", " : "");
+		append_index_element(def, &d->columns.items[i]);
+	}
+	buf_putc(def, ')');
+	if (d->include.n > 0)
+		sql_append(def, " INCLUDE (%C)", &d->include);
+	if (d->nulls_not_distinct)
+		buf_puts(def, " NULLS NOT DISTINCT");
+	for (size_t i = 0; i < d->with.n; i++)
+		sql_append(def, "%s%s = %L", i == 0 ? " WITH (" : ", ", d->with.items[i].key,
+				   d->with.items[i].expr);
+	if (d->with.n > 0)
+		buf_putc(def, ')');
+	if (d->where)
+		sql_append(def, " WHERE %E", d->where);
+	return true;
+}
+
 static bool
 plan_create_index(PlanCtx *pc)
 {
-	const Operation *op = pc->op;
-	const char *table = op->u.create_index.table;
+	const IndexDef *d = &pc->op->u.create_index;
 	Buf			def;
+	bool		ok;
 
 	buf_init(&def);
-	sql_append(&def, "ON %Q", table);
-	if (op->u.create_index.method)
-		buf_printf(&def, " USING %s", op->u.create_index.method);
-	buf_puts(&def, " (");
-	for (size_t i = 0; i < op->u.create_index.columns.n; i++)
-	{
-		const char *col = op->u.create_index.columns.items[i];
-
-		buf_puts(&def, i > 0 ? ", " : "");
-		/* an expression (it has a parenthesis) as written, a name quoted */
-		sql_append(&def, strchr(col, '(') ? "%E" : "%I", col);
-	}
-	buf_putc(&def, ')');
-	if (op->u.create_index.include.n > 0)
-		sql_append(&def, " INCLUDE (%C)", &op->u.create_index.include);
-	if (op->u.create_index.where)
-		sql_append(&def, " WHERE %E", op->u.create_index.where);
-	plan_index_build(pc, table, op->u.create_index.name, op->u.create_index.unique, def.data);
+	ok = index_definition(pc, d->table, d, &def);
+	if (ok)
+		plan_index_build(pc, d->table, d->name, d->unique, def.data);
 	buf_free(&def);
-	return true;
+	return ok;
 }
 
 static bool
@@ -1296,10 +1338,12 @@ plan_add_constraint(PlanCtx *pc)
 			buf_free(&body);
 			break;
 		case CONSTRAINT_UNIQUE:
-			plan_add_unique_constraint(pc, table, con->name, "UNIQUE", &con->columns);
+			plan_add_unique_constraint(pc, table, con->name, "UNIQUE", &con->columns,
+									   &con->include);
 			break;
 		case CONSTRAINT_PRIMARY_KEY:
-			plan_add_unique_constraint(pc, table, con->name, "PRIMARY KEY", &con->columns);
+			plan_add_unique_constraint(pc, table, con->name, "PRIMARY KEY", &con->columns,
+									   &con->include);
 			break;
 	}
 	return true;

@@ -25,6 +25,7 @@
 #include "quote.h"
 #include "sha256.h"
 #include "spec_yaml.h"
+#include "sqlparse.h"
 
 /* A mapping being read, with what to call it in messages. */
 typedef struct Fields
@@ -351,15 +352,6 @@ conv_ident(const Fields *f, const char *label, const YNode *v, unsigned flags, c
 	return true;
 }
 
-/* An index column: a column name, or an expression when it has a '('. */
-static bool
-conv_index_column(const Fields *f, const char *label, const YNode *v, unsigned flags, char **out)
-{
-	if (v->kind == Y_SCALAR && v->type == YS_STRING && strchr(v->text, '(') != NULL)
-		return conv_string(f, label, v, flags, out);
-	return conv_ident(f, label, v, flags, out);
-}
-
 /* Only the YAML 1.2 spellings: "yes", "on", "True" are refused. */
 static bool
 conv_bool(const Fields *f, const char *label, const YNode *v, bool *out)
@@ -652,7 +644,28 @@ static const char *const column_keys[] = {
 	"name", "type", "nullable", "default", "primary_key", "unique", "references",
 	"check", "comment", NULL
 };
-static const char *const references_keys[] = {"table", "column", "on_delete", NULL};
+static const char *const references_keys[] = {"table", "column", "on_delete", "name", NULL};
+static const char *const named_check_keys[] = {"name", "expr", NULL};
+
+/* check: "expr", or {name, expr} to name the constraint. */
+static bool
+get_named_check(const Fields *f, char **expr, char **name)
+{
+	const YNode *v;
+	Fields		sub;
+	bool		present;
+
+	if (!lookup(f, "check", 0, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	if (v->kind != Y_MAP)
+		return conv_text(f, "\"check\"", v, 0, expr);
+	return get_map(f, "check", 0, &sub, &present) &&
+		check_keys(&sub, named_check_keys) &&
+		get_ident(&sub, "name", REQUIRED, name) &&
+		get_text(&sub, "expr", REQUIRED, expr);
+}
 
 static bool
 parse_column(const Fields *f, ColumnDef *col)
@@ -668,7 +681,7 @@ parse_column(const Fields *f, ColumnDef *col)
 		!get_text(f, "default", 0, &col->default_expr) ||
 		!get_bool(f, "primary_key", false, &col->primary_key) ||
 		!get_bool(f, "unique", false, &col->unique) ||
-		!get_text(f, "check", 0, &col->check) ||
+		!get_named_check(f, &col->check, &col->check_name) ||
 		!get_text(f, "comment", ALLOW_EMPTY, &col->comment) ||
 		!get_map(f, "references", 0, &ref, &has_ref))
 		return false;
@@ -677,7 +690,8 @@ parse_column(const Fields *f, ColumnDef *col)
 	return check_keys(&ref, references_keys) &&
 		get_ident(&ref, "table", REQUIRED | QUALIFIED, &col->ref_table) &&
 		get_ident(&ref, "column", 0, &col->ref_column) &&
-		get_choice(&ref, "on_delete", fk_actions, &col->ref_on_delete);
+		get_choice(&ref, "on_delete", fk_actions, &col->ref_on_delete) &&
+		get_ident(&ref, "name", 0, &col->ref_name);
 }
 
 static const char *const constraint_kinds[] = {
@@ -745,6 +759,11 @@ parse_constraint(const Fields *f, ConstraintDef *con)
 		return spec_error_at(f->err, &f->pos,
 							 "%s: missing one of \"check\", \"foreign_key\", \"unique\", "
 							 "\"primary_key\"", f->owner);
+	if (map_key(f->map, "include") && strcmp(kind_key->text, "unique") != 0 &&
+		strcmp(kind_key->text, "primary_key") != 0)
+		return spec_error_at(f->err, &map_key(f->map, "include")->pos,
+							 "%s: \"include\" is only allowed with \"unique\" or \"primary_key\"",
+							 f->owner);
 	for (int k = 0; constraint_kinds[k]; k++)
 		if (strcmp(kind_key->text, constraint_kinds[k]) == 0)
 			con->kind = (ConstraintKind) k;
@@ -756,7 +775,8 @@ parse_constraint(const Fields *f, ConstraintDef *con)
 			return parse_foreign_key(f, con);
 		case CONSTRAINT_UNIQUE:
 		case CONSTRAINT_PRIMARY_KEY:
-			return get_idents(f, kind_key->text, REQUIRED | NONEMPTY, &con->columns);
+			return get_idents(f, kind_key->text, REQUIRED | NONEMPTY, &con->columns) &&
+				get_idents(f, "include", 0, &con->include);
 	}
 	return true;
 }
@@ -767,7 +787,7 @@ static const char *const create_table_keys[] = {
 	"name", "columns", "primary_key", "constraints", "unsafe_ok", NULL
 };
 static const char *const table_constraint_keys[] = {
-	"name", "check", "foreign_key", "unique", "primary_key", NULL
+	"name", "check", "foreign_key", "unique", "primary_key", "include", NULL
 };
 
 static bool
@@ -927,21 +947,129 @@ parse_backfill(const Fields *f, Operation *op)
 	return get_key_exprs(f, "down", 0, &op->u.backfill.down);
 }
 
+static const char *const index_elem_keys[] = {
+	"column", "expression", "order", "nulls", "opclass", "collate", NULL
+};
+static const char *const index_orders[] = {"asc", "desc", NULL};
+static const char *const index_nulls[] = {"first", "last", NULL};
+
+/* {column|expression, order, nulls, opclass, collate} */
+static bool
+parse_index_elem_map(const Fields *f, IndexElem *e)
+{
+	const YNode *column = map_key(f->map, "column");
+	const YNode *expression = map_key(f->map, "expression");
+
+	if (!check_keys(f, index_elem_keys))
+		return false;
+	if ((column == NULL) == (expression == NULL))
+		return spec_error_at(f->err, column && expression ? &expression->pos : &f->pos,
+							 "%s: give exactly one of \"column\" and \"expression\"", f->owner);
+	return get_ident(f, "column", 0, &e->column) &&
+		get_text(f, "expression", 0, &e->expression) &&
+		(e->expression == NULL ||
+		 sql_check_index_expression(e->expression, &(expression + 1)->pos, f->owner, f->err)) &&
+		get_choice(f, "order", index_orders, &e->order) &&
+		get_choice(f, "nulls", index_nulls, &e->nulls) &&
+		get_ident(f, "opclass", QUALIFIED, &e->opclass) &&
+		get_ident(f, "collate", QUALIFIED, &e->collate);
+}
+
+/* columns[]: index elements, as PostgreSQL writes them or as mappings. */
+static bool
+parse_index_elems(const Fields *f, IndexElemList *out)
+{
+	const YNode *seq;
+
+	if (!get_seq(f, "columns", REQUIRED | NONEMPTY, &seq))
+		return false;
+	out->items = xcalloc(seq->n, sizeof(IndexElem));
+	for (size_t i = 0; i < seq->n; i++)
+	{
+		const YNode *v = &seq->items[i];
+		IndexElem  *e = &out->items[i];
+		char		label[64];
+		char		what[sizeof f->owner + sizeof label + 2];
+
+		out->n = i + 1;
+		e->pos = v->pos;
+		snprintf(label, sizeof label, "\"columns\" item %zu", i + 1);
+		snprintf(what, sizeof what, "%s: %s", f->owner, label);
+		if (v->kind == Y_MAP)
+		{
+			Fields		sub;
+
+			fields_init(&sub, v, &v->pos, f->err, "%s.columns[%zu]", f->owner, i + 1);
+			if (!parse_index_elem_map(&sub, e))
+				return false;
+		}
+		else if (v->kind != Y_SCALAR || v->type != YS_STRING)
+			return wrong_type(f, label, v, "an index element (a string, or {column: ...})");
+		else
+		{
+			e->text = xstrdup(v->text);
+			if (!sql_parse_index_elem(v->text, &v->pos, what, e, f->err))
+				return false;
+		}
+		if (e->column && !check_ident_length(f, label, v, e->column))
+			return false;
+	}
+	return true;
+}
+
+/* with: {parameter: value}: a parameter is a plain word, a value a scalar. */
+static bool
+parse_storage_params(const Fields *f, KeyExprList *out)
+{
+	if (!get_key_exprs(f, "with", 0, out))
+		return false;
+	for (size_t i = 0; i < out->n; i++)
+	{
+		const char *k = out->items[i].key;
+		bool		word = (*k >= 'a' && *k <= 'z') || *k == '_';
+
+		for (const char *p = k; word && *p; p++)
+			word = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+		if (!word)
+			return spec_error_at(f->err, &out->items[i].pos,
+								 "%s: \"with\": \"%s\" is not a storage parameter name "
+								 "(lower-case letters, digits and _)", f->owner, k);
+	}
+	return true;
+}
+
+/* create_index's fields (without table for a materialized view's index). */
+static bool
+parse_index_def(const Fields *f, bool with_table, IndexDef *d)
+{
+	const YNode *nnd = map_key(f->map, "nulls_not_distinct");
+
+	d->pos = f->pos;
+	if ((with_table && !get_ident(f, "table", REQUIRED | QUALIFIED, &d->table)) ||
+		!get_ident(f, "name", REQUIRED, &d->name) ||
+		!parse_index_elems(f, &d->columns) ||
+		!get_bool(f, "unique", false, &d->unique) ||
+		!get_choice(f, "method", index_methods, &d->method) ||
+		!get_text(f, "where", 0, &d->where) ||
+		!get_idents(f, "include", 0, &d->include) ||
+		!parse_storage_params(f, &d->with) ||
+		!get_bool(f, "nulls_not_distinct", false, &d->nulls_not_distinct))
+		return false;
+	if (d->nulls_not_distinct && !d->unique)
+		return spec_error_at(f->err, &nnd->pos,
+							 "%s: \"nulls_not_distinct\" needs \"unique: true\"", f->owner);
+	return true;
+}
+
 static const char *const create_index_keys[] = {
-	"table", "name", "columns", "unique", "method", "where", "include", "unsafe_ok", NULL
+	"table", "name", "columns", "unique", "method", "where", "include", "with",
+	"nulls_not_distinct", "unsafe_ok", NULL
 };
 
 static bool
 parse_create_index(const Fields *f, Operation *op)
 {
-	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.create_index.table) &&
-		get_ident(f, "name", REQUIRED, &op->u.create_index.name) &&
-		get_list_with(f, "columns", REQUIRED | NONEMPTY, conv_index_column,
-					  &op->u.create_index.columns) &&
-		get_bool(f, "unique", false, &op->u.create_index.unique) &&
-		get_choice(f, "method", index_methods, &op->u.create_index.method) &&
-		get_text(f, "where", 0, &op->u.create_index.where) &&
-		get_idents(f, "include", 0, &op->u.create_index.include);
+	return parse_index_def(f, true, &op->u.create_index);
 }
 
 static const char *const drop_index_keys[] = {"name", "unsafe_ok", NULL};
@@ -953,7 +1081,7 @@ parse_drop_index(const Fields *f, Operation *op)
 }
 
 static const char *const add_constraint_keys[] = {
-	"table", "name", "check", "foreign_key", "unique", "primary_key", "unsafe_ok", NULL
+	"table", "name", "check", "foreign_key", "unique", "primary_key", "include", "unsafe_ok", NULL
 };
 
 static bool

@@ -193,6 +193,24 @@ canon_list(Canon *c, const char *key, const StrList *list)
 	canon_close(c, ']');
 }
 
+/*
+ * Fields added after the first release are written only when given, so
+ * that the checksum of a file that does not use them stays what it was.
+ */
+static void
+canon_opt_str(Canon *c, const char *key, const char *value)
+{
+	if (value)
+		canon_str(c, key, value);
+}
+
+static void
+canon_opt_list(Canon *c, const char *key, const StrList *list)
+{
+	if (list->n > 0)
+		canon_list(c, key, list);
+}
+
 static void
 canon_key_exprs(Canon *c, const char *key, const KeyExprList *list)
 {
@@ -222,6 +240,8 @@ canon_column(Canon *c, const char *key, const ColumnDef *col)
 	canon_str(c, "ref_on_delete", col->ref_on_delete);
 	canon_str(c, "check", col->check);
 	canon_str(c, "comment", col->comment);
+	canon_opt_str(c, "ref_name", col->ref_name);
+	canon_opt_str(c, "check_name", col->check_name);
 	canon_close(c, '}');
 }
 
@@ -244,7 +264,51 @@ canon_constraint(Canon *c, const char *key, const ConstraintDef *con)
 	canon_list(c, "ref_columns", &con->ref_columns);
 	canon_str(c, "on_delete", con->on_delete);
 	canon_str(c, "on_update", con->on_update);
+	canon_opt_list(c, "include", &con->include);
 	canon_close(c, '}');
+}
+
+/* An element written as a string is its text, as before mappings existed. */
+static void
+canon_index_elems(Canon *c, const char *key, const IndexElemList *list)
+{
+	canon_open(c, key, '[');
+	for (size_t i = 0; i < list->n; i++)
+	{
+		const IndexElem *e = &list->items[i];
+
+		if (e->text)
+		{
+			canon_str(c, NULL, e->text);
+			continue;
+		}
+		canon_open(c, NULL, '{');
+		canon_str(c, "column", e->column);
+		canon_str(c, "expression", e->expression);
+		canon_str(c, "order", e->order);
+		canon_str(c, "nulls", e->nulls);
+		canon_str(c, "opclass", e->opclass);
+		canon_str(c, "collate", e->collate);
+		canon_close(c, '}');
+	}
+	canon_close(c, ']');
+}
+
+static void
+canon_index_def(Canon *c, const IndexDef *d)
+{
+	if (d->table)
+		canon_str(c, "table", d->table);
+	canon_str(c, "name", d->name);
+	canon_index_elems(c, "columns", &d->columns);
+	canon_bool(c, "unique", d->unique);
+	canon_str(c, "method", d->method);
+	canon_str(c, "where", d->where);
+	canon_list(c, "include", &d->include);
+	if (d->with.n > 0)
+		canon_key_exprs(c, "with", &d->with);
+	if (d->nulls_not_distinct)
+		canon_bool(c, "nulls_not_distinct", true);
 }
 
 static void
@@ -347,13 +411,7 @@ canon_operation(Canon *c, const Operation *op)
 			canon_key_exprs(c, "down", &op->u.backfill.down);
 			break;
 		case OP_CREATE_INDEX:
-			canon_str(c, "table", op->u.create_index.table);
-			canon_str(c, "name", op->u.create_index.name);
-			canon_list(c, "columns", &op->u.create_index.columns);
-			canon_bool(c, "unique", op->u.create_index.unique);
-			canon_str(c, "method", op->u.create_index.method);
-			canon_str(c, "where", op->u.create_index.where);
-			canon_list(c, "include", &op->u.create_index.include);
+			canon_index_def(c, &op->u.create_index);
 			break;
 		case OP_DROP_INDEX:
 			canon_str(c, "name", op->u.drop_index.name);
@@ -433,6 +491,8 @@ column_free(ColumnDef *col)
 	free(col->ref_on_delete);
 	free(col->check);
 	free(col->comment);
+	free(col->ref_name);
+	free(col->check_name);
 }
 
 static void
@@ -445,6 +505,31 @@ constraint_free(ConstraintDef *con)
 	strlist_free(&con->ref_columns);
 	free(con->on_delete);
 	free(con->on_update);
+	strlist_free(&con->include);
+}
+
+static void
+index_def_free(IndexDef *d)
+{
+	free(d->table);
+	free(d->name);
+	for (size_t i = 0; i < d->columns.n; i++)
+	{
+		IndexElem  *e = &d->columns.items[i];
+
+		free(e->text);
+		free(e->column);
+		free(e->expression);
+		free(e->order);
+		free(e->nulls);
+		free(e->opclass);
+		free(e->collate);
+	}
+	free(d->columns.items);
+	free(d->method);
+	free(d->where);
+	strlist_free(&d->include);
+	key_exprs_free(&d->with);
 }
 
 static void
@@ -498,12 +583,7 @@ operation_free(Operation *op)
 			key_exprs_free(&op->u.backfill.down);
 			break;
 		case OP_CREATE_INDEX:
-			free(op->u.create_index.table);
-			free(op->u.create_index.name);
-			strlist_free(&op->u.create_index.columns);
-			free(op->u.create_index.method);
-			free(op->u.create_index.where);
-			strlist_free(&op->u.create_index.include);
+			index_def_free(&op->u.create_index);
 			break;
 		case OP_DROP_INDEX:
 			free(op->u.drop_index.name);

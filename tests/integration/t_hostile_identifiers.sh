@@ -16,7 +16,7 @@ operations:
   - create_index:
       table: 'orders; DROP TABLE customers; --'
       name: 'odd"; DROP TABLE customers; --'
-      columns: ['my "odd" column']
+      columns: [{column: 'my "odd" column'}]
   - add_column:
       table: customers
       column: { name: "Robert'); DROP TABLE customers;--", type: text, default: "'x'" }

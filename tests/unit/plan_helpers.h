@@ -41,6 +41,7 @@ static const char *const plan_fixtures[] = {
 	"0019_multi_tenancy",
 	"0020_sql",
 	"0021_hostile",
+	"0030_index_elements",
 };
 
 #define N_PLAN_FIXTURES (sizeof plan_fixtures / sizeof plan_fixtures[0])

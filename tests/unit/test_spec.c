@@ -293,6 +293,76 @@ START_TEST(test_backfill)
 }
 END_TEST
 
+/* Elements as PostgreSQL writes them, and the mapping form. */
+START_TEST(test_index_elements)
+{
+	Migration	m;
+	const IndexElem *e;
+
+	load_text("operations:\n  - create_index:\n      table: t\n      name: i\n"
+			  "      columns:\n"
+			  "        - created_at DESC\n"
+			  "        - created_at DESC NULLS LAST\n"
+			  "        - title text_pattern_ops\n"
+			  "        - name COLLATE \"C\"\n"
+			  "        - lower(email)\n"
+			  "        - (a + b) DESC\n"
+			  "        - CreatedAt asc nulls first\n"
+			  "        - '\"My Col\" DESC'\n"
+			  "        - {column: 'odd name, really', order: desc, nulls: last, "
+			  "opclass: public.my_ops, collate: en_US}\n"
+			  "        - {expression: \"coalesce(a, 'x')\", order: ASC}\n"
+			  "        - order\n"
+			  "      with: {fillfactor: 70, deduplicate_items: off}\n"
+			  "      unique: true\n      nulls_not_distinct: true\n", &m);
+	ck_assert_uint_eq(m.ops[0].u.create_index.columns.n, 11);
+	e = m.ops[0].u.create_index.columns.items;
+	ck_assert_str_eq(e[0].column, "created_at");
+	ck_assert_str_eq(e[0].order, "desc");
+	ck_assert_ptr_null(e[0].nulls);
+	ck_assert_str_eq(e[0].text, "created_at DESC");
+	ck_assert_str_eq(e[1].nulls, "last");
+	ck_assert_str_eq(e[2].column, "title");
+	ck_assert_str_eq(e[2].opclass, "text_pattern_ops");
+	ck_assert_ptr_null(e[2].order);
+	ck_assert_str_eq(e[3].collate, "C");
+	ck_assert_str_eq(e[4].expression, "lower(email)");
+	ck_assert_str_eq(e[5].expression, "(a + b)");
+	ck_assert_str_eq(e[5].order, "desc");
+	/* an unquoted column name is taken literally, as a lone name is */
+	ck_assert_str_eq(e[6].column, "CreatedAt");
+	ck_assert_str_eq(e[6].order, "asc");
+	ck_assert_str_eq(e[6].nulls, "first");
+	ck_assert_str_eq(e[7].column, "My Col");
+	ck_assert_str_eq(e[8].column, "odd name, really");
+	ck_assert_ptr_null(e[8].text);
+	ck_assert_str_eq(e[8].opclass, "public.my_ops");
+	ck_assert_str_eq(e[8].collate, "en_US");
+	ck_assert_str_eq(e[9].expression, "coalesce(a, 'x')");
+	ck_assert_str_eq(e[9].order, "asc");
+	ck_assert_str_eq(e[10].column, "order");
+	ck_assert_uint_eq(m.ops[0].u.create_index.with.n, 2);
+	ck_assert_str_eq(m.ops[0].u.create_index.with.items[0].key, "fillfactor");
+	ck_assert_str_eq(m.ops[0].u.create_index.with.items[0].expr, "70");
+	ck_assert(m.ops[0].u.create_index.nulls_not_distinct);
+	migration_free(&m);
+
+	/* include on unique constraints, named inline constraints */
+	load_text("operations:\n  - add_constraint: {table: t, name: c, unique: [a], include: [b, c]}\n"
+			  "  - create_table:\n      name: x\n      columns:\n"
+			  "        - {name: p, type: int, references: {table: t, name: x_p_fk}, "
+			  "check: {name: x_p_positive, expr: p > 0}}\n"
+			  "      constraints:\n        - {name: x_u, unique: [p], include: [p]}\n", &m);
+	assert_strlist(&m.ops[0].u.add_constraint.constraint.include,
+				   (const char *[]) {"b", "c"}, 2);
+	ck_assert_str_eq(m.ops[1].u.create_table.columns[0].ref_name, "x_p_fk");
+	ck_assert_str_eq(m.ops[1].u.create_table.columns[0].check_name, "x_p_positive");
+	ck_assert_str_eq(m.ops[1].u.create_table.columns[0].check, "p > 0");
+	ck_assert_uint_eq(m.ops[1].u.create_table.constraints[0].include.n, 1);
+	migration_free(&m);
+}
+END_TEST
+
 START_TEST(test_indexes)
 {
 	Migration	m;
@@ -303,8 +373,11 @@ START_TEST(test_indexes)
 	ck_assert_int_eq(op->kind, OP_CREATE_INDEX);
 	ck_assert_str_eq(op->u.create_index.table, "orders");
 	ck_assert_str_eq(op->u.create_index.name, "orders_customer_created_idx");
-	assert_strlist(&op->u.create_index.columns,
-				   (const char *[]) {"customer_id", "lower(email)", "created_at"}, 3);
+	ck_assert_uint_eq(op->u.create_index.columns.n, 3);
+	ck_assert_str_eq(op->u.create_index.columns.items[0].column, "customer_id");
+	ck_assert_str_eq(op->u.create_index.columns.items[1].expression, "lower(email)");
+	ck_assert_ptr_null(op->u.create_index.columns.items[1].column);
+	ck_assert_str_eq(op->u.create_index.columns.items[2].column, "created_at");
 	ck_assert(op->u.create_index.unique);
 	ck_assert_str_eq(op->u.create_index.method, "btree");
 	ck_assert_str_eq(op->u.create_index.where, "deleted_at IS NULL");
@@ -725,7 +798,7 @@ static const BadCase bad_cases[] = {
 	{"list expected", OPS "  - create_index: {table: t, name: i, columns: c}\n", 0, "2:48",
 	"create_index: \"columns\": expected a list, got a string"},
 	{"list item not a string", OPS "  - create_index: {table: t, name: i, columns: [a, {b: c}]}\n",
-	0, "2:52", "\"columns\" item 2: expected a string, got a mapping"},
+	0, "2:53", "create_index.columns[2]: unknown field \"b\""},
 	{"empty index columns", OPS "  - create_index: {table: t, name: i, columns: []}\n", 0, "2:48",
 	"\"columns\" must not be an empty list"},
 	{"mapping expected", OPS "  - add_column: {table: t, column: c}\n", 0, "2:36",
@@ -839,6 +912,32 @@ static const BadCase bad_cases[] = {
 		"      default_tenant: {id: 1, name: a}\n      tables: [a, b]\n"
 		"      tenant_from:\n        b: {table: a}\n", 0, "6:9",
 	"multi_tenancy.tenant_from[1]: missing required field \"via\""},
+	/* index elements */
+	{"index element that does not parse", OPS "  - create_index: {table: t, name: i, "
+		"columns: [a, 'my col umn']}\n", 0, "2:59", "syntax error at or near \"umn\"; a column whose name is not a plain word is written {column:"},
+	{"index element closing the list", OPS "  - create_index: {table: t, name: i, "
+		"columns: ['a) WHERE (true']}\n", 0, "2:50", "closes a \"(\" it does not open"},
+	{"index element with a comma", OPS "  - create_index: {table: t, name: i, "
+		"columns: ['a, b']}\n", 0, "2:50", "one index element per list item"},
+	{"index element with a comment", OPS "  - create_index: {table: t, name: i, "
+		"columns: ['a -- x']}\n", 0, "2:51", "no comments"},
+	{"index element not a string", OPS "  - create_index: {table: t, name: i, columns: [1]}\n",
+		0, "2:49", "expected an index element"},
+	{"index element mapping with both", OPS "  - create_index: {table: t, name: i, "
+		"columns: [{column: a, expression: b}]}\n", 0, "2:61",
+	"give exactly one of \"column\" and \"expression\""},
+	{"index element bad order", OPS "  - create_index: {table: t, name: i, "
+		"columns: [{column: a, order: down}]}\n", 0, "2:68", "\"down\" is not one of"},
+	{"index expression that does not parse", OPS "  - create_index: {table: t, name: i, "
+		"columns: [{expression: 'lower(x'}]}\n", 0, "2:71", "syntax error at end of input"},
+	{"index storage parameter name", OPS "  - create_index: {table: t, name: i, "
+		"columns: [a], with: {'fill factor': 1}}\n", 0, "2:60", "not a storage parameter name"},
+	{"nulls_not_distinct without unique", OPS "  - create_index: {table: t, name: i, "
+		"columns: [a], nulls_not_distinct: true}\n", 0, "2:53", "needs \"unique: true\""},
+	{"include on a check", OPS "  - add_constraint: {table: t, name: c, check: a > 0, "
+		"include: [b]}\n", 0, "2:55", "\"include\" is only allowed with"},
+	{"column check mapping without expr", OPS "  - add_column: {table: t, column: "
+		"{name: a, type: int, check: {name: c}}}\n", 0, "2:64", "add_column.column.check: missing required field \"expr\""},
 	{"multi_tenancy table listed twice", OPS "  - multi_tenancy:\n"
 		"      default_tenant: {id: 1, name: a}\n      tables: [a, b, a]\n", 0, "4:22",
 	"multi_tenancy: table \"a\" appears twice (first at line 4)"},
@@ -1355,8 +1454,10 @@ START_TEST(test_checksum_no_collisions)
 {
 	/* pairs that a naive join of the values would confuse */
 	static const char *const pairs[][2] = {
-		{"operations: [create_index: {table: t, name: i, columns: [\"a,b\"]}]\n",
+		{"operations: [create_index: {table: t, name: i, columns: [{column: \"a,b\"}]}]\n",
 		"operations: [create_index: {table: t, name: i, columns: [a, b]}]\n"},
+		{"operations: [create_index: {table: t, name: i, columns: [{column: a}]}]\n",
+		"operations: [create_index: {table: t, name: i, columns: [a]}]\n"},
 		{"operations: [rename_column: {table: t, from: ab, to: c}]\n",
 		"operations: [rename_column: {table: t, from: a, to: bc}]\n"},
 		{"operations: [sql: {up: \"x\\\"\", down: y}]\n",
@@ -1463,6 +1564,7 @@ make_suite(void)
 	tcase_add_test(good, test_alter_column);
 	tcase_add_test(good, test_backfill);
 	tcase_add_test(good, test_indexes);
+	tcase_add_test(good, test_index_elements);
 	tcase_add_test(good, test_constraints);
 	tcase_add_test(good, test_rls_and_policies);
 	tcase_add_test(good, test_multi_tenancy);
