@@ -319,6 +319,13 @@ typedef struct Operation
 	}			u;
 } Operation;
 
+/* Where a text of a migration (an SQL expression, say) was written. */
+typedef struct TextPos
+{
+	const char *text;			/* the model's string (pointer identity) */
+	SrcPos		pos;
+} TextPos;
+
 typedef struct Migration
 {
 	char	   *path;			/* as found, for messages */
@@ -330,6 +337,10 @@ typedef struct Migration
 	Operation  *ops;
 	size_t		n_ops;
 	char	   *checksum;		/* "sha256:<hex>" of the canonical form */
+	char	   *source;			/* the file's text as read; NULL: not kept */
+	TextPos    *text_pos;		/* where each scalar text of ops was written */
+	size_t		n_text_pos;
+	size_t		cap_text_pos;
 } Migration;
 
 typedef struct MigrationSet
@@ -368,6 +379,18 @@ bool		spec_parse_filename(const char *base, int64_t *version,
  * operation is.
  */
 void		spec_canonical(Buf *out, const Migration *m);
+
+/*
+ * Where the model's string text (a field of one of m's operations, by
+ * pointer) was written in the file; NULL when it is not known.
+ */
+const SrcPos *migration_text_pos(const Migration *m, const char *text);
+/*
+ * Records where text was written; then migration_index_texts, once all are
+ * noted, makes migration_text_pos a binary search (the loader calls both).
+ */
+void		migration_note_text(Migration *m, const char *text, const SrcPos *pos);
+void		migration_index_texts(Migration *m);
 
 void		migration_free(Migration *m);
 void		migration_set_free(MigrationSet *set);

@@ -34,6 +34,7 @@ typedef struct Fields
 	char		owner[96];		/* "add_column", "create_table.columns[2]" */
 	SrcPos		pos;			/* where a missing field is reported */
 	Error	   *err;
+	Migration  *m;				/* records where each text was written */
 } Fields;
 
 /* Flags of the get_* helpers. */
@@ -67,6 +68,7 @@ fields_init(Fields *f, const YNode *map, const SrcPos *pos, Error *err,
 	f->map = map;
 	f->pos = *pos;
 	f->err = err;
+	f->m = NULL;
 	va_start(ap, fmt);
 	vsnprintf(f->owner, sizeof f->owner, fmt, ap);
 	va_end(ap);
@@ -305,6 +307,8 @@ conv_text(const Fields *f, const char *label, const YNode *v, unsigned flags, ch
 	if (!not_empty(f, label, v, flags))
 		return false;
 	*out = xstrdup(v->text);
+	if (f->m)
+		migration_note_text(f->m, *out, &v->pos);
 	return true;
 }
 
@@ -570,6 +574,7 @@ get_map(const Fields *f, const char *key, unsigned flags, Fields *sub, bool *pre
 	if (v->kind != Y_MAP)
 		return wrong_type(f, label, v, "a mapping");
 	fields_init(sub, v, &v->pos, f->err, "%s.%s", f->owner, key);
+	sub->m = f->m;
 	*present = true;
 	return true;
 }
@@ -604,6 +609,7 @@ item_map(const Fields *f, const char *key, const YNode *seq, size_t i, Fields *s
 	if (v->kind != Y_MAP)
 		return wrong_type(f, label, v, "a mapping");
 	fields_init(sub, v, &v->pos, f->err, "%s.%s[%zu]", f->owner, key, i + 1);
+	sub->m = f->m;
 	return true;
 }
 
@@ -1204,6 +1210,7 @@ parse_tenant_from(const Fields *f, Operation *op)
 		tf->pos = child->pos;
 		snprintf(label, sizeof label, "table %zu", i + 1);
 		fields_init(&entry, child + 1, &child->pos, f->err, "%s.tenant_from[%zu]", f->owner, i + 1);
+		entry.m = f->m;
 		if (!conv_ident(&map, label, child, QUALIFIED, &tf->table))
 			ok = false;
 		else if ((child + 1)->kind != Y_MAP)
@@ -1323,7 +1330,7 @@ item_key_words(const char **words)
  * the operation key.
  */
 static bool
-parse_operation(const YNode *item, size_t index, Operation *op, Error *err)
+parse_operation(const YNode *item, size_t index, Migration *m, Operation *op, Error *err)
 {
 	const YNode *op_key = NULL;
 	const YNode *unsafe = NULL;
@@ -1361,6 +1368,7 @@ parse_operation(const YNode *item, size_t index, Operation *op, Error *err)
 		return spec_error_at(err, &op_key[1].pos, "%s: expected a mapping of fields, got %s",
 							 op_key->text, node_kind_text(&op_key[1]));
 	fields_init(&f, &op_key[1], &op_key->pos, err, "%s", op_key->text);
+	f.m = m;
 	if (!check_keys(&f, op_defs[op->kind].keys))
 		return false;
 	inner_unsafe = map_value(f.map, "unsafe_ok");
@@ -1475,7 +1483,7 @@ parse_migration(const YNode *root, Migration *m, Error *err)
 	m->ops = xcalloc(ops->n, sizeof(Operation));
 	m->n_ops = ops->n;
 	for (size_t i = 0; i < ops->n; i++)
-		if (!parse_operation(&ops->items[i], i, &m->ops[i], err))
+		if (!parse_operation(&ops->items[i], i, m, &m->ops[i], err))
 			return false;
 	return true;
 }
@@ -1558,6 +1566,8 @@ spec_load_buffer(const char *path, const char *data, size_t len, Migration *out,
 	}
 	ok = parse_migration(root, out, err);
 	ytree_free(root);
+	out->source = xstrndup(data, len);
+	migration_index_texts(out);
 	if (!ok)
 	{
 		migration_free(out);

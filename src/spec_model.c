@@ -650,7 +650,50 @@ migration_free(Migration *m)
 	free(m->name);
 	free(m->description);
 	free(m->checksum);
+	free(m->source);
+	free(m->text_pos);
 	memset(m, 0, sizeof *m);
+}
+
+void
+migration_note_text(Migration *m, const char *text, const SrcPos *pos)
+{
+	if (m->n_text_pos == m->cap_text_pos)
+	{
+		m->cap_text_pos = m->cap_text_pos ? 2 * m->cap_text_pos : 16;
+		m->text_pos = xrealloc(m->text_pos, m->cap_text_pos * sizeof(TextPos));
+	}
+	m->text_pos[m->n_text_pos].text = text;
+	m->text_pos[m->n_text_pos].pos = *pos;
+	m->n_text_pos++;
+}
+
+static int
+compare_text_pos(const void *a, const void *b)
+{
+	uintptr_t	x = (uintptr_t) ((const TextPos *) a)->text;
+	uintptr_t	y = (uintptr_t) ((const TextPos *) b)->text;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+migration_index_texts(Migration *m)
+{
+	if (m->n_text_pos > 1)
+		qsort(m->text_pos, m->n_text_pos, sizeof(TextPos), compare_text_pos);
+}
+
+const SrcPos *
+migration_text_pos(const Migration *m, const char *text)
+{
+	TextPos		key = {text, {0}};
+	const TextPos *hit;
+
+	if (text == NULL || m->n_text_pos == 0)
+		return NULL;
+	hit = bsearch(&key, m->text_pos, m->n_text_pos, sizeof(TextPos), compare_text_pos);
+	return hit ? &hit->pos : NULL;
 }
 
 void
