@@ -81,6 +81,8 @@ typedef struct Error
 bool		error_set(Error *err, int exit_code, const char *fmt, ...) PRINTF_LIKE(3, 4);
 /* Prepends "context: " to the message. */
 void		error_prefix(Error *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Appends to the message (a hint on a line of its own, say). */
+void		error_append(Error *err, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void		error_clear(Error *err);
 
 /* Milliseconds on a monotonic clock, and sleeping. */

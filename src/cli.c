@@ -22,6 +22,7 @@
 #include "executor.h"
 #include "lint.h"
 #include "plan.h"
+#include "preflight.h"
 #include "progress.h"
 #include "render.h"
 #include "state.h"
@@ -844,7 +845,14 @@ cmd_validate(GlobalOptions *g, Args *a)
 	if (!load_all(g, &set, &err))
 		return fail(&err);
 	for (size_t i = 0; i < set.n; i++)
+	{
+		if (!preflight_parse(&set.items[i], &err))
+		{
+			migration_set_free(&set);
+			return fail(&err);
+		}
 		ops += set.items[i].n_ops;
+	}
 	if (g->format == FORMAT_JSON)
 		printf("{\"valid\":true,\"migrations\":%zu,\"operations\":%zu}\n", set.n, ops);
 	else if (!g->quiet)
@@ -993,7 +1001,8 @@ cmd_apply(GlobalOptions *g, Args *a)
 			free(why);
 		}
 		ctx.settings = effective_settings(m, a);
-		ok = execute_migration(&ctx, &mp, &err);
+		/* nothing changes before every expression compiles */
+		ok = preflight_compile(&ctx, m, &err) && execute_migration(&ctx, &mp, &err);
 		migration_plan_free(&mp);
 		if (!ok)
 		{

@@ -744,6 +744,9 @@ plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
 	buf_puts(&done, "SELECT true");
 	if (op->u.alter_column.type)
 	{
+		/* the old default would be cast to the new type first, and may not cast */
+		if (op->u.alter_column.default_change == DEFAULT_SET)
+			sql_append(&b, "%sALTER COLUMN %I DROP DEFAULT,", sep, column);
 		sql_append(&b, "%sALTER COLUMN %I TYPE %s", sep, column, op->u.alter_column.type);
 		if (op->u.alter_column.using_expr)
 			sql_append(&b, " USING %E", op->u.alter_column.using_expr);

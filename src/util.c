@@ -295,6 +295,23 @@ error_prefix(Error *err, const char *fmt, ...)
 }
 
 void
+error_append(Error *err, const char *fmt, ...)
+{
+	Buf			b;
+	va_list		ap;
+
+	if (err == NULL || err->message == NULL)
+		return;
+	buf_init(&b);
+	buf_puts(&b, err->message);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	free(err->message);
+	err->message = buf_detach(&b);
+}
+
+void
 error_clear(Error *err)
 {
 	free(err->message);

@@ -1,0 +1,749 @@
+/*
+ * preflight.c: every SQL expression of a migration is parsed (validate) and
+ * compiled against the live schema (apply) before the migration changes
+ * anything; see preflight.h for how, and docs/design.md, "Preflight".
+ */
+#include "preflight.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <pg_query/pg_query.pb-c.h>
+
+#include "db.h"
+#include "planner_int.h"
+#include "sqlparse.h"
+#include "txn.h"
+
+/* ---- the expressions of a migration ---- */
+
+typedef struct Expr
+{
+	const Operation *op;
+	const char *text;
+	const char *what;			/* "backfill", "check", ... for messages */
+	const char *column;			/* the column it belongs to; NULL */
+} Expr;
+
+typedef struct ExprList
+{
+	Expr	   *items;
+	size_t		n;
+	size_t		cap;
+} ExprList;
+
+static void
+expr_add(ExprList *l, const Operation *op, const char *text, const char *what,
+		 const char *column)
+{
+	if (text == NULL)
+		return;
+	if (l->n == l->cap)
+	{
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->items = xrealloc(l->items, l->cap * sizeof(Expr));
+	}
+	l->items[l->n++] = (Expr) {op, text, what, column};
+}
+
+static void
+column_exprs(ExprList *l, const Operation *op, const ColumnDef *c)
+{
+	expr_add(l, op, c->default_expr, "default", c->name);
+	expr_add(l, op, c->check, "check", c->name);
+}
+
+static void
+key_exprs(ExprList *l, const Operation *op, const KeyExprList *k, const char *what)
+{
+	for (size_t i = 0; i < k->n; i++)
+		expr_add(l, op, k->items[i].expr, what, k->items[i].key);
+}
+
+/* The SQL expressions of one operation, in the order they are written. */
+static void
+op_exprs(ExprList *l, const Operation *op)
+{
+	switch (op->kind)
+	{
+		case OP_CREATE_TABLE:
+			for (size_t i = 0; i < op->u.create_table.n_columns; i++)
+				column_exprs(l, op, &op->u.create_table.columns[i]);
+			for (size_t i = 0; i < op->u.create_table.n_constraints; i++)
+				expr_add(l, op, op->u.create_table.constraints[i].check, "check", NULL);
+			break;
+		case OP_ADD_COLUMN:
+			column_exprs(l, op, &op->u.add_column.column);
+			expr_add(l, op, op->u.add_column.backfill, "backfill",
+					 op->u.add_column.column.name);
+			break;
+		case OP_ALTER_COLUMN:
+			expr_add(l, op, op->u.alter_column.using_expr, "using", op->u.alter_column.column);
+			if (op->u.alter_column.default_change == DEFAULT_SET)
+				expr_add(l, op, op->u.alter_column.default_expr, "default",
+						 op->u.alter_column.column);
+			break;
+		case OP_BACKFILL:
+			key_exprs(l, op, &op->u.backfill.set, "set");
+			expr_add(l, op, op->u.backfill.where, "where", NULL);
+			key_exprs(l, op, &op->u.backfill.down, "down");
+			break;
+		case OP_CREATE_INDEX:
+			expr_add(l, op, op->u.create_index.where, "where", NULL);
+			break;
+		case OP_ADD_CONSTRAINT:
+			expr_add(l, op, op->u.add_constraint.constraint.check, "check", NULL);
+			break;
+		case OP_CREATE_POLICY:
+			expr_add(l, op, op->u.policy.using_expr, "using", NULL);
+			expr_add(l, op, op->u.policy.with_check, "with_check", NULL);
+			break;
+		default:
+			break;
+	}
+}
+
+/* ---- positions ---- */
+
+/*
+ * file:line:col of the byte at offset in expression text: the expression's
+ * own position, moved by the lines and columns before offset (a quoted
+ * scalar's text starts one column after its quote).
+ */
+static SrcPos
+expr_pos_at(const Migration *m, const Expr *e, size_t offset)
+{
+	const SrcPos *at = migration_text_pos(m, e->text);
+	SrcPos		pos = at ? *at : e->op->pos;
+	const char *line_start = m->source;
+	bool		block = false;
+
+	if (at == NULL || m->source == NULL)
+		return pos;
+	for (int l = 1; l < pos.line && line_start; l++)
+	{
+		line_start = strchr(line_start, '\n');
+		line_start = line_start ? line_start + 1 : NULL;
+	}
+	if (line_start && (int) strcspn(line_start, "\n") >= pos.col)
+	{
+		char		c = line_start[pos.col - 1];
+
+		if (c == '"' || c == '\'')
+			pos.col++;
+		block = c == '|' || c == '>';
+	}
+	if (block)
+		return pos;				/* the text starts on the next lines */
+	for (size_t i = 0; i < offset && e->text[i]; i++)
+	{
+		pos.col++;
+		if (e->text[i] == '\n')
+		{
+			pos.line++;
+			pos.col = 1;
+		}
+	}
+	return pos;
+}
+
+static const char *
+expr_label(const Expr *e, Buf *b)
+{
+	buf_printf(b, "%s: %s", op_kind_name(e->op->kind), e->what);
+	if (e->column)
+		buf_printf(b, " of column \"%s\"", e->column);
+	return b->data;
+}
+
+/* ---- parse (no database) ---- */
+
+/*
+ * One expression, as PostgreSQL reads it inside SELECT (...): it must be a
+ * single expression, not a piece of SQL that closes the parenthesis and
+ * goes on.
+ */
+static bool
+parse_one(const Migration *m, const Expr *e, Error *err)
+{
+	static const char prefix[] = "SELECT (";
+	char	   *sql = xasprintf("%s%s\n)", prefix, e->text);
+	SrcPos		pos = expr_pos_at(m, e, 0);
+	Buf			label;
+	PgQuery__ParseResult *tree;
+	bool		single = false;
+
+	buf_init(&label);
+	expr_label(e, &label);
+	tree = sql_parse(sql, sizeof prefix - 1, pos.file, pos.line, pos.col, label.data, err);
+	if (tree)
+	{
+		const PgQuery__SelectStmt *sel = tree->n_stmts == 1 && tree->stmts[0]->stmt &&
+			tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT
+			? tree->stmts[0]->stmt->select_stmt : NULL;
+
+		single = sel && sel->n_target_list == 1 && sel->n_from_clause == 0 &&
+			sel->where_clause == NULL && sel->n_group_clause == 0 &&
+			sel->having_clause == NULL && sel->n_sort_clause == 0 &&
+			sel->limit_count == NULL && sel->n_values_lists == 0 && sel->larg == NULL;
+		pg_query__parse_result__free_unpacked(tree, NULL);
+		if (!single)
+			error_set(err, EXIT_USAGE, "%s:%d:%d: %s: not a single SQL expression",
+					  pos.file, pos.line, pos.col, label.data);
+	}
+	buf_free(&label);
+	free(sql);
+	return single;
+}
+
+bool
+preflight_parse(const Migration *m, Error *err)
+{
+	ExprList	l = {0};
+	bool		ok = true;
+
+	for (size_t i = 0; i < m->n_ops; i++)
+		op_exprs(&l, &m->ops[i]);
+	for (size_t i = 0; ok && i < l.n; i++)
+		ok = parse_one(m, &l.items[i], err);
+	free(l.items);
+	return ok;
+}
+
+/* ---- compile (against the database) ---- */
+
+/* A table of the migration and its empty temporary copy. */
+typedef struct Copy
+{
+	char	   *name;			/* as the migration names it now */
+	char	   *temp;			/* pg_temp.<temp> */
+	char	   *alias;			/* the name expressions call it by */
+} Copy;
+
+typedef struct Preflight
+{
+	const Migration *m;
+	Strategy	strategy;		/* how it will be applied */
+	Copy	   *copies;
+	size_t		n;
+	size_t		cap;
+	int			next;			/* number of the next temporary table */
+} Preflight;
+
+/* The server's message names a copy: it is the migration's table. */
+static void
+name_tables(const Preflight *pf, Error *err)
+{
+	for (size_t i = 0; i < pf->n; i++)
+	{
+		const char *temp = pf->copies[i].temp;
+		size_t		len = strlen(temp);
+		char	   *hit;
+
+		while ((hit = strstr(err->message, temp)) != NULL &&
+			   !(hit[len] >= '0' && hit[len] <= '9'))
+		{
+			char	   *msg = xasprintf("%.*s%s%s", (int) (hit - err->message), err->message,
+										pf->copies[i].alias, hit + len);
+
+			free(err->message);
+			err->message = msg;
+		}
+	}
+}
+
+/*
+ * Runs one statement of the preflight; when it fails, err names e (NULL:
+ * the operation op) at the position the server points at, expr_start being
+ * where e's text begins in sql.
+ */
+static bool
+run(PGconn *conn, const Preflight *pf, const Operation *op, const Expr *e,
+	const char *sql, size_t expr_start, const char *context, Error *err)
+{
+	PGresult   *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	const char *position;
+	size_t		offset = 0;
+	SrcPos		pos;
+	Buf			label;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+	{
+		PQclear(res);
+		return true;
+	}
+	position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
+	if (e && position)
+	{
+		/* the server counts characters from 1 */
+		int			chars = atoi(position) - 1;
+		size_t		byte = 0;
+
+		for (int c = 0; c < chars && sql[byte]; c++)
+			for (byte++; ((unsigned char) sql[byte] & 0xC0) == 0x80; byte++)
+				;
+		if (byte >= expr_start && byte - expr_start <= strlen(e->text))
+			offset = byte - expr_start;
+	}
+	db_result_error(res, EXIT_USAGE, err);
+	PQclear(res);
+	name_tables(pf, err);
+	/* a lost connection or a lock wait is not the file's fault */
+	if (err->sqlstate[0] == '\0' || strncmp(err->sqlstate, "08", 2) == 0 ||
+		strcmp(err->sqlstate, "55P03") == 0 || strcmp(err->sqlstate, "40P01") == 0 ||
+		strcmp(err->sqlstate, "57014") == 0)
+	{
+		err->exit_code = EXIT_STEP_FAILED;
+		return false;
+	}
+	pos = e ? expr_pos_at(pf->m, e, offset) : op->pos;
+	buf_init(&label);
+	if (e)
+		expr_label(e, &label);
+	else
+		buf_puts(&label, op_kind_name(op->kind));
+	error_prefix(err, "%s:%d:%d: %s: %s does not compile against the database",
+				 pos.file, pos.line, pos.col, label.data, context);
+	buf_free(&label);
+	return false;
+}
+
+/* A statement with one expression: prefix, the expression, suffix. */
+static bool
+run_expr(PGconn *conn, const Preflight *pf, const Expr *e, const char *prefix,
+		 const char *suffix, Error *err)
+{
+	char	   *sql = xasprintf("%s%s%s", prefix, e->text, suffix);
+	bool		ok = run(conn, pf, e->op, e, sql, strlen(prefix), "the expression", err);
+
+	free(sql);
+	return ok;
+}
+
+static Copy *
+find_copy(Preflight *pf, const char *name)
+{
+	for (size_t i = 0; i < pf->n; i++)
+		if (strcmp(pf->copies[i].name, name) == 0)
+			return &pf->copies[i];
+	return NULL;
+}
+
+static Copy *
+new_copy(Preflight *pf, const char *name)
+{
+	Copy	   *c;
+	char	   *schema;
+
+	if (pf->n == pf->cap)
+	{
+		pf->cap = pf->cap ? 2 * pf->cap : 8;
+		pf->copies = xrealloc(pf->copies, pf->cap * sizeof(Copy));
+	}
+	c = &pf->copies[pf->n++];
+	c->name = xstrdup(name);
+	c->temp = xasprintf("migrate_preflight_%d", ++pf->next);
+	split_qualified(name, &schema, &c->alias);
+	free(schema);
+	return c;
+}
+
+/* The copy of an existing table, made on first use; NULL with err. */
+static Copy *
+copy_of(PGconn *conn, Preflight *pf, const Operation *op, const char *table, Error *err)
+{
+	Copy	   *c = find_copy(pf, table);
+	char	   *sql;
+	bool		ok;
+
+	if (c)
+		return c;
+	c = new_copy(pf, table);
+	sql = sql_format("CREATE TEMPORARY TABLE %I (LIKE %Q INCLUDING DEFAULTS)", c->temp, table);
+	ok = run(conn, pf, op, NULL, sql, 0, "its table", err);
+	free(sql);
+	return ok ? c : NULL;
+}
+
+/* "UPDATE pg_temp.t AS alias SET col = (" ... ")" over the copy. */
+static bool
+compile_assignment(PGconn *conn, Preflight *pf, const Copy *c, const Expr *e, Error *err)
+{
+	char	   *prefix = sql_format("EXPLAIN (COSTS OFF) UPDATE pg_temp.%I AS %I SET %I = (",
+									c->temp, c->alias, e->column);
+	bool		ok = run_expr(conn, pf, e, prefix, "\n)", err);
+
+	free(prefix);
+	return ok;
+}
+
+/* "SELECT FROM pg_temp.t AS alias WHERE (" ... ")": a condition over the copy. */
+static bool
+compile_condition(PGconn *conn, Preflight *pf, const Copy *c, const Expr *e, Error *err)
+{
+	char	   *prefix = sql_format("EXPLAIN (COSTS OFF) SELECT FROM pg_temp.%I AS %I WHERE (",
+									c->temp, c->alias);
+	bool		ok = run_expr(conn, pf, e, prefix, "\n)", err);
+
+	free(prefix);
+	return ok;
+}
+
+/* SET DEFAULT on the copy's column: the default fits the column's type. */
+static bool
+compile_default(PGconn *conn, Preflight *pf, const Copy *c, const Expr *e, Error *err)
+{
+	char	   *prefix = sql_format("ALTER TABLE pg_temp.%I ALTER COLUMN %I SET DEFAULT (",
+									c->temp, e->column);
+	bool		ok = run_expr(conn, pf, e, prefix, "\n)", err);
+
+	free(prefix);
+	if (!ok)
+		return false;
+	/* a constant that cannot be read as the type fails when folded */
+	prefix = sql_format("EXPLAIN (COSTS OFF) SELECT (");
+	ok = run_expr(conn, pf, e, prefix, "\n)", err);
+	free(prefix);
+	return ok;
+}
+
+static bool
+compile_check(PGconn *conn, Preflight *pf, const Copy *c, const Expr *e, Error *err)
+{
+	char	   *prefix = sql_format("ALTER TABLE pg_temp.%I ADD CHECK (", c->temp);
+	bool		ok = run_expr(conn, pf, e, prefix, "\n)", err);
+
+	free(prefix);
+	return ok;
+}
+
+/* Adds a column to the copy: its type, then its default and check. */
+static bool
+add_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op,
+		   const ColumnDef *col, Error *err)
+{
+	char	   *sql = sql_format("ALTER TABLE pg_temp.%I DROP COLUMN IF EXISTS %I, "
+								 "ADD COLUMN %I %s", c->temp, col->name, col->name, col->type);
+	bool		ok = run(conn, pf, op, NULL, sql, 0, "the column's type", err);
+	Expr		d = {op, col->default_expr, "default", col->name};
+	Expr		k = {op, col->check, "check", col->name};
+
+	free(sql);
+	return ok &&
+		(col->default_expr == NULL || compile_default(conn, pf, c, &d, err)) &&
+		(col->check == NULL || compile_check(conn, pf, c, &k, err));
+}
+
+static bool
+create_table(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
+{
+	Copy	   *c = find_copy(pf, op->u.create_table.name);
+	char	   *sql;
+	bool		ok;
+
+	if (c == NULL)
+		c = new_copy(pf, op->u.create_table.name);
+	else
+	{
+		free(c->temp);
+		c->temp = xasprintf("migrate_preflight_%d", ++pf->next);
+	}
+	sql = sql_format("CREATE TEMPORARY TABLE %I ()", c->temp);
+	ok = run(conn, pf, op, NULL, sql, 0, "the table", err);
+	free(sql);
+	for (size_t i = 0; ok && i < op->u.create_table.n_columns; i++)
+		ok = add_column(conn, pf, c, op, &op->u.create_table.columns[i], err);
+	for (size_t i = 0; ok && i < op->u.create_table.n_constraints; i++)
+	{
+		Expr		k = {op, op->u.create_table.constraints[i].check, "check", NULL};
+
+		if (k.text)
+			ok = compile_check(conn, pf, c, &k, err);
+	}
+	return ok;
+}
+
+/* The copy's column default, as SQL; NULL when it has none. */
+static char *
+column_default(PGconn *conn, const Copy *c, const char *column, Error *err)
+{
+	char	   *rel = sql_format("pg_temp.%I", c->temp);
+	const char *params[2] = {rel, column};
+	PGresult   *res = db_query(conn,
+							   "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d "
+							   "JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+							   "WHERE d.adrelid = $1::regclass AND a.attname = $2",
+							   2, params, err);
+	char	   *def = NULL;
+
+	free(rel);
+	if (res == NULL)
+		return NULL;
+	if (PQntuples(res) == 1)
+		def = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return def;
+}
+
+/*
+ * A type change on the copy: its default is set aside, the type changed
+ * with USING, then the default given (the operation's, or the old one cast
+ * to the new type, which must work: the swap keeps it).
+ */
+static bool
+alter_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op, Error *err)
+{
+	const char *column = op->u.alter_column.column;
+	const char *type = op->u.alter_column.type;
+	Expr		u = {op, op->u.alter_column.using_expr, "using", column};
+	Expr		d = {op, op->u.alter_column.default_expr, "default", column};
+	char	   *old_default = NULL;
+	bool		ok = true;
+
+	if (type)
+	{
+		char	   *sql;
+		char	   *prefix;
+
+		/*
+		 * The plain strategy's one ALTER TABLE casts a kept default as
+		 * PostgreSQL does (automatically, or not at all); the online swap
+		 * sets it again, cast to the new type.
+		 */
+		if (pf->strategy == STRATEGY_ONLINE || op->u.alter_column.default_change != DEFAULT_KEEP)
+		{
+			old_default = column_default(conn, c, column, err);
+			if (old_default == NULL && err->message)
+				return false;
+			sql = sql_format("ALTER TABLE pg_temp.%I ALTER COLUMN %I DROP DEFAULT", c->temp, column);
+			ok = run(conn, pf, op, NULL, sql, 0, "the column", err);
+			free(sql);
+		}
+		if (ok && u.text)
+		{
+			prefix = sql_format("ALTER TABLE pg_temp.%I ALTER COLUMN %I TYPE %s USING (",
+								c->temp, column, type);
+			ok = run_expr(conn, pf, &u, prefix, "\n)", err);
+			free(prefix);
+		}
+		else if (ok)
+		{
+			sql = sql_format("ALTER TABLE pg_temp.%I ALTER COLUMN %I TYPE %s", c->temp,
+							 column, type);
+			ok = run(conn, pf, op, NULL, sql, 0, "the type change", err);
+			free(sql);
+		}
+		if (ok && old_default && op->u.alter_column.default_change == DEFAULT_KEEP)
+		{
+			char	   *what = xasprintf("the column's default %s, cast to %s,", old_default, type);
+
+			sql = sql_format("EXPLAIN (COSTS OFF) SELECT (%s)::%s", old_default, type);
+			ok = run(conn, pf, op, NULL, sql, 0, what, err);
+			free(sql);
+			free(what);
+			if (!ok && err->exit_code == EXIT_USAGE)
+				error_append(err, "\ngive alter_column a default that fits the new type "
+							 "(or default: null to drop it)");
+		}
+	}
+	if (ok && op->u.alter_column.default_change == DEFAULT_SET)
+		ok = compile_default(conn, pf, c, &d, err);
+	free(old_default);
+	return ok;
+}
+
+static bool
+rename_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op, Error *err)
+{
+	/* a resumed online rename has both columns: the copy keeps the new one */
+	char	   *rel = sql_format("pg_temp.%I", c->temp);
+	char	   *body = sql_format("BEGIN IF EXISTS (SELECT FROM pg_attribute WHERE "
+								  "attrelid = %L::regclass AND attname = %L AND NOT attisdropped) "
+								  "THEN ALTER TABLE %s DROP COLUMN IF EXISTS %I; "
+								  "ALTER TABLE %s RENAME COLUMN %I TO %I; END IF; END",
+								  rel, op->u.rename_column.from, rel, op->u.rename_column.to,
+								  rel, op->u.rename_column.from, op->u.rename_column.to);
+	char	   *sql = do_block(body);
+	bool		ok = run(conn, pf, op, NULL, sql, 0, "the rename", err);
+
+	free(sql);
+	free(body);
+	free(rel);
+	return ok;
+}
+
+/* One operation: its expressions compiled, its changes made to the copies. */
+static bool
+compile_op(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
+{
+	Copy	   *c;
+	bool		ok = true;
+
+	switch (op->kind)
+	{
+		case OP_CREATE_TABLE:
+			return create_table(conn, pf, op, err);
+		case OP_RENAME_TABLE:
+			if ((c = find_copy(pf, op->u.rename_table.from)) != NULL)
+			{
+				char	   *schema;
+
+				free(c->name);
+				free(c->alias);
+				c->name = xstrdup(op->u.rename_table.to);
+				split_qualified(c->name, &schema, &c->alias);
+				free(schema);
+			}
+			return true;
+		case OP_ADD_COLUMN:
+			{
+				Expr		b = {op, op->u.add_column.backfill, "backfill",
+				op->u.add_column.column.name};
+
+				if ((c = copy_of(conn, pf, op, op->u.add_column.table, err)) == NULL)
+					return false;
+				return add_column(conn, pf, c, op, &op->u.add_column.column, err) &&
+					(b.text == NULL || compile_assignment(conn, pf, c, &b, err));
+			}
+		case OP_DROP_COLUMN:
+			{
+				char	   *sql;
+
+				if ((c = copy_of(conn, pf, op, op->u.drop_column.table, err)) == NULL)
+					return false;
+				sql = sql_format("ALTER TABLE pg_temp.%I DROP COLUMN IF EXISTS %I",
+								 c->temp, op->u.drop_column.column);
+				ok = run(conn, pf, op, NULL, sql, 0, "the column", err);
+				free(sql);
+				return ok;
+			}
+		case OP_RENAME_COLUMN:
+			return (c = copy_of(conn, pf, op, op->u.rename_column.table, err)) != NULL &&
+				rename_column(conn, pf, c, op, err);
+		case OP_ALTER_COLUMN:
+			return (c = copy_of(conn, pf, op, op->u.alter_column.table, err)) != NULL &&
+				alter_column(conn, pf, c, op, err);
+		case OP_BACKFILL:
+			if ((c = copy_of(conn, pf, op, op->u.backfill.table, err)) == NULL)
+				return false;
+			for (size_t i = 0; ok && i < op->u.backfill.set.n; i++)
+			{
+				Expr		e = {op, op->u.backfill.set.items[i].expr, "set",
+				op->u.backfill.set.items[i].key};
+
+				ok = compile_assignment(conn, pf, c, &e, err);
+			}
+			for (size_t i = 0; ok && i < op->u.backfill.down.n; i++)
+			{
+				Expr		e = {op, op->u.backfill.down.items[i].expr, "down",
+				op->u.backfill.down.items[i].key};
+
+				ok = compile_assignment(conn, pf, c, &e, err);
+			}
+			if (ok && op->u.backfill.where)
+			{
+				Expr		e = {op, op->u.backfill.where, "where", NULL};
+
+				ok = compile_condition(conn, pf, c, &e, err);
+			}
+			return ok;
+		case OP_CREATE_INDEX:
+			if (op->u.create_index.where == NULL)
+				return true;
+			if ((c = copy_of(conn, pf, op, op->u.create_index.table, err)) == NULL)
+				return false;
+			{
+				Expr		e = {op, op->u.create_index.where, "where", NULL};
+
+				return compile_condition(conn, pf, c, &e, err);
+			}
+		case OP_ADD_CONSTRAINT:
+			if (op->u.add_constraint.constraint.check == NULL)
+				return true;
+			if ((c = copy_of(conn, pf, op, op->u.add_constraint.table, err)) == NULL)
+				return false;
+			{
+				Expr		e = {op, op->u.add_constraint.constraint.check, "check", NULL};
+
+				return compile_check(conn, pf, c, &e, err);
+			}
+		case OP_CREATE_POLICY:
+			if (op->u.policy.using_expr == NULL && op->u.policy.with_check == NULL)
+				return true;
+			if ((c = copy_of(conn, pf, op, op->u.policy.table, err)) == NULL)
+				return false;
+			{
+				Expr		u = {op, op->u.policy.using_expr, "using", NULL};
+				Expr		w = {op, op->u.policy.with_check, "with_check", NULL};
+
+				return (u.text == NULL || compile_condition(conn, pf, c, &u, err)) &&
+					(w.text == NULL || compile_condition(conn, pf, c, &w, err));
+			}
+		default:
+			return true;
+	}
+}
+
+static void
+preflight_reset(Preflight *pf)
+{
+	for (size_t i = 0; i < pf->n; i++)
+	{
+		free(pf->copies[i].name);
+		free(pf->copies[i].temp);
+		free(pf->copies[i].alias);
+	}
+	free(pf->copies);
+	pf->copies = NULL;
+	pf->n = pf->cap = 0;
+	pf->next = 0;
+}
+
+/*
+ * The short transaction's body: everything under a savepoint that is
+ * rolled back, so that the transaction commits nothing.
+ */
+static bool
+preflight_body(PGconn *conn, void *arg, Error *err)
+{
+	Preflight  *pf = arg;
+	bool		ok = db_exec(conn, "SAVEPOINT migrate_preflight", err);
+
+	preflight_reset(pf);		/* each attempt starts afresh */
+	for (size_t i = 0; ok && i < pf->m->n_ops; i++)
+	{
+		OpKind		k = pf->m->ops[i].kind;
+
+		/* what raw SQL or multi_tenancy makes of the schema is not known here */
+		if (k == OP_SQL || k == OP_MULTI_TENANCY)
+			break;
+		ok = compile_op(conn, pf, &pf->m->ops[i], err);
+	}
+	if (!ok)
+		return false;
+	return db_exec(conn, "ROLLBACK TO SAVEPOINT migrate_preflight", err);
+}
+
+bool
+preflight_compile(ExecContext *ctx, const Migration *m, Error *err)
+{
+	Preflight	pf = {m, ctx->strategy, NULL, 0, 0, 0};
+	Txn			t = {0};
+	bool		ok;
+
+	if (!preflight_parse(m, err))
+		return false;
+	t.conn = ctx->conn;
+	t.settings = &ctx->settings;
+	t.deadlock_timeout_ms = &ctx->deadlock_timeout_ms;
+	t.journal_row = -1;
+	ok = txn_run(&t, preflight_body, &pf, err);
+	preflight_reset(&pf);
+	if (!ok && err->exit_code == EXIT_USAGE)
+		error_append(err, "\nnothing was changed: fix the file, then run apply again");
+	else if (!ok)
+		error_prefix(err, "migration %s_%s: checking its SQL expressions", m->version_text,
+					 m->name);
+	return ok;
+}
