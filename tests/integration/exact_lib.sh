@@ -2,34 +2,39 @@
 # exact_lib.sh: what "rolled back exactly" means, for the t_rollback_*
 # tests.  Sourced after lib.sh.
 #
-# db_snapshot prints the whole schema as pg_dump shows it, and a checksum
-# of every table's rows (in column order, so a column that moved shows).
-# Two things are left out, and only these: the schema "migrate" (saved
-# definitions and rows that a rollback needs, created by the first apply)
-# and public.schema_migrations (the history, which must keep the
-# rolled_back rows: that is the contract, not a leftover).
+# db_snapshot prints the whole schema as the catalog shows it
+# (schema_snapshot), and a checksum of every table's rows (in column order,
+# so a column that moved shows).  Two things are left out, and only these:
+# the tables of schema "migrate" (saved definitions and rows that a
+# rollback needs, created by the first apply) and public.schema_migrations
+# (the history, which must keep the rolled_back rows: that is the
+# contract, not a leftover).  Fails (returns 1, and the test fails) when a
+# query fails: an empty snapshot must never equal another.
 db_snapshot()
 {
-	local tables t
+	local tables t rows
 
-	pg_dump -s --no-owner -N migrate -T public.schema_migrations "$DB_NAME" |
-		grep -v -e '^--' -e '^$' -e '^\\restrict ' -e '^\\unrestrict ' -e '^SET ' -e '^SELECT pg_catalog.set_config'
+	schema_snapshot || return 1
 	tables=$(sql "SELECT string_agg(format('%I.%I', schemaname, tablename), ' '
 			ORDER BY schemaname, tablename)
 		FROM pg_tables
 		WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'migrate')
-		  AND (schemaname, tablename) <> ('public', 'schema_migrations')")
+		  AND (schemaname, tablename) <> ('public', 'schema_migrations')") || return 1
 	for t in $tables; do
-		printf 'rows %s %s\n' "$t" \
-			"$(sql "SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, ',' ORDER BY r::text)), '-')
-				FROM $t AS r")"
+		rows=$(sql "SELECT count(*) || ' ' || coalesce(md5(string_agg(r::text, ',' ORDER BY r::text)), '-')
+			FROM $t AS r") || return 1
+		printf 'rows %s %s\n' "$t" "$rows"
 	done
 }
 
 # assert_same_snapshot BEFORE WHAT: the database is as BEFORE showed it.
 assert_same_snapshot()
 {
-	assert_eq "$1" "$(db_snapshot)" "$2: schema or rows differ"
+	local now
+
+	now=$(db_snapshot) || fail "$2: db_snapshot failed"
+	[ -n "$1" ] || fail "$2: the snapshot to compare with is empty"
+	assert_eq "$1" "$now" "$2: schema or rows differ"
 }
 
 # A table with a bit of everything a rollback must put back: an identity,
@@ -74,30 +79,44 @@ failed=
 # case runs in a subshell, so one difference does not hide the others.
 check_case()
 {
+	local rc
+
+	check_helpers
 	cases=$((cases + 1))
-	if ( one_case "$@" ); then
+	# Not `if ( ... )`: errexit would be off inside.
+	set +e
+	(
+		set -e
+		one_case "$@"
+	)
+	rc=$?
+	set -e
+	if [ $rc -eq 0 ] && [ ! -s "$HELPER_FAILED" ]; then
 		echo "ok: $1"
 	else
 		failed="$failed $1"
 	fi
+	# This case's failure is counted in $failed, not again by the next.
+	rm -f "$HELPER_FAILED"
 }
 
 one_case()
 {
-	local name=$1 modes=${2:-plain online} before mode
+	local name=$1 modes=${2:-plain online} before after mode
 
 	new_db
 	fixture
 	rm -f "$MIGDIR"/*.yaml
 	write_migration 0001_case.yaml
-	before=$(db_snapshot)
+	before=$(db_snapshot) || fail "$name: db_snapshot failed"
 	for mode in $modes; do
 		if [ "$mode" = online ]; then
 			expect_exit 0 mg --dir "$MIGDIR" apply --online
 		else
 			expect_exit 0 mg --dir "$MIGDIR" apply
 		fi
-		[ "$(db_snapshot)" != "$before" ] || fail "$name ($mode): apply changed nothing"
+		after=$(db_snapshot) || fail "$name ($mode): db_snapshot failed"
+		[ "$after" != "$before" ] || fail "$name ($mode): apply changed nothing"
 		expect_exit 0 mg --dir "$MIGDIR" rollback --to 0
 		assert_same_snapshot "$before" "$name ($mode)"
 		assert_eq rolled_back "$(sql "SELECT status FROM public.schema_migrations WHERE version = 1")" \

@@ -3,8 +3,17 @@
 # with the repository root as its working directory, and talks to the
 # cluster that run.sh started (PGHOST, PGPORT in the environment).  A test
 # passes when it exits 0; `fail` (and every assert_*) exits 1 with a reason.
+#
+# A helper's failure fails the test, also where its status is lost: inside
+# `$(...)` given as an argument (`assert_eq "$a" "$(sql ...)"`), in a
+# condition, or in a subshell.  `fail` and a failed `sql`, `json` or
+# `schema_snapshot` write their reason to $HELPER_FAILED; the next assert_*
+# and the test's end see it.  A command expected to fail runs under
+# `capture` / `expect_exit` (or `sql_try`), which do not count it.
 
 set -euo pipefail
+# `x=$(a; b)` stops at a failing a, as the test's own commands do.
+shopt -s inherit_errexit
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 MIGRATE=${MIGRATE:-$REPO/migrate}
@@ -20,26 +29,51 @@ unset PGDATABASE DATABASE_URL PGSERVICE
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/migrate-it.XXXXXX")
 MIGDIR=$TMP/migrations
 mkdir -p "$MIGDIR"
+HELPER_FAILED=$TMP/helper-failed
 OUT=
 ERR=
 RC=
 
 lib_cleanup()
 {
-	local pid
+	local rc=$? pid
 
 	# Background commands a test started and did not wait for.
 	for pid in $(jobs -p); do
 		kill "$pid" 2>/dev/null || true
 	done
+	# A failure whose status was lost; one that ended the test was told.
+	if [ "$rc" -eq 0 ] && [ -s "$HELPER_FAILED" ]; then
+		echo "FAIL: the test failed in a helper (its status was lost on the way):" >&2
+		sed 's/^/    /' "$HELPER_FAILED" >&2
+		rc=1
+	fi
 	rm -rf "$TMP"
+	exit "$rc"
 }
 trap lib_cleanup EXIT
 
 fail()
 {
 	echo "FAIL: $*" >&2
+	[ -n "${LIB_EXPECT_FAILURE:-}" ] || printf '%s\n' "$*" >>"$HELPER_FAILED"
 	exit 1
+}
+
+# helper_failed REASON: a helper's failure, remembered for the test's end
+# (unless under capture, where a failure is expected); returns 1.
+helper_failed()
+{
+	echo "FAIL: $*" >&2
+	[ -n "${LIB_EXPECT_FAILURE:-}" ] || printf '%s\n' "$*" >>"$HELPER_FAILED"
+	return 1
+}
+
+# check_helpers: fails now if a helper failed since the test began (or
+# since the last check_case).
+check_helpers()
+{
+	[ ! -s "$HELPER_FAILED" ] || fail "a helper failed earlier: $(head -n 1 "$HELPER_FAILED")"
 }
 
 # new_db: creates a database of its own and sets DB_NAME, DB_URL, and
@@ -47,7 +81,7 @@ fail()
 new_db()
 {
 	DB_NAME=it_$(basename "$0" .sh | tr -c 'a-z0-9_\n' _)_$$_$RANDOM
-	createdb "$DB_NAME"
+	createdb "$DB_NAME" || fail "createdb $DB_NAME failed"
 	DB_URL="host=$PGHOST port=$PGPORT dbname=$DB_NAME user=postgres"
 	STATE=$TMP/$DB_NAME.state.db
 	export DB_NAME DB_URL STATE
@@ -59,10 +93,36 @@ mg()
 	"$MIGRATE" -d "$DB_URL" --state "$STATE" "$@"
 }
 
-# sql "QUERY" [DB_URL]: the result, unaligned, tuples only.
+# sql "QUERY" [DB_URL]: the result, unaligned, tuples only.  A failed
+# query fails the test (see helper_failed); sql_try is for one that may.
 sql()
 {
-	psql -XAtq -v ON_ERROR_STOP=1 -d "${2:-$DB_URL}" -c "$1"
+	local rc=0
+
+	psql -XAtq -v ON_ERROR_STOP=1 -d "${2:-$DB_URL}" -c "$1" || rc=$?
+	[ $rc -eq 0 ] || helper_failed "sql (psql exit $rc): ${1:0:300}"
+}
+
+sql_try()
+{
+	LIB_EXPECT_FAILURE=1 sql "$@"
+}
+
+# schema_snapshot [--all] [DB_URL]: the schema as the catalog shows it,
+# one item a line, sorted (tests/integration/catalog_snapshot.sql says
+# what is in it); without --all, schema migrate's tables and the history
+# table are left out.  For PostgreSQL 14 to 18, where pg_dump 15 is no use.
+schema_snapshot()
+{
+	local all=false rc=0
+
+	if [ "${1:-}" = --all ]; then
+		all=true
+		shift
+	fi
+	psql -XAtq -v ON_ERROR_STOP=1 -v all="$all" -d "${1:-$DB_URL}" \
+		-f "$REPO/tests/integration/catalog_snapshot.sql" || rc=$?
+	[ $rc -eq 0 ] || helper_failed "schema_snapshot (psql exit $rc)"
 }
 
 # expect_exit CODE cmd...: runs cmd; its stdout and stderr go to $OUT and
@@ -84,7 +144,7 @@ expect_exit()
 capture()
 {
 	RC=0
-	"$@" >"$TMP/stdout" 2>"$TMP/stderr" || RC=$?
+	LIB_EXPECT_FAILURE=1 "$@" >"$TMP/stdout" 2>"$TMP/stderr" || RC=$?
 	OUT=$(cat "$TMP/stdout")
 	ERR=$(cat "$TMP/stderr")
 }
@@ -92,6 +152,7 @@ capture()
 assert_eq()
 {
 	local want=$1 got=$2
+	check_helpers
 
 	[ "$want" = "$got" ] && return 0
 	case "$want$got" in
@@ -107,6 +168,7 @@ assert_eq()
 assert_contains()
 {
 	local text=$1 part=$2
+	check_helpers
 
 	case "$text" in
 		*"$part"*) ;;
@@ -117,6 +179,7 @@ assert_contains()
 assert_not_contains()
 {
 	local text=$1 part=$2
+	check_helpers
 
 	case "$text" in
 		*"$part"*) fail "${3:-text has an unwanted part}: [$part] in:"$'\n'"$text" ;;
@@ -127,6 +190,7 @@ assert_not_contains()
 # assert_match TEXT REGEX [MSG]: an extended regular expression, any line.
 assert_match()
 {
+	check_helpers
 	grep -Eq -- "$2" <<<"$1" || fail "${3:-no line matches}: /$2/ in:"$'\n'"$1"
 }
 
@@ -241,7 +305,7 @@ schema_fingerprint()
 load_shop_data()
 {
 	psql -XAq -v ON_ERROR_STOP=1 -v orders="$1" -d "$DB_URL" \
-		-f "$REPO/scripts/shop-data.sql" >/dev/null
+		-f "$REPO/scripts/shop-data.sql" >/dev/null || fail "loading the shop's data failed"
 }
 
 # workload_start: the old application (scripts/workload.sql) on two

@@ -60,8 +60,8 @@ cp "$hba" "$TMP/hba.orig"
 restore_hba()
 {
 	cp "$TMP/hba.orig" "$hba"
-	sql "SELECT pg_reload_conf()" >/dev/null || true
-	sql "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
+	sql_try "SELECT pg_reload_conf()" >/dev/null || true
+	sql_try "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
 	lib_cleanup
 }
 trap restore_hba EXIT

@@ -42,7 +42,7 @@ hold()
 }
 holder_active()
 {
-	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'it_holder'
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'it_holder'
 		AND state = 'active' AND query LIKE '%pg_sleep%'")" = 1 ]
 }
 
@@ -75,7 +75,7 @@ awk -v max="$max_ms" -v limit=$((lock_timeout_ms + 1000)) 'BEGIN { exit !(max < 
 expect_exit 0 mg --dir "$MIGDIR" rollback --to 1
 hold 60
 expect_exit 4 mg --dir "$MIGDIR" apply --online --lock-timeout 100ms --lock-retries 2
-holder=$(sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'it_holder'")
+holder=$(sql "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'it_holder'")
 assert_contains "$ERR" "gave up after 2 attempts" "the message says retries ran out"
 assert_contains "$ERR" "\"pid\":$holder" "the message names the blocking pid"
 assert_contains "$ERR" "pg_sleep(60)" "the message gives the blocking query"

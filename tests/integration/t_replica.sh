@@ -5,6 +5,7 @@
 # through the primary's pg_stat_replication without it.  The replica is a
 # real one: pg_basebackup -R of the test cluster, on a port of its own,
 # with replay paused by pg_wal_replay_pause().
+# it-alone: it measures latency or timing; run after the others, one at a time
 . "$(dirname "$0")/lib.sh"
 . "$REPO/scripts/pglib.sh"
 new_db
@@ -49,7 +50,7 @@ sql "CREATE TABLE items (id bigint PRIMARY KEY, v int);
 	ANALYZE items" >/dev/null
 replica_has_items()
 {
-	[ "$(rsql "SELECT count(*) FROM items" 2>/dev/null)" = "$rows" ]
+	[ "$(sql_try "SELECT count(*) FROM items" "$REPLICA" 2>/dev/null)" = "$rows" ]
 }
 wait_until 60 replica_has_items || fail "the replica never saw the table"
 write_migration 0001_fill.yaml <<'YAML'

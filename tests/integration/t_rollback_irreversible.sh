@@ -35,7 +35,7 @@ expect_exit 0 mg --dir "$MIGDIR" apply
 assert_match "$ERR" '^migrate: warning: .*0002_one_way.yaml:5: .*cannot be rolled back' \
 	"apply warns before it starts"
 assert_not_contains "$ERR" "0001_table" "apply warns of the irreversible one only"
-before=$(db_snapshot)
+before=$(db_snapshot) || fail "db_snapshot failed"
 history=$(sql "SELECT string_agg(version || ' ' || status, ',' ORDER BY version) FROM public.schema_migrations")
 
 for args in "--to 0" "--steps 2"; do

@@ -40,7 +40,7 @@ killed()
 	fixture
 	sql "INSERT INTO items (name, price, code, extra)
 		SELECT 'Big ' || g, g, 'k' || g, g % 50 FROM generate_series(1, $rows) g" >/dev/null
-	before=$(db_snapshot)
+	before=$(db_snapshot) || fail "db_snapshot failed"
 	[ "$mode" = online ] && flag=--online
 	capture timeout -s KILL "$after" "$MIGRATE" -d "$DB_URL" --state "$STATE" \
 		--dir "$MIGDIR" apply $flag

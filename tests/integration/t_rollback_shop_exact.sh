@@ -10,7 +10,7 @@ new_db
 count=$(find migrations -name '*.yaml' | wc -l)
 expect_exit 0 mg --dir migrations apply --to 1
 load_shop_data 200
-before=$(db_snapshot)
+before=$(db_snapshot) || fail "db_snapshot failed"
 
 for mode in plain online; do
 	if [ "$mode" = online ]; then

@@ -56,7 +56,7 @@ EOF
 
 snapshot()
 {
-	pg_dump -s -N migrate -T schema_migrations -d "$DB_URL" | grep -v '^\\\(un\)\?restrict '
+	schema_snapshot
 }
 data_snapshot()
 {
@@ -71,7 +71,7 @@ DATA_BEFORE=$(data_snapshot)
 # --- apply then rollback at once: schema and data as they were ---
 expect_exit 0 mg --dir "$MIGDIR" apply --online
 expect_exit 0 mg --dir "$MIGDIR" rollback
-assert_eq "$SCHEMA_BEFORE" "$(snapshot)" "pg_dump -s after apply + rollback"
+assert_eq "$SCHEMA_BEFORE" "$(snapshot)" "the schema after apply + rollback"
 assert_eq "$DATA_BEFORE" "$(data_snapshot)" "data after apply + rollback"
 assert_eq 0 "$(sql "SELECT count(*) FROM migrate.saved_objects")" "saved state forgotten"
 
@@ -170,7 +170,7 @@ assert_contains "$ERR" "audit_order_id_fkey"
 sql "DELETE FROM order_items WHERE tenant_id = 2; DELETE FROM orders WHERE tenant_id = 2;
 	DELETE FROM customers WHERE tenant_id = 2"
 expect_exit 0 mg --dir "$MIGDIR" rollback
-assert_eq "$SCHEMA_BEFORE" "$(snapshot)" "pg_dump -s after the second rollback"
+assert_eq "$SCHEMA_BEFORE" "$(snapshot)" "the schema after the second rollback"
 assert_eq f "$(sql "SELECT to_regclass('tenants') IS NOT NULL")" "the tenant table it created is gone"
 assert_eq "" "$(sql "SELECT string_agg(conname, ' ') FROM pg_constraint WHERE NOT convalidated")" \
 	"every constraint validated after rollback"

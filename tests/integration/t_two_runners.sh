@@ -22,7 +22,8 @@ running()
 wait_until 15 running || fail "the first runner never started its step"
 
 holders=$(sql "SELECT string_agg(DISTINCT pid::text, ' ') FROM pg_locks
-	WHERE locktype = 'advisory' AND granted")
+	WHERE locktype = 'advisory' AND granted
+	  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")
 [ -n "$holders" ] || fail "the first runner holds no advisory lock"
 
 # A runner on another machine: its own state file.
