@@ -4,6 +4,7 @@
 # lock_timeout in the lock queue, then steps out and retries), and the
 # migration completes once the holder commits.  When the retries run out,
 # exit 4 names the blocking session: pid, query and age.
+# it-alone: it measures latency or timing; run after the others, one at a time
 . "$(dirname "$0")/lib.sh"
 new_db
 

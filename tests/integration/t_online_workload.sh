@@ -5,6 +5,7 @@
 # transactions fails, and none waits longer than lock_timeout + 0.5 s.
 # The same against plain apply, and the figures, are in bench/online.
 # it-timeout: 900
+# it-alone: it measures latency or timing; run after the others, one at a time
 . "$(dirname "$0")/lib.sh"
 new_db
 
