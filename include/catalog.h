@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include "spec.h"
 #include "util.h"
 
 typedef struct Catalog
@@ -94,5 +95,21 @@ bool		catalog_list_tables(const Catalog *cat, const char *like_table,
  */
 int			catalog_saved_list(const Catalog *cat, int64_t version, const char *key,
 							   StrList *out, Error *err);
+
+/*
+ * The partitions of a partitioned table: their names (as names that
+ * resolve from this session) and bounds (pg_get_expr of relpartbound:
+ * "FOR VALUES FROM (...) TO (...)", "DEFAULT"), by name.  None for a table
+ * that is not partitioned.  False with err when the question failed.
+ */
+bool		catalog_partitions(const Catalog *cat, const char *table, StrList *names,
+							   StrList *bounds, Error *err);
+
+/*
+ * The partitioning of table: its method and key columns (an expression in
+ * the key: false).  False when it is not partitioned or cannot be told.
+ */
+bool		catalog_partition_key(const Catalog *cat, const char *table,
+								  PartitionMethod *method, StrList *columns);
 
 #endif

@@ -76,6 +76,10 @@ typedef enum OpKind
 	OP_DROP_POLICY,
 	OP_MULTI_TENANCY,
 	OP_SQL,
+	OP_ADD_PARTITIONS,
+	OP_ATTACH_PARTITION,
+	OP_DETACH_PARTITION,
+	OP_PARTITION_TABLE,
 	OP__COUNT
 } OpKind;
 
@@ -191,6 +195,67 @@ typedef enum Tristate
 	TRI_TRUE = 1
 } Tristate;
 
+/* ---- partitions (include/partition.h computes their bounds and names) ---- */
+
+typedef enum PartitionMethod
+{
+	PARTITION_NONE,				/* not partitioned */
+	PARTITION_RANGE,
+	PARTITION_LIST,
+	PARTITION_HASH
+} PartitionMethod;
+
+/* The period of generated range partitions. */
+typedef enum PartitionInterval
+{
+	INTERVAL_NONE,
+	INTERVAL_DAY,
+	INTERVAL_WEEK,				/* from a Monday */
+	INTERVAL_MONTH,
+	INTERVAL_YEAR
+} PartitionInterval;
+
+/*
+ * The values of one partition: a range's from and to (one value per key
+ * column; "MINVALUE" / "MAXVALUE" as such, anything else a literal), a
+ * list's values, a hash's modulus and remainder, or the default partition.
+ */
+typedef struct PartitionBound
+{
+	SrcPos		pos;
+	bool		is_default;
+	StrList		from;			/* range */
+	StrList		to;
+	StrList		in;				/* list */
+	bool		in_null;		/* list: NULL is one of the values */
+	int64_t		modulus;		/* hash; 0: not a hash bound */
+	int64_t		remainder;
+} PartitionBound;
+
+/* A partition named in the file: partitions: [{name, values}]. */
+typedef struct PartitionDef
+{
+	SrcPos		pos;
+	char	   *name;			/* may be schema-qualified */
+	PartitionBound bound;
+} PartitionDef;
+
+/* partition_by and partitions of create_table, and partition_table's by. */
+typedef struct Partitioning
+{
+	SrcPos		pos;
+	PartitionMethod method;		/* PARTITION_NONE: not partitioned */
+	StrList		columns;		/* the partition key */
+	/* generated range partitions: every, from, to ("YYYY-MM-DD"), default */
+	PartitionInterval every;	/* INTERVAL_NONE: none generated */
+	char	   *from;
+	char	   *to;
+	bool		with_default;
+	int64_t		modulus;		/* generated hash partitions; 0: none */
+	PartitionDef *parts;		/* the partitions named in the file */
+	size_t		n_parts;
+} Partitioning;
+
 typedef struct TenantFrom
 {
 	SrcPos		pos;
@@ -215,6 +280,7 @@ typedef struct Operation
 			StrList		primary_key;
 			ConstraintDef *constraints;
 			size_t		n_constraints;
+			Partitioning partitioning;	/* method NONE: a plain table */
 		}			create_table;
 		struct
 		{
@@ -316,6 +382,30 @@ typedef struct Operation
 			char	   *down;		/* NULL: irreversible */
 			bool		transactional;	/* default true */
 		}			sql;
+		struct
+		{
+			char	   *table;
+			char	   *to;			/* "YYYY-MM-DD": partitions up to it */
+			PartitionInterval every;	/* NONE: as the existing ones */
+			char	   *from;		/* NULL: after the existing ones */
+			bool		force;		/* rollback drops them though they hold rows */
+		}			add_partitions;
+		struct
+		{
+			char	   *table;
+			char	   *partition;
+			PartitionBound values;
+		}			attach_partition;
+		struct
+		{
+			char	   *table;
+			char	   *partition;
+		}			detach_partition;
+		struct
+		{
+			char	   *table;
+			Partitioning by;
+		}			partition_table;
 	}			u;
 } Operation;
 

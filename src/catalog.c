@@ -411,3 +411,67 @@ catalog_saved_list(const Catalog *cat, int64_t version, const char *key, StrList
 	PQclear(res);
 	return found;
 }
+
+bool
+catalog_partitions(const Catalog *cat, const char *table, StrList *names,
+				   StrList *bounds, Error *err)
+{
+	char	   *quoted = quoted_qualified(table);
+	const char *params[1] = {quoted};
+	PGresult   *res = db_query(cat->conn,
+							   "SELECT c.oid::regclass::text, pg_get_expr(c.relpartbound, c.oid) "
+							   "FROM pg_catalog.pg_inherits i "
+							   "JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid "
+							   "WHERE i.inhparent = to_regclass($1) AND c.relispartition "
+							   "ORDER BY 1", 1, params, err);
+
+	free(quoted);
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		strlist_add(names, PQgetvalue(res, i, 0));
+		strlist_add(bounds, PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+	return true;
+}
+
+bool
+catalog_partition_key(const Catalog *cat, const char *table, PartitionMethod *method,
+					  StrList *columns)
+{
+	char	   *quoted = quoted_qualified(table);
+	const char *params[1] = {quoted};
+	Error		err = {0};
+	PGresult   *res = db_query(cat->conn,
+							   "SELECT p.partstrat::text, a.attname::text "
+							   "FROM pg_catalog.pg_partitioned_table p "
+							   "CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY AS k(attnum, ord) "
+							   "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.partrelid "
+							   "AND a.attnum = k.attnum "
+							   "WHERE p.partrelid = to_regclass($1) ORDER BY k.ord", 1, params, &err);
+	bool		ok;
+
+	free(quoted);
+	error_clear(&err);
+	if (res == NULL)
+		return false;
+	ok = PQntuples(res) > 0;
+	for (int i = 0; ok && i < PQntuples(res); i++)
+	{
+		if (PQgetisnull(res, i, 1))
+			ok = false;			/* an expression in the key */
+		else
+			strlist_add(columns, PQgetvalue(res, i, 1));
+	}
+	if (ok)
+	{
+		const char *strat = PQgetvalue(res, 0, 0);
+
+		*method = strat[0] == 'r' ? PARTITION_RANGE : strat[0] == 'l' ? PARTITION_LIST
+			: PARTITION_HASH;
+	}
+	PQclear(res);
+	return ok;
+}

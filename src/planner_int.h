@@ -203,4 +203,15 @@ char	   *do_block(const char *body);
 bool		plan_op(PlanCtx *pc);
 bool		plan_multi_tenancy(PlanCtx *pc);
 
+/*
+ * Partitions (planner_partition.c): create_table's " PARTITION BY ..." and
+ * its partitions, added to s; add_partitions, attach_partition,
+ * detach_partition and partition_table.
+ */
+void		plan_table_partitioning_clause(Buf *b, const Partitioning *p);
+bool		plan_table_partitions(PlanCtx *pc, Step *s, const char *table,
+								  const Partitioning *p);
+bool		plan_partition_op(PlanCtx *pc);
+bool		plan_partition_table(PlanCtx *pc);
+
 #endif

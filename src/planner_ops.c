@@ -164,6 +164,7 @@ plan_create_table(PlanCtx *pc)
 		append_constraint_body(&b, con);
 	}
 	buf_puts(&b, "\n)");
+	plan_table_partitioning_clause(&b, &op->u.create_table.partitioning);
 
 	if (referenced)
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_SHARE_ROW_EXCLUSIVE, referenced,
@@ -173,6 +174,8 @@ plan_create_table(PlanCtx *pc)
 	strlist_push(&s->sql, buf_detach(&b));
 	for (size_t i = 0; i < op->u.create_table.n_columns; i++)
 		add_column_comment(s, table, &op->u.create_table.columns[i]);
+	if (!plan_table_partitions(pc, s, table, &op->u.create_table.partitioning))
+		return false;
 	step_done(s, "SELECT to_regclass(%R) IS NOT NULL", table);
 
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
@@ -1715,6 +1718,11 @@ plan_op(PlanCtx *pc)
 			return plan_multi_tenancy(pc);
 		case OP_SQL:
 			return plan_sql(pc);
+		case OP_ADD_PARTITIONS:
+		case OP_ATTACH_PARTITION:
+		case OP_DETACH_PARTITION:
+		case OP_PARTITION_TABLE:
+			return plan_partition_op(pc);
 		case OP__COUNT:
 			break;
 	}

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "partition.h"
 #include "quote.h"
 #include "sha256.h"
 #include "spec_yaml.h"
@@ -542,7 +543,7 @@ get_list_with(const Fields *f, const char *key, unsigned flags, ConvStr conv, St
 							 f->owner, label);
 	for (size_t i = 0; i < v->n; i++)
 	{
-		char	   *item;
+		char	   *item = NULL;
 
 		snprintf(label, sizeof label, "\"%s\" item %zu", key, i + 1);
 		if (!conv(f, label, &v->items[i], flags, &item))
@@ -787,10 +788,453 @@ parse_constraint(const Fields *f, ConstraintDef *con)
 	return true;
 }
 
+/* ---- partitions ---- */
+
+static const char *const partition_methods[] = {
+	[PARTITION_NONE] = "none",
+	[PARTITION_RANGE] = "range",
+	[PARTITION_LIST] = "list",
+	[PARTITION_HASH] = "hash",
+	NULL
+};
+
+/* A value of a bound: a scalar, or a list of them (one per key column). */
+static bool
+conv_bound_values(const Fields *f, const char *label, const YNode *v, StrList *out)
+{
+	if (v->kind == Y_SEQ)
+	{
+		if (v->n == 0)
+			return spec_error_at(f->err, &v->pos, "%s: %s must not be an empty list",
+								 f->owner, label);
+		for (size_t i = 0; i < v->n; i++)
+		{
+			char	   *item = NULL;
+
+			if (!conv_text(f, label, &v->items[i], ALLOW_EMPTY, &item))
+				return false;
+			strlist_push(out, item);
+		}
+		return true;
+	}
+	{
+		char	   *item = NULL;
+
+		if (!conv_text(f, label, v, ALLOW_EMPTY, &item))
+			return false;
+		strlist_push(out, item);
+	}
+	return true;
+}
+
+static const char *const range_values_keys[] = {"from", "to", NULL};
+static const char *const hash_values_keys[] = {"modulus", "remainder", NULL};
+
+/*
+ * "values" of a partition of method: {from, to} (range), a list (list),
+ * {modulus, remainder} (hash), or the word default.
+ */
+static bool
+parse_partition_values(const Fields *f, const char *key, PartitionMethod method,
+					   PartitionBound *bound)
+{
+	const YNode *v;
+	Fields		sub;
+	bool		present;
+
+	if (!lookup(f, key, REQUIRED, &v))
+		return false;
+	bound->pos = v->pos;
+	if (v->kind == Y_SCALAR && v->type == YS_STRING && strcmp(v->text, "default") == 0)
+	{
+		if (method == PARTITION_HASH)
+			return spec_error_at(f->err, &v->pos,
+								 "%s: a hash-partitioned table has no default partition",
+								 f->owner);
+		bound->is_default = true;
+		return true;
+	}
+	switch (method)
+	{
+		case PARTITION_RANGE:
+			if (!get_map(f, key, REQUIRED, &sub, &present) ||
+				!check_keys(&sub, range_values_keys) ||
+				!lookup(&sub, "from", REQUIRED, &v) ||
+				!conv_bound_values(&sub, "\"from\"", v, &bound->from) ||
+				!lookup(&sub, "to", REQUIRED, &v) ||
+				!conv_bound_values(&sub, "\"to\"", v, &bound->to))
+				return false;
+			if (bound->from.n != bound->to.n)
+				return spec_error_at(f->err, &sub.pos,
+									 "%s: \"from\" has %zu value(s) and \"to\" %zu",
+									 sub.owner, bound->from.n, bound->to.n);
+			return true;
+		case PARTITION_LIST:
+			if (v->kind != Y_SEQ || v->n == 0)
+				return spec_error_at(f->err, &v->pos,
+									 "%s: \"%s\" of a list partition: expected a non-empty "
+									 "list of values, or default", f->owner, key);
+			for (size_t i = 0; i < v->n; i++)
+			{
+				char	   *item = NULL;
+
+				if (v->items[i].kind == Y_SCALAR && v->items[i].type == YS_NULL)
+				{
+					bound->in_null = true;
+					continue;
+				}
+				if (!conv_text(f, "\"values\" item", &v->items[i], ALLOW_EMPTY, &item))
+					return false;
+				strlist_push(&bound->in, item);
+			}
+			return true;
+		case PARTITION_HASH:
+			if (!get_map(f, key, REQUIRED, &sub, &present) ||
+				!check_keys(&sub, hash_values_keys) ||
+				!lookup(&sub, "modulus", REQUIRED, &v) ||
+				!conv_int(&sub, "\"modulus\"", v, 1, PARTITION_MAX_GENERATED, &bound->modulus) ||
+				!lookup(&sub, "remainder", REQUIRED, &v) ||
+				!conv_int(&sub, "\"remainder\"", v, 0, bound->modulus - 1, &bound->remainder))
+				return false;
+			return true;
+		case PARTITION_NONE:
+			break;
+	}
+	return true;
+}
+
+/* partition_by: {range|list|hash: column or [columns]} (by: for partition_table). */
+static bool
+parse_partition_by(const Fields *f, const char *key, unsigned flags, Partitioning *p)
+{
+	Fields		sub;
+	bool		present;
+	const YNode *method_key;
+	const YNode *v;
+	char		label[64];
+
+	if (!get_map(f, key, flags, &sub, &present))
+		return false;
+	if (!present)
+		return true;
+	p->pos = sub.pos;
+	if (sub.map->n != 1)
+		return spec_error_at(f->err, &sub.pos,
+							 "%s: give exactly one of \"range\", \"list\", \"hash\"", sub.owner);
+	method_key = YMAP_KEY(sub.map, 0);
+	v = method_key + 1;
+	for (int m = PARTITION_RANGE; m <= PARTITION_HASH; m++)
+		if (strcmp(method_key->text, partition_methods[m]) == 0)
+			p->method = (PartitionMethod) m;
+	if (p->method == PARTITION_NONE)
+		return unknown_word(f->err, method_key, "unknown partitioning method \"%s\"",
+							sub.owner, partition_methods + 1);
+	snprintf(label, sizeof label, "\"%s\"", method_key->text);
+	if (v->kind == Y_SEQ)
+	{
+		if (!get_idents(&sub, method_key->text, REQUIRED | NONEMPTY, &p->columns))
+			return false;
+	}
+	else
+	{
+		char	   *column;
+
+		if (!conv_ident(&sub, label, v, 0, &column))
+			return false;
+		strlist_push(&p->columns, column);
+	}
+	return true;
+}
+
+static const char *const generated_partitions_keys[] = {
+	"every", "from", "to", "default", "modulus", NULL
+};
+static const char *const partition_item_keys[] = {"name", "values", NULL};
+
+static bool
+parse_every(const Fields *f, PartitionInterval *every)
+{
+	const YNode *v;
+
+	if (!lookup(f, "every", 0, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	if (v->kind != Y_SCALAR || !partition_parse_interval(v->text, every))
+		return spec_error_at(f->err, &v->pos,
+							 "%s: \"every\": expected 1 day, 1 week, 1 month or 1 year", f->owner);
+	return true;
+}
+
+static bool
+get_date(const Fields *f, const char *key, unsigned flags, char **out)
+{
+	const YNode *v;
+	CivilDate	d;
+
+	if (!lookup(f, key, flags, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	if (v->kind != Y_SCALAR || !partition_parse_date(v->text, &d))
+		return spec_error_at(f->err, &v->pos, "%s: \"%s\": expected a date YYYY-MM-DD",
+							 f->owner, key);
+	*out = xstrdup(v->text);
+	return true;
+}
+
+/* every, from, to, default (range) or modulus (hash), read from f. */
+static bool
+parse_generated_partitions(const Fields *f, Partitioning *p)
+{
+	const YNode *v;
+
+	if (!parse_every(f, &p->every) ||
+		!get_date(f, "from", 0, &p->from) ||
+		!get_date(f, "to", 0, &p->to) ||
+		!get_bool(f, "default", false, &p->with_default) ||
+		!lookup(f, "modulus", 0, &v) ||
+		(v && !conv_int(f, "\"modulus\"", v, 1, PARTITION_MAX_GENERATED, &p->modulus)))
+		return false;
+	if (p->method != PARTITION_RANGE && (p->every || p->from || p->to))
+		return spec_error_at(f->err, &f->pos, "%s: \"every\", \"from\" and \"to\" are for "
+							 "range partitioning", f->owner);
+	if (p->method != PARTITION_HASH && p->modulus)
+		return spec_error_at(f->err, &f->pos, "%s: \"modulus\" is for hash partitioning",
+							 f->owner);
+	if (p->method == PARTITION_HASH && p->with_default)
+		return spec_error_at(f->err, &f->pos,
+							 "%s: a hash-partitioned table has no default partition", f->owner);
+	if ((p->every || p->from || p->to) && !(p->every && p->from && p->to))
+		return spec_error_at(f->err, &f->pos, "%s: generated range partitions need \"every\", "
+							 "\"from\" and \"to\"", f->owner);
+	if (p->every && p->columns.n != 1)
+		return spec_error_at(f->err, &f->pos, "%s: generated range partitions need a "
+							 "partition key of one date or timestamp column", f->owner);
+	if (p->every)
+	{
+		GeneratedPartitions gp = {0};
+		Error		e = {0};
+
+		if (!partition_generate_periods("t", p->every, p->from, p->to, &gp, &e))
+		{
+			bool		r = spec_error_at(f->err, &f->pos, "%s: %s", f->owner, e.message);
+
+			error_clear(&e);
+			return r;
+		}
+		generated_partitions_free(&gp);
+	}
+	return true;
+}
+
+/* partitions: a mapping of generated ones, or a list of {name, values}. */
+static bool
+parse_partitions(const Fields *f, const char *key, Partitioning *p)
+{
+	const YNode *v;
+	Fields		sub;
+	bool		present;
+
+	if (!lookup(f, key, 0, &v))
+		return false;
+	if (v == NULL)
+		return true;
+	if (p->method == PARTITION_NONE)
+		return spec_error_at(f->err, &v->pos, "%s: \"%s\" needs \"partition_by\"", f->owner, key);
+	if (v->kind == Y_MAP)
+		return get_map(f, key, 0, &sub, &present) &&
+			check_keys(&sub, generated_partitions_keys) &&
+			parse_generated_partitions(&sub, p);
+	if (v->kind != Y_SEQ)
+		return wrong_type(f, "\"partitions\"", v, "a mapping (every, from, to, default; "
+						  "modulus) or a list of {name, values}");
+	p->parts = xcalloc(v->n ? v->n : 1, sizeof(PartitionDef));
+	for (size_t i = 0; i < v->n; i++)
+	{
+		Fields		item;
+		PartitionDef *d = &p->parts[i];
+
+		if (!item_map(f, key, v, i, &item) ||
+			!check_keys(&item, partition_item_keys))
+			return false;
+		p->n_parts++;
+		d->pos = item.pos;
+		if (!get_ident(&item, "name", REQUIRED | QUALIFIED, &d->name) ||
+			!parse_partition_values(&item, "values", p->method, &d->bound))
+			return false;
+	}
+	{
+		const char **names = xmalloc((v->n ? v->n : 1) * sizeof(char *));
+		bool		ok;
+
+		for (size_t i = 0; i < v->n; i++)
+			names[i] = p->parts[i].name;
+		ok = refuse_repeated(f, names, v->n, v->items, "partition");
+		free(names);
+		return ok;
+	}
+}
+
+/* A unique key of a partitioned table must hold every partition column. */
+static bool
+refuse_key_without_partition_columns(const Fields *f, const SrcPos *pos, const char *what,
+									 const StrList *key, const Partitioning *p)
+{
+	for (size_t i = 0; i < p->columns.n; i++)
+	{
+		bool		found = false;
+
+		for (size_t k = 0; k < key->n; k++)
+			found = found || strcmp(key->items[k], p->columns.items[i]) == 0;
+		if (!found)
+			return spec_error_at(f->err, pos, "%s: the %s of a partitioned table must include "
+								 "the partition column \"%s\" (PostgreSQL requires it)",
+								 f->owner, what, p->columns.items[i]);
+	}
+	return true;
+}
+
+static bool
+parse_create_table_partitioning(const Fields *f, Operation *op)
+{
+	Partitioning *p = &op->u.create_table.partitioning;
+
+	if (!parse_partition_by(f, "partition_by", 0, p) ||
+		!parse_partitions(f, "partitions", p))
+		return false;
+	if (p->method == PARTITION_NONE)
+		return true;
+	for (size_t i = 0; i < p->columns.n; i++)
+	{
+		bool		found = false;
+
+		for (size_t c = 0; c < op->u.create_table.n_columns; c++)
+			found = found || strcmp(op->u.create_table.columns[c].name, p->columns.items[i]) == 0;
+		if (!found)
+			return spec_error_at(f->err, &p->pos, "%s: \"partition_by\": no column \"%s\" "
+								 "in \"columns\"", f->owner, p->columns.items[i]);
+	}
+	if (op->u.create_table.primary_key.n > 0 &&
+		!refuse_key_without_partition_columns(f, &f->pos, "primary key",
+											  &op->u.create_table.primary_key, p))
+		return false;
+	for (size_t c = 0; c < op->u.create_table.n_columns; c++)
+	{
+		const ColumnDef *col = &op->u.create_table.columns[c];
+		StrList		one = {0};
+		bool		ok;
+
+		if (!col->primary_key && !col->unique)
+			continue;
+		strlist_add(&one, col->name);
+		ok = refuse_key_without_partition_columns(f, &col->pos, col->primary_key
+												  ? "primary key" : "unique constraint",
+												  &one, p);
+		strlist_free(&one);
+		if (!ok)
+			return false;
+	}
+	for (size_t i = 0; i < op->u.create_table.n_constraints; i++)
+	{
+		const ConstraintDef *con = &op->u.create_table.constraints[i];
+
+		if ((con->kind == CONSTRAINT_UNIQUE || con->kind == CONSTRAINT_PRIMARY_KEY) &&
+			!refuse_key_without_partition_columns(f, &con->pos, con->kind == CONSTRAINT_UNIQUE
+												  ? "unique constraint" : "primary key",
+												  &con->columns, p))
+			return false;
+	}
+	return true;
+}
+
+static const char *const add_partitions_keys[] = {
+	"table", "to", "every", "from", "force", "unsafe_ok", NULL
+};
+
+static bool
+parse_add_partitions(const Fields *f, Operation *op)
+{
+	if (!get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.add_partitions.table) ||
+		!get_date(f, "to", REQUIRED, &op->u.add_partitions.to) ||
+		!parse_every(f, &op->u.add_partitions.every) ||
+		!get_date(f, "from", 0, &op->u.add_partitions.from) ||
+		!get_bool(f, "force", false, &op->u.add_partitions.force))
+		return false;
+	if (op->u.add_partitions.from && !op->u.add_partitions.every)
+		return spec_error_at(f->err, &f->pos, "%s: \"from\" needs \"every\"", f->owner);
+	return true;
+}
+
+static const char *const attach_partition_keys[] = {
+	"table", "partition", "values", "unsafe_ok", NULL
+};
+
+/* The method of a bound as written: {from, to}, a list, {modulus, ...}, default. */
+static PartitionMethod
+method_of_values(const YNode *v)
+{
+	if (v == NULL)
+		return PARTITION_NONE;
+	if (v->kind == Y_SEQ)
+		return PARTITION_LIST;
+	if (v->kind == Y_MAP && map_key(v, "modulus"))
+		return PARTITION_HASH;
+	return PARTITION_RANGE;
+}
+
+static bool
+parse_attach_partition(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.attach_partition.table) &&
+		get_ident(f, "partition", REQUIRED | QUALIFIED, &op->u.attach_partition.partition) &&
+		parse_partition_values(f, "values", method_of_values(map_value(f->map, "values")),
+							   &op->u.attach_partition.values);
+}
+
+static const char *const detach_partition_keys[] = {"table", "partition", "unsafe_ok", NULL};
+
+static bool
+parse_detach_partition(const Fields *f, Operation *op)
+{
+	return get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.detach_partition.table) &&
+		get_ident(f, "partition", REQUIRED | QUALIFIED, &op->u.detach_partition.partition);
+}
+
+static const char *const partition_table_keys[] = {
+	"table", "by", "every", "from", "to", "default", "modulus", "partitions", "unsafe_ok", NULL
+};
+
+/*
+ * partition_table: by {range: column} with every, from, to, default at the
+ * operation's level (or in partitions, as create_table has them).
+ */
+static bool
+parse_partition_table(const Fields *f, Operation *op)
+{
+	Partitioning *p = &op->u.partition_table.by;
+
+	if (!get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.partition_table.table) ||
+		!parse_partition_by(f, "by", REQUIRED, p) ||
+		!parse_generated_partitions(f, p))
+		return false;
+	if ((p->every || p->modulus || p->with_default) && map_key(f->map, "partitions"))
+		return spec_error_at(f->err, &map_key(f->map, "partitions")->pos,
+							 "%s: \"partitions\" and \"every\" / \"modulus\" / \"default\" "
+							 "cannot be combined", f->owner);
+	if (!parse_partitions(f, "partitions", p))
+		return false;
+	if (p->every == INTERVAL_NONE && p->modulus == 0 && p->n_parts == 0)
+		return spec_error_at(f->err, &f->pos, "%s: no partitions: give \"every\", \"from\" "
+							 "and \"to\" (range), \"modulus\" (hash) or \"partitions\"", f->owner);
+	return true;
+}
+
 /* ---- operations ---- */
 
 static const char *const create_table_keys[] = {
-	"name", "columns", "primary_key", "constraints", "unsafe_ok", NULL
+	"name", "columns", "primary_key", "constraints", "partition_by", "partitions",
+	"unsafe_ok", NULL
 };
 static const char *const table_constraint_keys[] = {
 	"name", "check", "foreign_key", "unique", "primary_key", "include", NULL
@@ -822,16 +1266,17 @@ parse_create_table(const Fields *f, Operation *op)
 		!get_idents(f, "primary_key", NONEMPTY, &op->u.create_table.primary_key) ||
 		!get_seq(f, "constraints", 0, &seq))
 		return false;
-	if (seq == NULL)
-		return true;
-	op->u.create_table.constraints = xcalloc(seq->n, sizeof(ConstraintDef));
-	op->u.create_table.n_constraints = seq->n;
-	for (size_t i = 0; i < seq->n; i++)
-		if (!item_map(f, "constraints", seq, i, &item) ||
-			!check_keys(&item, table_constraint_keys) ||
-			!parse_constraint(&item, &op->u.create_table.constraints[i]))
-			return false;
-	return true;
+	if (seq != NULL)
+	{
+		op->u.create_table.constraints = xcalloc(seq->n, sizeof(ConstraintDef));
+		op->u.create_table.n_constraints = seq->n;
+		for (size_t i = 0; i < seq->n; i++)
+			if (!item_map(f, "constraints", seq, i, &item) ||
+				!check_keys(&item, table_constraint_keys) ||
+				!parse_constraint(&item, &op->u.create_table.constraints[i]))
+				return false;
+	}
+	return parse_create_table_partitioning(f, op);
 }
 
 static const char *const drop_table_keys[] = {"name", "unsafe_ok", NULL};
@@ -1310,6 +1755,10 @@ static const OpDef op_defs[OP__COUNT] = {
 	[OP_DROP_POLICY] = {policy_keys, parse_policy},
 	[OP_MULTI_TENANCY] = {multi_tenancy_keys, parse_multi_tenancy},
 	[OP_SQL] = {sql_keys, parse_sql},
+	[OP_ADD_PARTITIONS] = {add_partitions_keys, parse_add_partitions},
+	[OP_ATTACH_PARTITION] = {attach_partition_keys, parse_attach_partition},
+	[OP_DETACH_PARTITION] = {detach_partition_keys, parse_detach_partition},
+	[OP_PARTITION_TABLE] = {partition_table_keys, parse_partition_table},
 };
 
 /* Operation names (and the sibling key unsafe_ok), for "did you mean". */

@@ -28,6 +28,10 @@ static const char *const op_names[OP__COUNT] = {
 	[OP_DROP_POLICY] = "drop_policy",
 	[OP_MULTI_TENANCY] = "multi_tenancy",
 	[OP_SQL] = "sql",
+	[OP_ADD_PARTITIONS] = "add_partitions",
+	[OP_ATTACH_PARTITION] = "attach_partition",
+	[OP_DETACH_PARTITION] = "detach_partition",
+	[OP_PARTITION_TABLE] = "partition_table",
 };
 
 const char *
@@ -312,6 +316,46 @@ canon_index_def(Canon *c, const IndexDef *d)
 }
 
 static void
+canon_bound(Canon *c, const char *key, const PartitionBound *b)
+{
+	canon_open(c, key, '{');
+	canon_bool(c, "default", b->is_default);
+	canon_list(c, "from", &b->from);
+	canon_list(c, "to", &b->to);
+	canon_list(c, "in", &b->in);
+	canon_bool(c, "in_null", b->in_null);
+	canon_int(c, "modulus", b->modulus);
+	canon_int(c, "remainder", b->remainder);
+	canon_close(c, '}');
+}
+
+/* Absent for a plain table, so that the checksums of existing files stay. */
+static void
+canon_partitioning(Canon *c, const char *key, const Partitioning *p)
+{
+	if (p->method == PARTITION_NONE)
+		return;
+	canon_open(c, key, '{');
+	canon_int(c, "method", p->method);
+	canon_list(c, "columns", &p->columns);
+	canon_int(c, "every", p->every);
+	canon_str(c, "from", p->from);
+	canon_str(c, "to", p->to);
+	canon_bool(c, "default", p->with_default);
+	canon_int(c, "modulus", p->modulus);
+	canon_open(c, "partitions", '[');
+	for (size_t i = 0; i < p->n_parts; i++)
+	{
+		canon_open(c, NULL, '{');
+		canon_str(c, "name", p->parts[i].name);
+		canon_bound(c, "values", &p->parts[i].bound);
+		canon_close(c, '}');
+	}
+	canon_close(c, ']');
+	canon_close(c, '}');
+}
+
+static void
 canon_create_table(Canon *c, const Operation *op)
 {
 	canon_str(c, "name", op->u.create_table.name);
@@ -324,6 +368,7 @@ canon_create_table(Canon *c, const Operation *op)
 	for (size_t i = 0; i < op->u.create_table.n_constraints; i++)
 		canon_constraint(c, NULL, &op->u.create_table.constraints[i]);
 	canon_close(c, ']');
+	canon_partitioning(c, "partitioning", &op->u.create_table.partitioning);
 }
 
 static void
@@ -447,6 +492,26 @@ canon_operation(Canon *c, const Operation *op)
 			canon_str(c, "down", op->u.sql.down);
 			canon_bool(c, "transactional", op->u.sql.transactional);
 			break;
+		case OP_ADD_PARTITIONS:
+			canon_str(c, "table", op->u.add_partitions.table);
+			canon_str(c, "to", op->u.add_partitions.to);
+			canon_int(c, "every", op->u.add_partitions.every);
+			canon_str(c, "from", op->u.add_partitions.from);
+			canon_bool(c, "force", op->u.add_partitions.force);
+			break;
+		case OP_ATTACH_PARTITION:
+			canon_str(c, "table", op->u.attach_partition.table);
+			canon_str(c, "partition", op->u.attach_partition.partition);
+			canon_bound(c, "values", &op->u.attach_partition.values);
+			break;
+		case OP_DETACH_PARTITION:
+			canon_str(c, "table", op->u.detach_partition.table);
+			canon_str(c, "partition", op->u.detach_partition.partition);
+			break;
+		case OP_PARTITION_TABLE:
+			canon_str(c, "table", op->u.partition_table.table);
+			canon_partitioning(c, "by", &op->u.partition_table.by);
+			break;
 		case OP__COUNT:
 			break;
 	}
@@ -533,6 +598,22 @@ index_def_free(IndexDef *d)
 }
 
 static void
+partitioning_free(Partitioning *p)
+{
+	strlist_free(&p->columns);
+	free(p->from);
+	free(p->to);
+	for (size_t i = 0; i < p->n_parts; i++)
+	{
+		free(p->parts[i].name);
+		strlist_free(&p->parts[i].bound.from);
+		strlist_free(&p->parts[i].bound.to);
+		strlist_free(&p->parts[i].bound.in);
+	}
+	free(p->parts);
+}
+
+static void
 operation_free(Operation *op)
 {
 	free(op->unsafe_ok);
@@ -547,6 +628,7 @@ operation_free(Operation *op)
 			for (size_t i = 0; i < op->u.create_table.n_constraints; i++)
 				constraint_free(&op->u.create_table.constraints[i]);
 			free(op->u.create_table.constraints);
+			partitioning_free(&op->u.create_table.partitioning);
 			break;
 		case OP_DROP_TABLE:
 			free(op->u.drop_table.name);
@@ -631,6 +713,26 @@ operation_free(Operation *op)
 		case OP_SQL:
 			free(op->u.sql.up);
 			free(op->u.sql.down);
+			break;
+		case OP_ADD_PARTITIONS:
+			free(op->u.add_partitions.table);
+			free(op->u.add_partitions.to);
+			free(op->u.add_partitions.from);
+			break;
+		case OP_ATTACH_PARTITION:
+			free(op->u.attach_partition.table);
+			free(op->u.attach_partition.partition);
+			strlist_free(&op->u.attach_partition.values.from);
+			strlist_free(&op->u.attach_partition.values.to);
+			strlist_free(&op->u.attach_partition.values.in);
+			break;
+		case OP_DETACH_PARTITION:
+			free(op->u.detach_partition.table);
+			free(op->u.detach_partition.partition);
+			break;
+		case OP_PARTITION_TABLE:
+			free(op->u.partition_table.table);
+			partitioning_free(&op->u.partition_table.by);
 			break;
 		case OP__COUNT:
 			break;

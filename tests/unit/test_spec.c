@@ -654,7 +654,8 @@ START_TEST(test_op_kind_names)
 		"create_table", "drop_table", "rename_table", "add_column", "drop_column",
 		"rename_column", "alter_column", "backfill", "create_index", "drop_index",
 		"add_constraint", "drop_constraint", "enable_rls", "disable_rls",
-		"create_policy", "drop_policy", "multi_tenancy", "sql"
+		"create_policy", "drop_policy", "multi_tenancy", "sql",
+		"add_partitions", "attach_partition", "detach_partition", "partition_table"
 	};
 
 	for (int i = 0; i < OP__COUNT; i++)
