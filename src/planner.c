@@ -716,19 +716,31 @@ drop_sync_trigger_sql(Step *s, const char *table, const char *trigger, const cha
 }
 
 char *
+sync_function_code(const char *body_start, const char *body_end)
+{
+	Buf			code;
+
+	buf_init(&code);
+	if (body_start)
+		buf_printf(&code, "\nBEGIN\n%s", body_start);
+	if (body_end)
+		buf_printf(&code, "%s\n    RETURN NEW;\nEND\n", body_end);
+	return buf_detach(&code);
+}
+
+char *
 sync_function_sql(const PlanCtx *pc, int k, const char *body)
 {
 	char	   *function = sync_function_name(pc, k);
 	Buf			def;
-	Buf			code;
+	char	   *code;
 
 	buf_init(&def);
 	sql_append(&def, "CREATE OR REPLACE FUNCTION migrate.%I() RETURNS trigger "
 			   "LANGUAGE plpgsql AS ", function);
-	buf_init(&code);
-	buf_printf(&code, "\nBEGIN\n%s\n    RETURN NEW;\nEND\n", body);
-	append_dollar_quoted(&def, code.data);
-	buf_free(&code);
+	code = sync_function_code(body, "");
+	append_dollar_quoted(&def, code);
+	free(code);
 	free(function);
 	return buf_detach(&def);
 }

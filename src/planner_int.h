@@ -138,6 +138,12 @@ void		plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
 							  const char *summary);
 void		plan_drop_sync_trigger(PlanCtx *pc, const char *table, int k);
 char	   *sync_function_name(const PlanCtx *pc, int k);	/* unquoted, in migrate */
+/*
+ * The code of a sync function: "BEGIN <body> RETURN NEW; END", body_start
+ * then body_end; either NULL leaves out its half (its BEGIN, or its
+ * RETURN NEW; END), for code that a DO block completes at run time.
+ */
+char	   *sync_function_code(const char *body_start, const char *body_end);
 /* CREATE OR REPLACE FUNCTION of a sync trigger with that body. */
 char	   *sync_function_sql(const PlanCtx *pc, int k, const char *body);
 char	   *sync_trigger_name(const PlanCtx *pc, int k);
@@ -195,6 +201,27 @@ Step	   *rls_step(PlanCtx *pc, Step *owner, const char *table, bool on, bool for
  * given back exactly by its undo (a table that had RLS keeps it).
  */
 Step	   *plan_rls_change(PlanCtx *pc, const char *table, bool on, bool force);
+
+/*
+ * Sync trigger bodies (planner_sync.c), one rule: on INSERT a column left
+ * NULL is derived, one given is the writer's; on UPDATE a column that
+ * changed is the writer's, one that did not follows its sources.
+ *   expr_over_row: "(SELECT (expr) FROM (SELECT <row>.*) AS <table>)", expr
+ *     over the row NEW or OLD, aliased as the table so expr may name it.
+ *   sync_derived_body: column (of type) kept equal to expr over the row.
+ *   sync_follow_body: column kept equal to lookup (over NEW) when the row
+ *     moves to another parent (via changes).
+ *   sync_copy_written_parts: the column to gets from::<type> on INSERT and
+ *     on an UPDATE that wrote from; the type goes between the two parts.
+ *   sync_both_names_body: two columns kept equal both ways (a rename).
+ */
+char	   *expr_over_row(const char *table, const char *row, const char *expr);
+char	   *sync_derived_body(const char *table, const char *column, const char *type,
+							  const char *expr);
+char	   *sync_follow_body(const char *column, const char *via, const char *lookup);
+void		sync_copy_written_parts(const char *from, const char *to, char **before_type,
+									char **after_type);
+char	   *sync_both_names_body(const char *old_name, const char *new_name);
 
 /* A DO statement running the PL/pgSQL block body. */
 char	   *do_block(const char *body);

@@ -11,6 +11,13 @@
 #include <string.h>
 #include <strings.h>
 
+/*
+ * pg_get_expr of a constant: a literal or number, maybe negative or in
+ * parentheses, maybe cast ('0'::text, -1, 'a'::character varying).
+ */
+#define CONSTANT_DEFAULT_RE "^\\(?(-?[0-9][0-9.eE+-]*|true|false|NULL|'([^']|'')*')\\)?" \
+	"(::[a-zA-Z_][a-zA-Z0-9_ .\"]*(\\([0-9, ]*\\))?(\\[\\])?)?$"
+
 #define RENAME_WARNING "code that uses the old name breaks: deploy code that " \
 	"works with both names first"
 
@@ -369,37 +376,6 @@ plan_column_constraints(PlanCtx *pc, const char *table, const ColumnDef *c)
 	strlist_free(&column);
 }
 
-/*
- * "(SELECT (expr) FROM (SELECT NEW.*) AS t)": expr evaluated over the row a
- * trigger sees; the row is aliased as the table, so that expr may name it.
- */
-static char *
-expr_over_new_row(const char *table, const char *expr)
-{
-	char	   *schema;
-	char	   *rel;
-	char	   *sql;
-
-	split_qualified(table, &schema, &rel);
-	sql = sql_format("(SELECT %E FROM (SELECT NEW.*) AS %I)", expr, rel);
-	free(schema);
-	free(rel);
-	return sql;
-}
-
-/* "IF NEW.c IS NULL THEN NEW.c := <expr over the row>; END IF;" */
-static char *
-fill_when_null_body(const char *table, const char *column, const char *expr)
-{
-	char	   *value = expr_over_new_row(table, expr);
-	char	   *body = sql_format("    IF NEW.%I IS NULL THEN\n"
-								  "        NEW.%I := %s;\n"
-								  "    END IF;", column, column, value);
-
-	free(value);
-	return body;
-}
-
 static bool
 plan_add_column(PlanCtx *pc)
 {
@@ -408,7 +384,7 @@ plan_add_column(PlanCtx *pc)
 	const ColumnDef *c = &op->u.add_column.column;
 	const char *fill = op->u.add_column.backfill;
 	char	   *exists = sql_column_exists(table, c->name);
-	bool		trigger = false;
+	bool		derived = ONLINE(pc) && op->u.add_column.backfill != NULL;
 	KeyExprList set;
 	KeyExpr		item;
 	Buf			b;
@@ -449,7 +425,12 @@ plan_add_column(PlanCtx *pc)
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 					 "add column %I to %Q, nullable until it is filled", c->name, table);
 		strlist_push(&s->sql, buf_detach(&b));
-		if (c->default_expr)
+		/*
+		 * Online with a backfill, an INSERT that leaves the column out must
+		 * reach the trigger as NULL, to get the expression: the default is
+		 * set at finalize, with the trigger gone.
+		 */
+		if (c->default_expr && !derived)
 			step_sql(s, "ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT %E", table, c->name,
 					 c->default_expr);
 	}
@@ -460,14 +441,13 @@ plan_add_column(PlanCtx *pc)
 	if (fill != NULL)
 	{
 		/* Old code that leaves the column out gets it filled by a trigger. */
-		if (ONLINE(pc) && op->u.add_column.backfill)
+		if (derived)
 		{
-			char	   *body = fill_when_null_body(table, c->name, fill);
-			char	   *summary = sql_format("trigger on %Q fills %I on writes that leave it out",
+			char	   *body = sync_derived_body(table, c->name, c->type, fill);
+			char	   *summary = sql_format("trigger on %Q derives %I on writes that do not set it",
 											table, c->name);
 
 			plan_sync_trigger(pc, table, 0, body, summary);
-			trigger = true;
 			free(summary);
 			free(body);
 		}
@@ -489,7 +469,22 @@ plan_add_column(PlanCtx *pc)
 	}
 	if (ONLINE(pc))
 		plan_column_constraints(pc, table, c);
-	if (trigger)
+	if (derived && c->default_expr)
+	{
+		char	   *has_default = sql_format("EXISTS (SELECT FROM pg_attrdef d JOIN pg_attribute a "
+											 "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+											 "WHERE a.attrelid = to_regclass(%R) AND a.attname = %L)",
+											 table, c->name);
+
+		s = add_step(pc, NULL, PHASE_CONTRACT, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
+					 "set the default of %I of %Q (the trigger derived it until now)",
+					 c->name, table);
+		step_sql(s, "ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT %E", table, c->name,
+				 c->default_expr);
+		step_done(s, "SELECT %s", has_default);
+		free(has_default);
+	}
+	if (derived)
 		plan_drop_sync_trigger(pc, table, 0);
 	free(exists);
 	return true;
@@ -722,6 +717,47 @@ restore_type_sql(const char *table, const char *column, const SavedColumn *sc)
 	return stmt;
 }
 
+/*
+ * A DO block that gives column, now of new_type, its saved default
+ * converted: as is when the server assigns it to the new type (varchar to
+ * text); else, when it is a constant, its value converted as the rows were
+ * (convert: the USING expression over the column); else the step stops
+ * with a message that says what to write.
+ */
+static char *
+convert_default_sql(const char *table, const char *column, const SavedColumn *sc,
+					const char *convert, const char *new_type)
+{
+	char	   *schema;
+	char	   *rel;
+	char	   *set = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT ", table, column);
+	char	   *cast = sql_format("::%s", new_type);
+	char	   *body;
+	char	   *stmt;
+
+	split_qualified(table, &schema, &rel);
+	body = sql_format("DECLARE saved text := %s; converted text; BEGIN "
+					  "IF saved IS NULL THEN RETURN; END IF; "
+					  "BEGIN EXECUTE %L || saved; RETURN; "
+					  "EXCEPTION WHEN datatype_mismatch THEN NULL; END; "
+					  "IF saved !~ %L THEN "
+					  "RAISE EXCEPTION 'the default %% of column %% cannot be converted to %%', "
+					  "saved, %L, %L USING HINT = %L; END IF; "
+					  "EXECUTE format('SELECT (%%s)::text FROM (SELECT (%%s) AS %%I) AS %%I', "
+					  "%L, saved, %L, %L) INTO converted; "
+					  "EXECUTE %L || quote_nullable(converted) || %L; END",
+					  sc->default_expr, set, CONSTANT_DEFAULT_RE, column, new_type,
+					  "give the alter_column a \"default\" of the new type",
+					  convert, column, rel, set, cast);
+	stmt = do_block(body);
+	free(body);
+	free(cast);
+	free(set);
+	free(schema);
+	free(rel);
+	return stmt;
+}
+
 /* The plain strategy: one ALTER TABLE; its inverse rebuilds from saved state. */
 static void
 plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
@@ -747,9 +783,15 @@ plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
 	buf_puts(&done, "SELECT true");
 	if (op->u.alter_column.type)
 	{
-		/* the old default would be cast to the new type first, and may not cast */
-		if (op->u.alter_column.default_change == DEFAULT_SET)
-			sql_append(&b, "%sALTER COLUMN %I DROP DEFAULT,", sep, column);
+		/*
+		 * The old default would be cast to the new type first, and may not
+		 * cast: it goes first, and comes back converted (or as given).
+		 */
+		if (op->u.alter_column.default_change != DEFAULT_DROP)
+		{
+			sql_append(&b, "%sALTER COLUMN %I DROP DEFAULT", sep, column);
+			sep = ", ";
+		}
 		sql_append(&b, "%sALTER COLUMN %I TYPE %s", sep, column, op->u.alter_column.type);
 		if (op->u.alter_column.using_expr)
 			sql_append(&b, " USING %E", op->u.alter_column.using_expr);
@@ -781,6 +823,16 @@ plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 				 "alter column %I of %Q", column, table);
 	strlist_push(&s->sql, buf_detach(&b));
+	if (op->u.alter_column.type && op->u.alter_column.default_change == DEFAULT_KEEP)
+	{
+		char	   *convert = op->u.alter_column.using_expr
+			? xstrdup(op->u.alter_column.using_expr)
+			: sql_format("%I::%s", column, op->u.alter_column.type);
+
+		strlist_push(&s->sql, convert_default_sql(table, column, sc, convert,
+												  op->u.alter_column.type));
+		free(convert);
+	}
 	s->done_check = buf_detach(&done);
 	if (op->u.alter_column.type)
 		s->warning = xstrdup("a type change that is not binary coercible rewrites the "
@@ -845,7 +897,7 @@ plan_alter_type_online(PlanCtx *pc, const SavedColumn *sc)
 
 	/* 2: writes keep it in sync */
 	{
-		char	   *value = expr_over_new_row(table, convert);
+		char	   *value = expr_over_row(table, "NEW", convert);
 		char	   *summary = sql_format("trigger on %Q keeps %I in sync with %I", table, shadow,
 										 column);
 
@@ -887,27 +939,32 @@ plan_alter_type_online(PlanCtx *pc, const SavedColumn *sc)
 		step_sql(s, "ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT %E", table, column,
 				 op->u.alter_column.default_expr);
 	else if (op->u.alter_column.default_change == DEFAULT_KEEP)
+		strlist_push(&s->sql, convert_default_sql(table, column, sc, convert, type));
 	{
-		char	   *set = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT ", table, column);
-
-		body = sql_format("DECLARE saved text := %s; BEGIN IF saved IS NOT NULL THEN "
-						  "EXECUTE %L || saved; END IF; END", sc->default_expr, set);
-		strlist_push(&s->sql, do_block(body));
-		free(body);
-		free(set);
-	}
-	{
-		/* the trigger now writes the old column, cast back to its saved type */
+		/*
+		 * The trigger now copies to the old column, cast back to its saved
+		 * type, what a write puts in the new one; a row no write touched
+		 * keeps its original value there, for a rollback to give back.
+		 */
 		char	   *function = sync_function_name(pc, 0);
 		char	   *create = sql_format("CREATE OR REPLACE FUNCTION migrate.%I() RETURNS trigger "
 										"LANGUAGE plpgsql AS ", function);
-		char	   *assign = sql_format("BEGIN NEW.%I := NEW.%I::", old, column);
+		char	   *before_type;
+		char	   *after_type;
+		char	   *code_before;
+		char	   *code_after;
 
+		sync_copy_written_parts(column, old, &before_type, &after_type);
+		code_before = sync_function_code(before_type, NULL);
+		code_after = sync_function_code(NULL, after_type);
 		body = sql_format("DECLARE saved text := %s; BEGIN EXECUTE %L || quote_literal(%L || saved "
-						  "|| '; RETURN NEW; END'); END", sc->type, create, assign);
+						  "|| %L); END", sc->type, create, code_before, code_after);
 		strlist_push(&s->sql, do_block(body));
 		free(body);
-		free(assign);
+		free(code_before);
+		free(code_after);
+		free(before_type);
+		free(after_type);
 		free(create);
 		free(function);
 	}

@@ -295,13 +295,12 @@ plan_tenant_column(PlanCtx *pc, const TenantTable *t, int k)
 	if (ONLINE(pc))
 	{
 		char	   *body;
-		char	   *summary = sql_format("trigger on %Q takes %I from %Q on writes that leave it out",
+		char	   *summary = sql_format("trigger on %Q takes %I from %Q on writes that do not set it",
 										 t->name, column, t->from->parent);
 
 		lookup = sql_format("(SELECT p.%I FROM %Q AS p WHERE p.%I = NEW.%I)", column,
 							t->from->parent, PARENT_KEY, t->from->via);
-		body = sql_format("    IF NEW.%I IS NULL THEN\n        NEW.%I := %s;\n    END IF;",
-						  column, column, lookup);
+		body = sync_follow_body(column, t->from->via, lookup);
 		plan_sync_trigger(pc, t->name, k, body, summary);
 		free(body);
 		free(summary);

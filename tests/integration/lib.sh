@@ -312,22 +312,29 @@ load_shop_data()
 # connections (WORKLOAD_CLIENTS) until workload_stop.  pgbench prints its
 # summary only when it ends by itself, so it runs in 3-second rounds, each
 # summarised; every transaction is logged in $TMP/workload.*.tx.* (for
-# scripts/latency.sh).
+# scripts/latency.sh).  Another application: WORKLOAD_SCRIPT names its
+# pgbench script and WORKLOAD_DEFINES (an array) its -D options.
 workload_start()
 {
 	local bounds customers products orders
+	local -a defines
 
-	bounds=$(sql "SELECT (SELECT max(id) FROM customers), (SELECT max(id) FROM products),
-		(SELECT max(id) FROM orders)")
-	IFS='|' read -r customers products orders <<<"$bounds"
+	if [ -n "${WORKLOAD_SCRIPT:-}" ]; then
+		defines=("${WORKLOAD_DEFINES[@]}")
+	else
+		bounds=$(sql "SELECT (SELECT max(id) FROM customers), (SELECT max(id) FROM products),
+			(SELECT max(id) FROM orders)")
+		IFS='|' read -r customers products orders <<<"$bounds"
+		defines=(-D customers="$customers" -D products="$products" -D orders="$orders")
+	fi
 	rm -f "$TMP/workload.stop" "$TMP"/workload.*.log "$TMP"/workload.*.tx.*
 	(
 		round=0
 		while [ ! -e "$TMP/workload.stop" ]; do
 			round=$((round + 1))
 			pgbench -n -c "${WORKLOAD_CLIENTS:-2}" -T 3 --verbose-errors \
-				-l --log-prefix="$TMP/workload.$round.tx" -f "$REPO/scripts/workload.sql" \
-				-D customers="$customers" -D products="$products" -D orders="$orders" \
+				-l --log-prefix="$TMP/workload.$round.tx" \
+				-f "${WORKLOAD_SCRIPT:-$REPO/scripts/workload.sql}" "${defines[@]}" \
 				"$DB_NAME" >"$TMP/workload.$round.log" 2>&1 ||
 				echo "pgbench exit status $?" >>"$TMP/workload.$round.log"
 		done
