@@ -223,6 +223,19 @@ void		sync_copy_written_parts(const char *from, const char *to, char **before_ty
 									char **after_type);
 char	   *sync_both_names_body(const char *old_name, const char *new_name);
 
+/*
+ * A DO block that gives column, now of new_type, its old default
+ * (saved_default: an SQL text expression, e.g. a saved_value subquery)
+ * converted: as is when the server assigns it to the new type (varchar to
+ * text); else, when it is a constant, its value converted as the rows were
+ * (convert: the USING expression over the column, the row aliased as alias,
+ * NULL: the table's own name); else the statement fails with a message that
+ * says what to write.  The planner runs it at the swap, preflight on its
+ * copy of the table.
+ */
+char	   *sql_convert_default(const char *table, const char *column, const char *saved_default,
+								const char *convert, const char *new_type, const char *alias);
+
 /* A DO statement running the PL/pgSQL block body. */
 char	   *do_block(const char *body);
 

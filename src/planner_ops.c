@@ -11,13 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-/*
- * pg_get_expr of a constant: a literal or number, maybe negative or in
- * parentheses, maybe cast ('0'::text, -1, 'a'::character varying).
- */
-#define CONSTANT_DEFAULT_RE "^\\(?(-?[0-9][0-9.eE+-]*|true|false|NULL|'([^']|'')*')\\)?" \
-	"(::[a-zA-Z_][a-zA-Z0-9_ .\"]*(\\([0-9, ]*\\))?(\\[\\])?)?$"
-
 #define RENAME_WARNING "code that uses the old name breaks: deploy code that " \
 	"works with both names first"
 
@@ -717,47 +710,6 @@ restore_type_sql(const char *table, const char *column, const SavedColumn *sc)
 	return stmt;
 }
 
-/*
- * A DO block that gives column, now of new_type, its saved default
- * converted: as is when the server assigns it to the new type (varchar to
- * text); else, when it is a constant, its value converted as the rows were
- * (convert: the USING expression over the column); else the step stops
- * with a message that says what to write.
- */
-static char *
-convert_default_sql(const char *table, const char *column, const SavedColumn *sc,
-					const char *convert, const char *new_type)
-{
-	char	   *schema;
-	char	   *rel;
-	char	   *set = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT ", table, column);
-	char	   *cast = sql_format("::%s", new_type);
-	char	   *body;
-	char	   *stmt;
-
-	split_qualified(table, &schema, &rel);
-	body = sql_format("DECLARE saved text := %s; converted text; BEGIN "
-					  "IF saved IS NULL THEN RETURN; END IF; "
-					  "BEGIN EXECUTE %L || saved; RETURN; "
-					  "EXCEPTION WHEN datatype_mismatch THEN NULL; END; "
-					  "IF saved !~ %L THEN "
-					  "RAISE EXCEPTION 'the default %% of column %% cannot be converted to %%', "
-					  "saved, %L, %L USING HINT = %L; END IF; "
-					  "EXECUTE format('SELECT (%%s)::text FROM (SELECT (%%s) AS %%I) AS %%I', "
-					  "%L, saved, %L, %L) INTO converted; "
-					  "EXECUTE %L || quote_nullable(converted) || %L; END",
-					  sc->default_expr, set, CONSTANT_DEFAULT_RE, column, new_type,
-					  "give the alter_column a \"default\" of the new type",
-					  convert, column, rel, set, cast);
-	stmt = do_block(body);
-	free(body);
-	free(cast);
-	free(set);
-	free(schema);
-	free(rel);
-	return stmt;
-}
-
 /* The plain strategy: one ALTER TABLE; its inverse rebuilds from saved state. */
 static void
 plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
@@ -829,8 +781,8 @@ plan_alter_column_plain(PlanCtx *pc, const SavedColumn *sc)
 			? xstrdup(op->u.alter_column.using_expr)
 			: sql_format("%I::%s", column, op->u.alter_column.type);
 
-		strlist_push(&s->sql, convert_default_sql(table, column, sc, convert,
-												  op->u.alter_column.type));
+		strlist_push(&s->sql, sql_convert_default(table, column, sc->default_expr, convert,
+												  op->u.alter_column.type, NULL));
 		free(convert);
 	}
 	s->done_check = buf_detach(&done);
@@ -939,7 +891,7 @@ plan_alter_type_online(PlanCtx *pc, const SavedColumn *sc)
 		step_sql(s, "ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT %E", table, column,
 				 op->u.alter_column.default_expr);
 	else if (op->u.alter_column.default_change == DEFAULT_KEEP)
-		strlist_push(&s->sql, convert_default_sql(table, column, sc, convert, type));
+		strlist_push(&s->sql, sql_convert_default(table, column, sc->default_expr, convert, type, NULL));
 	{
 		/*
 		 * The trigger now copies to the old column, cast back to its saved

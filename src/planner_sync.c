@@ -16,6 +16,13 @@
 
 #include <stdlib.h>
 
+/*
+ * pg_get_expr of a constant: a literal or number, maybe negative or in
+ * parentheses, maybe cast ('0'::text, -1, 'a'::character varying).
+ */
+#define CONSTANT_DEFAULT_RE "^\\(?(-?[0-9][0-9.eE+-]*|true|false|NULL|'([^']|'')*')\\)?" \
+	"(::[a-zA-Z_][a-zA-Z0-9_ .\"]*(\\([0-9, ]*\\))?(\\[\\])?)?$"
+
 char *
 expr_over_row(const char *table, const char *row, const char *expr)
 {
@@ -98,4 +105,38 @@ sync_both_names_body(const char *old_name, const char *new_name)
 					  new_name, new_name, old_name, old_name, new_name,
 					  new_name, new_name, old_name, new_name,
 					  old_name, old_name, new_name, old_name);
+}
+
+char *
+sql_convert_default(const char *table, const char *column, const char *saved_default,
+					const char *convert, const char *new_type, const char *alias)
+{
+	char	   *schema;
+	char	   *rel;
+	char	   *set = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT ", table, column);
+	char	   *cast = sql_format("::%s", new_type);
+	char	   *body;
+	char	   *stmt;
+
+	split_qualified(table, &schema, &rel);
+	body = sql_format("DECLARE saved text := %s; converted text; BEGIN "
+					  "IF saved IS NULL THEN RETURN; END IF; "
+					  "BEGIN EXECUTE %L || saved; RETURN; "
+					  "EXCEPTION WHEN datatype_mismatch THEN NULL; END; "
+					  "IF saved !~ %L THEN "
+					  "RAISE EXCEPTION 'the default %% of column %% cannot be converted to %%', "
+					  "saved, %L, %L USING HINT = %L; END IF; "
+					  "EXECUTE format('SELECT (%%s)::text FROM (SELECT (%%s) AS %%I) AS %%I', "
+					  "%L, saved, %L, %L) INTO converted; "
+					  "EXECUTE %L || quote_nullable(converted) || %L; END",
+					  saved_default, set, CONSTANT_DEFAULT_RE, column, new_type,
+					  "give the alter_column a \"default\" of the new type",
+					  convert, column, alias ? alias : rel, set, cast);
+	stmt = do_block(body);
+	free(body);
+	free(cast);
+	free(set);
+	free(schema);
+	free(rel);
+	return stmt;
 }

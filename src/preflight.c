@@ -507,11 +507,10 @@ alter_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op, Er
 		char	   *prefix;
 
 		/*
-		 * The plain strategy's one ALTER TABLE casts a kept default as
-		 * PostgreSQL does (automatically, or not at all); the online swap
-		 * sets it again, cast to the new type.
+		 * Both strategies set the default aside and give it back converted
+		 * as sql_convert_default does (at the swap, or after the plain
+		 * ALTER TABLE).
 		 */
-		if (pf->strategy == STRATEGY_ONLINE || op->u.alter_column.default_change != DEFAULT_KEEP)
 		{
 			old_default = column_default(conn, c, column, err);
 			if (old_default == NULL && err->message)
@@ -536,10 +535,21 @@ alter_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op, Er
 		}
 		if (ok && old_default && op->u.alter_column.default_change == DEFAULT_KEEP)
 		{
-			char	   *what = xasprintf("the column's default %s, cast to %s,", old_default, type);
+			char	   *what = xasprintf("the column's default %s, converted to %s,", old_default, type);
+			char	   *copy = xasprintf("pg_temp.%s", c->temp);
+			char	   *saved = quoted_literal(old_default);
+			char	   *convert = u.text ? xstrdup(u.text) : sql_format("%I::%s", column, type);
+			char	   *schema;
+			char	   *rel;
 
-			sql = sql_format("EXPLAIN (COSTS OFF) SELECT (%s)::%s", old_default, type);
+			split_qualified(op->u.alter_column.table, &schema, &rel);
+			sql = sql_convert_default(copy, column, saved, convert, type, rel);
 			ok = run(conn, pf, op, NULL, sql, 0, what, err);
+			free(schema);
+			free(rel);
+			free(convert);
+			free(saved);
+			free(copy);
 			free(sql);
 			free(what);
 			if (!ok && err->exit_code == EXIT_USAGE)
