@@ -1,28 +1,117 @@
 /*
- * cli.h: global options and the command table.  Each command is one
- * cmd_* function; commands are thin and print errors once, at the top.
+ * cli.h: the command table and what every command shares.
+ *
+ * A command is one row of the table in cli.c ({name, function, flags,
+ * options, usage, summary}) and one cmd_* function in its own
+ * src/cmd_*.c.  The flags say what the dispatcher does before the
+ * function runs: refuse positional arguments, load the migration files,
+ * open the session (connect, run lock, journal), accept --format.  The
+ * function gets a Run with all of that in place, prints its results
+ * through render, and returns the exit code; its Error is printed once,
+ * by cli_fail().
  */
 #ifndef MIGRATE_CLI_H
 #define MIGRATE_CLI_H
 
-#include "render.h"
-#include "spec.h"
+#include "options.h"
+#include "session.h"
 
 #define MIGRATE_VERSION "0.1.0"
 
-typedef struct GlobalOptions
+/* What the dispatcher does for a command (Command.flags). */
+enum
 {
-	const char *database;		/* -d; NULL: DATABASE_URL or libpq env */
-	const char *dir;			/* --dir, default "migrations" */
-	const char *state_path;		/* --state, default ".migrate/state.db" */
-	const char *table;			/* --table, default "public.schema_migrations" */
-	Format		format;			/* --format */
-	bool		format_given;
-	bool		quiet;
-	bool		verbose;
-	bool		color;			/* a terminal, and neither --no-color nor NO_COLOR */
-} GlobalOptions;
+	CMD_ARGS = 1 << 0,			/* takes positional arguments (else: exit 2) */
+	CMD_FILES = 1 << 1,			/* loads the migration files of --dir */
+	CMD_DB = 1 << 2,			/* needs a database: always connects */
+	CMD_MAY_DB = 1 << 3,		/* connects when one is named, unless --offline */
+	CMD_WRITES = 1 << 4,		/* run lock, history table, journal; not with --dry-run */
+	CMD_FORMATS = 1 << 5,		/* --format text|json */
+	CMD_SQL = 1 << 6,			/* --format sql as well */
+	CMD_TARGETS = 1 << 7,		/* --targets FILE: runs on each target of a fleet */
+};
+
+typedef struct Run Run;
+
+typedef struct Command
+{
+	const char *name;
+	int			(*fn) (Run *r);
+	unsigned	flags;			/* CMD_* */
+	const OptDef *opts;			/* the command's own options (options.c) */
+	const char *usage;
+	const char *summary;
+} Command;
+
+/* Everything a command works with; the dispatcher fills and frees it. */
+struct Run
+{
+	const Command *cmd;
+	GlobalOptions *g;
+	Args	   *a;
+	MigrationSet set;			/* CMD_FILES */
+	Session		s;				/* s.conn NULL: not connected */
+	bool		connected;
+	const char *target;			/* the fleet target's name; NULL: alone */
+};
+
+extern const Command cli_commands[];
 
 int			cli_main(int argc, char **argv);
+
+/* Runs cmd on one database, as cli_main does after parsing (fleets, too). */
+int			cli_run_command(const Command *cmd, GlobalOptions *g, Args *a,
+							const char *target);
+
+/* Prints err once ("migrate: ..."), clears it, returns its exit code. */
+int			cli_fail(Error *err);
+
+/* "migrate: <message>" and the --help hint; EXIT_USAGE. */
+int			cli_usage_error(const char *fmt, const char *arg);
+
+/* Defaults, then the file's settings (m may be NULL), then the command line's. */
+Settings	cli_settings(const Migration *m, const Args *a);
+
+/* JSON events unless a person reads a terminal, or --format says otherwise. */
+void		cli_init_progress(Progress *p, const GlobalOptions *g);
+
+/* Whether the command line or the environment names a database. */
+bool		cli_database_named(const GlobalOptions *g);
+
+/* Refuses to go on when an applied migration's file changed (EXIT_DRIFT). */
+bool		cli_check_drift(const MigrationSet *set, const History *h, Error *err);
+
+bool		cli_is_applied(const History *h, int64_t version);
+
+/* The strategy a migration was applied with: finalize and rollback mirror it. */
+Strategy	cli_applied_strategy(const HistoryRow *row);
+
+/*
+ * "<file>:<line>: migration V_name cannot be rolled back: <why> (step, op)"
+ * for the first step of mp that cannot be undone; mp->irreversible must hold.
+ */
+char	   *cli_irreversible_message(const MigrationPlan *mp);
+
+/*
+ * Lints ms with strategy (cat may be NULL); prints the findings (to stderr
+ * when refuse: apply --online refusing).  EXIT_UNSAFE when one is unsafe.
+ */
+int			cli_lint_migrations(const GlobalOptions *g, const Migration *const *ms,
+								size_t n, Strategy strategy, const Catalog *cat,
+								bool refuse);
+
+/* An executor context over the run's session. */
+void		cli_exec_context(ExecContext *ctx, Run *r, Progress *progress,
+							 const char *applied_by);
+
+int			cmd_validate(Run *r);
+int			cmd_plan(Run *r);
+int			cmd_apply(Run *r);
+int			cmd_rollback(Run *r);
+int			cmd_status(Run *r);
+int			cmd_finalize(Run *r);
+int			cmd_new(Run *r);
+int			cmd_lint(Run *r);
+int			cmd_convert(Run *r);
 
 #endif

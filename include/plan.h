@@ -118,6 +118,16 @@ bool		plan_migration(const Migration *m, Strategy strategy,
 						   const struct Catalog *cat, MigrationPlan *out,
 						   Error *err);
 
+/*
+ * The steps that roll mp back, in the order they run: the inverse steps of
+ * each step, newest step first, limited to the steps in done (NULL: every
+ * step apply runs; online, the contract steps wait for finalize and are
+ * not among them).  *out (caller frees) borrows from mp.  False, with err
+ * (EXIT_USAGE), when one of them cannot be undone.
+ */
+bool		plan_rollback_steps(const MigrationPlan *mp, const StrList *done,
+								const Step ***out, size_t *n_out, Error *err);
+
 void		step_free(Step *s);
 void		migration_plan_free(MigrationPlan *mp);
 void		plan_free(Plan *p);

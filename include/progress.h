@@ -19,6 +19,8 @@ typedef struct Progress
 	bool		quiet;			/* text: only failures */
 	bool		live_line_open; /* a \r line is on screen */
 	size_t		live_line_len;	/* its length, to blank what a shorter one leaves */
+	const Step *line_step;		/* terminal: the step whose "[id] ... " line waits
+								 * for its " done"; NULL: none */
 } Progress;
 
 void		progress_migration_started(Progress *p, const Migration *m,

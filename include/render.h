@@ -1,7 +1,9 @@
 /*
  * render.h: a Plan for people (text), for pipelines (JSON, one document,
  * documented in migrate(1)), and for psql (SQL that runs as-is under
- * psql -v ON_ERROR_STOP=1).
+ * psql -v ON_ERROR_STOP=1); and every other shape a command prints:
+ * status, finalize's list of steps, rollback's steps in the order it runs
+ * them.  The commands decide what to show; render decides how.
  */
 #ifndef MIGRATE_RENDER_H
 #define MIGRATE_RENDER_H
@@ -9,6 +11,7 @@
 #include <stdio.h>
 
 #include "plan.h"
+#include "state.h"
 
 typedef enum Format
 {
@@ -30,5 +33,45 @@ typedef struct RenderOptions
 
 void		render_plan(FILE *out, const Plan *plan, Format fmt,
 						const RenderOptions *opts);
+
+/* One migration as status shows it: its file, its history row, or both. */
+typedef struct StatusEntry
+{
+	const Migration *m;			/* NULL: no file */
+	const HistoryRow *row;		/* NULL: never run */
+	const char *status;			/* "pending", "completed", ... */
+	bool		drifted;		/* applied, and the file changed since */
+	bool		interrupted;	/* running, and no migrate runs it */
+} StatusEntry;
+
+/* status: a line per migration (text), or {"migrations": [...]} (JSON). */
+void		render_status(FILE *out, const StatusEntry *entries, size_t n, Format fmt);
+
+/* A step finalize runs, of a migration. */
+typedef struct FinalizeItem
+{
+	const Migration *m;
+	const Step *step;
+} FinalizeItem;
+
+/*
+ * What finalize will run: a text list with its warning, or one JSON line
+ * {"event":"finalize_plan","dry_run":bool,"steps":[...]} before the events.
+ */
+void		render_finalize_plan(FILE *out, const FinalizeItem *items, size_t n,
+								 bool dry_run, Format fmt);
+
+/* One migration's rollback: the steps rollback runs, in its order. */
+typedef struct RollbackPlan
+{
+	const MigrationPlan *mp;
+	const Step **steps;
+	size_t		n;
+	bool		partial;		/* only the steps that completed are undone */
+} RollbackPlan;
+
+/* rollback --dry-run: text, or one JSON document for every migration. */
+void		render_rollback_plan(FILE *out, const RollbackPlan *items, size_t n,
+								 Format fmt, const RenderOptions *opts);
 
 #endif

@@ -47,6 +47,8 @@ typedef struct Settings
 } Settings;
 
 void		settings_defaults(Settings *s);
+/* The smallest value a duration setting (SETTING_* bit) may have, in ms. */
+int64_t		settings_min_ms(unsigned bit);
 /* Copies into dst every setting that src has in its given mask. */
 void		settings_overlay(Settings *dst, const Settings *src);
 

@@ -20,6 +20,7 @@ enum {
 	EXIT_UNSAFE = 3,
 	EXIT_LOCK = 4,
 	EXIT_DRIFT = 5,
+	EXIT_UNREACHABLE = 6,		/* the database could not be reached */
 	EXIT_SIGINT = 130,
 	EXIT_SIGTERM = 143,
 };

@@ -1122,6 +1122,8 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 		rp.conns[i] = db_connect(ctx->replicas.items[i], err);
 		if (rp.conns[i] == NULL)
 		{
+			/* the migration has started: a failed step, not "nothing changed" */
+			err->exit_code = EXIT_STEP_FAILED;
 			error_prefix(err, "replica %zu", i + 1);
 			ok = false;
 		}

@@ -238,6 +238,53 @@ trimmed_copy(const char *message)
 	return xstrndup(message ? message : "", len);
 }
 
+/*
+ * libpq's message on one line: each of its lines (one per address tried,
+ * and its hints) joined with "; ".
+ */
+static char *
+one_line(const char *message)
+{
+	char	   *text = trimmed_copy(message);
+	Buf			out;
+	const char *p = text;
+
+	buf_init(&out);
+	while (*p)
+	{
+		if (*p == '\n')
+		{
+			while (*p && isspace((unsigned char) *p))
+				p++;
+			if (*p)
+				buf_puts(&out, "; ");
+			continue;
+		}
+		buf_putc(&out, *p == '\t' ? ' ' : *p);
+		p++;
+	}
+	free(text);
+	return buf_detach(&out);
+}
+
+/*
+ * Where a connection tried to go: "host=H port=P dbname=D user=U", from
+ * what libpq resolved (conninfo, environment and defaults); never the
+ * password.  A host that is a directory is a Unix socket.
+ */
+static char *
+connection_target(PGconn *conn)
+{
+	const char *host = PQhost(conn);
+	const char *port = PQport(conn);
+	const char *db = PQdb(conn);
+	const char *user = PQuser(conn);
+
+	return xasprintf("host=%s port=%s dbname=%s user=%s",
+					 host && *host ? host : "(default)", port && *port ? port : "5432",
+					 db && *db ? db : "(default)", user && *user ? user : "(default)");
+}
+
 /* Notices (RAISE NOTICE, "relation already exists, skipping") stay quiet. */
 static void
 drop_notice(void *arg, const PGresult *res)
@@ -262,9 +309,12 @@ finish_connect(PGconn *conn, const char *conninfo, Error *err)
 	}
 	if (PQstatus(conn) != CONNECTION_OK)
 	{
-		message = trimmed_copy(PQerrorMessage(conn));
+		char	   *where = connection_target(conn);
+
+		message = one_line(PQerrorMessage(conn));
 		scrub_passwords(&message, conninfo, conn);
-		error_set(err, EXIT_STEP_FAILED, "cannot connect to the database: %s", message);
+		error_set(err, EXIT_UNREACHABLE, "cannot connect to the database at %s: %s", where, message);
+		free(where);
 		free(message);
 		PQfinish(conn);
 		return NULL;
@@ -283,6 +333,35 @@ finish_connect(PGconn *conn, const char *conninfo, Error *err)
 	return conn;
 }
 
+/*
+ * A conninfo or URI that libpq cannot parse is a usage error (exit 2), not
+ * an unreachable database.  A bare word is a database name: libpq takes it
+ * as one.
+ */
+static bool
+conninfo_malformed(const char *conninfo, Error *err)
+{
+	char	   *why = NULL;
+	PQconninfoOption *opts;
+	char	   *message;
+
+	if (conninfo == NULL || (strchr(conninfo, '=') == NULL &&
+							 strncmp(conninfo, "postgres://", 11) != 0 &&
+							 strncmp(conninfo, "postgresql://", 13) != 0))
+		return false;
+	opts = PQconninfoParse(conninfo, &why);
+	PQconninfoFree(opts);
+	if (opts != NULL)
+		return false;
+	message = why ? one_line(why) : xstrdup("out of memory");
+	PQfreemem(why);
+	scrub_passwords(&message, conninfo, NULL);
+	error_set(err, EXIT_USAGE, "cannot connect to the database: the connection string is "
+			  "malformed: %s", message);
+	free(message);
+	return true;
+}
+
 PGconn *
 db_connect(const char *conninfo, Error *err)
 {
@@ -291,6 +370,8 @@ db_connect(const char *conninfo, Error *err)
 
 	if (conninfo == NULL)
 		conninfo = getenv("DATABASE_URL");
+	if (conninfo_malformed(conninfo, err))
+		return NULL;
 	/* NULL or "" leaves dbname to PGDATABASE and libpq's defaults. */
 	values[0] = conninfo;
 	return finish_connect(PQconnectdbParams(keywords, values, 1), conninfo, err);

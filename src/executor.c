@@ -475,35 +475,13 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 {
 	const Migration *m = mp->migration;
 	int64_t		t0 = now_ms();
-	size_t		cap = 0;
 	const Step **run;
 	size_t		n_run = 0;
 	bool		history_done = false;
 	bool		ok = true;
 
-	for (size_t i = 0; i < mp->n_steps; i++)
-		cap += mp->steps[i].n_rollback;
-	run = xcalloc(cap + 1, sizeof(Step *));
-
-	/* Newest step first; each step's inverse steps in their own order. */
-	for (size_t i = mp->n_steps; i-- > 0;)
-	{
-		const Step *s = &mp->steps[i];
-
-		if (done != NULL && !strlist_contains(done, s->id))
-			continue;
-		if (done == NULL && mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT)
-			continue;
-		if (s->irreversible)
-		{
-			free(run);
-			return error_set(err, EXIT_USAGE,
-							 "migration %s_%s cannot be rolled back: step %s (%s): %s",
-							 m->version_text, m->name, s->id, s->summary, s->irreversible);
-		}
-		for (size_t k = 0; k < s->n_rollback; k++)
-			run[n_run++] = &s->rollback[k];
-	}
+	if (!plan_rollback_steps(mp, done, &run, &n_run, err))
+		return false;
 
 	/* Every backfill's cursor, also one cut short: a later apply starts afresh. */
 	for (size_t i = 0; i < mp->n_steps; i++)

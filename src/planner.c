@@ -1060,6 +1060,43 @@ migration_plan_free(MigrationPlan *mp)
 	memset(mp, 0, sizeof *mp);
 }
 
+bool
+plan_rollback_steps(const MigrationPlan *mp, const StrList *done, const Step ***out,
+					size_t *n_out, Error *err)
+{
+	const Migration *m = mp->migration;
+	size_t		cap = 0;
+	size_t		n = 0;
+	const Step **run;
+
+	for (size_t i = 0; i < mp->n_steps; i++)
+		cap += mp->steps[i].n_rollback;
+	run = xcalloc(cap + 1, sizeof(Step *));
+
+	/* Newest step first; each step's inverse steps in their own order. */
+	for (size_t i = mp->n_steps; i-- > 0;)
+	{
+		const Step *s = &mp->steps[i];
+
+		if (done != NULL && !strlist_contains(done, s->id))
+			continue;
+		if (done == NULL && mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT)
+			continue;
+		if (s->irreversible)
+		{
+			free(run);
+			return error_set(err, EXIT_USAGE,
+							 "migration %s_%s cannot be rolled back: step %s (%s): %s",
+							 m->version_text, m->name, s->id, s->summary, s->irreversible);
+		}
+		for (size_t k = 0; k < s->n_rollback; k++)
+			run[n++] = &s->rollback[k];
+	}
+	*out = run;
+	*n_out = n;
+	return true;
+}
+
 void
 plan_free(Plan *p)
 {

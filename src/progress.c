@@ -53,15 +53,18 @@ live_line_show(Progress *p, const char *text)
 	fflush(p->out);
 }
 
-/* Ends a live \r line before printing a normal one. */
+/*
+ * Ends the line on screen before printing a normal one: a live \r line, or
+ * a step's "[id] ... " line still waiting for its " done" (several steps of
+ * one transaction start before any of them finishes).
+ */
 static void
 close_live_line(Progress *p)
 {
-	if (p->live_line_open)
-	{
+	if (p->live_line_open || p->line_step)
 		fputs("\n", p->out);
-		p->live_line_open = false;
-	}
+	p->live_line_open = false;
+	p->line_step = NULL;
 }
 
 void
@@ -150,7 +153,9 @@ progress_step_started(Progress *p, const Migration *m, const Step *s)
 		return;
 	close_live_line(p);
 	fprintf(p->out, "  [%s] %s ...", s->id, s->summary);
-	if (!p->tty)
+	if (p->tty)
+		p->line_step = s;
+	else
 		fputc('\n', p->out);
 	fflush(p->out);
 }
@@ -180,10 +185,17 @@ progress_step_finished(Progress *p, const Migration *m, const Step *s,
 
 		live_line_show(p, line);
 		free(line);
-		p->live_line_open = false;
 	}
 	else if (!p->tty)
 		fprintf(p->out, "  [%s]", s->id);
+	else if (p->line_step != s)
+	{
+		/* another step's line is on screen: this one gets its own */
+		close_live_line(p);
+		fprintf(p->out, "  [%s] %s ...", s->id, s->summary);
+	}
+	p->live_line_open = false;
+	p->line_step = NULL;
 	if (rows >= 0)
 		fprintf(p->out, " done in %lld ms, %lld rows\n", (long long) ms, (long long) rows);
 	else
@@ -234,7 +246,7 @@ progress_step_retried(Progress *p, const Migration *m, const Step *s,
 		return;
 	}
 	close_live_line(p);
-	fprintf(p->out, "\n  [%s] attempt %d: %s; retrying in %lld ms%s%s\n",
+	fprintf(p->out, "  [%s] attempt %d: %s; retrying in %lld ms%s%s\n",
 			s->id, attempt, why, (long long) wait_ms,
 			blockers_json && strcmp(blockers_json, "[]") != 0 ? "; blocked by " : "",
 			blockers_json && strcmp(blockers_json, "[]") != 0 ? blockers_json : "");

@@ -484,3 +484,199 @@ render_plan(FILE *out, const Plan *plan, Format fmt, const RenderOptions *opts)
 	fwrite(b.data, 1, b.len, out);
 	buf_free(&b);
 }
+
+/* ---- status ---- */
+
+static void
+status_json(Buf *b, const StatusEntry *e, size_t n)
+{
+	Json		j = {b, 0, {false}};
+
+	json_open(&j, NULL, '{');
+	json_open(&j, "migrations", '[');
+	for (size_t i = 0; i < n; i++)
+	{
+		const Migration *m = e[i].m;
+		const HistoryRow *row = e[i].row;
+
+		json_open(&j, NULL, '{');
+		json_int(&j, "version", m ? m->version : row->version, true);
+		json_str(&j, "name", m ? m->name : row->name);
+		json_str(&j, "file", m ? m->path : NULL);
+		json_str(&j, "status", e[i].status);
+		json_bool(&j, "drifted", e[i].drifted);
+		json_bool(&j, "interrupted", e[i].interrupted);
+		json_str(&j, "checksum", m ? m->checksum : row->checksum);
+		json_str(&j, "applied_at", row && row->status == HISTORY_COMPLETED
+				 ? row->completed_at : NULL);
+		json_int(&j, "execution_ms", row ? row->execution_ms : -1,
+				 row && row->execution_ms >= 0);
+		json_str(&j, "error", row ? row->error_message : NULL);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	buf_putc(b, '\n');
+}
+
+static void
+status_text(Buf *b, const StatusEntry *e, size_t n)
+{
+	static const char ways_out[] =
+		"\n    run \"migrate apply\" to resume, or \"migrate rollback\" to undo what completed";
+
+	if (n == 0)
+		buf_puts(b, "No migrations.\n");
+	for (size_t i = 0; i < n; i++)
+	{
+		const Migration *m = e[i].m;
+		const HistoryRow *row = e[i].row;
+		char	   *label = m ? xasprintf("%s_%s", m->version_text, m->name)
+			: xasprintf("%lld_%s", (long long) row->version, row->name);
+
+		buf_printf(b, "%-40s %-12s", label, e[i].status);
+		if (row && row->status == HISTORY_COMPLETED && row->completed_at)
+			buf_printf(b, " %s", row->completed_at);
+		if (e[i].drifted)
+			buf_puts(b, "  DRIFTED: the file changed since it was applied");
+		if (!m)
+			buf_puts(b, "  (no file)");
+		if (row && row->status == HISTORY_FAILED && row->error_message)
+			buf_printf(b, "\n    error: %s%s", row->error_message, ways_out);
+		if (e[i].interrupted)
+			buf_printf(b, "\n    interrupted: no migrate is running it (killed, or its "
+					   "connection was lost)%s", ways_out);
+		buf_putc(b, '\n');
+		free(label);
+	}
+}
+
+void
+render_status(FILE *out, const StatusEntry *entries, size_t n, Format fmt)
+{
+	Buf			b;
+
+	buf_init(&b);
+	if (fmt == FORMAT_JSON)
+		status_json(&b, entries, n);
+	else
+		status_text(&b, entries, n);
+	fwrite(b.data, 1, b.len, out);
+	buf_free(&b);
+}
+
+/* ---- finalize ---- */
+
+void
+render_finalize_plan(FILE *out, const FinalizeItem *items, size_t n, bool dry_run,
+					 Format fmt)
+{
+	Buf			b;
+
+	buf_init(&b);
+	if (fmt == FORMAT_JSON)
+	{
+		/* one line: it is the first event of the run's stream */
+		buf_printf(&b, "{\"event\":\"finalize_plan\",\"dry_run\":%s,\"steps\":[",
+				   dry_run ? "true" : "false");
+		for (size_t i = 0; i < n; i++)
+		{
+			buf_printf(&b, "%s{\"version\":%lld,\"name\":", i > 0 ? "," : "",
+					   (long long) items[i].m->version);
+			buf_json_string(&b, items[i].m->name);
+			buf_puts(&b, ",\"step\":");
+			buf_json_string(&b, items[i].step->id);
+			buf_puts(&b, ",\"summary\":");
+			buf_json_string(&b, items[i].step->summary);
+			buf_putc(&b, '}');
+		}
+		buf_puts(&b, "]}\n");
+	}
+	else if (n == 0)
+		buf_puts(&b, "Nothing to finalize.\n");
+	else
+	{
+		buf_puts(&b, "finalize will run, and cannot undo:\n");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(&b, "  %s_%s [%s] %s\n", items[i].m->version_text, items[i].m->name,
+					   items[i].step->id, items[i].step->summary);
+	}
+	fwrite(b.data, 1, b.len, out);
+	buf_free(&b);
+}
+
+/* ---- rollback ---- */
+
+static void
+rollback_text(Buf *b, const RollbackPlan *items, size_t n, const RenderOptions *opts)
+{
+	TextStyle	st = {"", "", "", ""};
+
+	if (opts->color)
+		st = (TextStyle) {ANSI_BOLD, ANSI_YELLOW, ANSI_RED, ANSI_RESET};
+	if (n == 0)
+		buf_puts(b, "Nothing to roll back.\n");
+	for (size_t i = 0; i < n; i++)
+	{
+		const MigrationPlan *mp = items[i].mp;
+		const Migration *m = mp->migration;
+
+		buf_printf(b, "%s%srollback of %s_%s%s (%s, %zu step%s, in the order they run%s)\n",
+				   i > 0 ? "\n" : "", st.bold, m->version_text, m->name, st.reset,
+				   strategy_name(mp->strategy), items[i].n, items[i].n == 1 ? "" : "s",
+				   items[i].partial ? "; only what completed" : "");
+		for (size_t k = 0; k < items[i].n; k++)
+		{
+			const Step *s = items[i].steps[k];
+
+			buf_printf(b, "\n  %zu. [%s] %s\n", k + 1, s->id, s->summary);
+			text_step_body(b, s, "     ", &st);
+		}
+	}
+}
+
+static void
+rollback_json(Buf *b, const RollbackPlan *items, size_t n)
+{
+	Json		j = {b, 0, {false}};
+
+	json_open(&j, NULL, '{');
+	json_bool(&j, "rollback", true);
+	json_open(&j, "migrations", '[');
+	for (size_t i = 0; i < n; i++)
+	{
+		const MigrationPlan *mp = items[i].mp;
+		const Migration *m = mp->migration;
+
+		json_open(&j, NULL, '{');
+		json_int(&j, "version", m->version, true);
+		json_str(&j, "name", m->name);
+		json_str(&j, "file", m->path);
+		json_str(&j, "strategy", strategy_name(mp->strategy));
+		json_bool(&j, "partial", items[i].partial);
+		json_open(&j, "steps", '[');
+		for (size_t k = 0; k < items[i].n; k++)
+			json_step(&j, m, items[i].steps[k], false);
+		json_close(&j, ']');
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	buf_putc(b, '\n');
+}
+
+void
+render_rollback_plan(FILE *out, const RollbackPlan *items, size_t n, Format fmt,
+					 const RenderOptions *opts)
+{
+	Buf			b;
+	RenderOptions none = {false, true, NULL};
+
+	buf_init(&b);
+	if (fmt == FORMAT_JSON)
+		rollback_json(&b, items, n);
+	else
+		rollback_text(&b, items, n, opts ? opts : &none);
+	fwrite(b.data, 1, b.len, out);
+	buf_free(&b);
+}

@@ -1844,7 +1844,7 @@ static const char *const settings_keys[] = {
 };
 
 static bool
-get_duration_setting(const Fields *f, const char *key, unsigned bit, int64_t min,
+get_duration_setting(const Fields *f, const char *key, unsigned bit,
 					 Settings *s, int64_t *field)
 {
 	const YNode *v;
@@ -1857,7 +1857,7 @@ get_duration_setting(const Fields *f, const char *key, unsigned bit, int64_t min
 	snprintf(label, sizeof label, "\"%s\"", key);
 	if (!conv_duration(f, label, v, field))
 		return false;
-	if (*field < min)
+	if (*field < settings_min_ms(bit))
 		return spec_error_at(f->err, &v->pos, "%s: %s: must be more than 0", f->owner, label);
 	s->given |= bit;
 	return true;
@@ -1870,12 +1870,12 @@ parse_settings(const Fields *f, Settings *s)
 	int64_t		retries;
 
 	if (!check_keys(f, settings_keys) ||
-		!get_duration_setting(f, "lock_timeout", SETTING_LOCK_TIMEOUT, 0, s, &s->lock_timeout_ms) ||
-		!get_duration_setting(f, "statement_timeout", SETTING_STATEMENT_TIMEOUT, 0, s,
+		!get_duration_setting(f, "lock_timeout", SETTING_LOCK_TIMEOUT, s, &s->lock_timeout_ms) ||
+		!get_duration_setting(f, "statement_timeout", SETTING_STATEMENT_TIMEOUT, s,
 							  &s->statement_timeout_ms) ||
-		!get_duration_setting(f, "batch_time", SETTING_BATCH_TIME, 1, s, &s->batch_time_ms) ||
-		!get_duration_setting(f, "batch_delay", SETTING_BATCH_DELAY, 0, s, &s->batch_delay_ms) ||
-		!get_duration_setting(f, "max_replica_lag", SETTING_MAX_REPLICA_LAG, 0, s,
+		!get_duration_setting(f, "batch_time", SETTING_BATCH_TIME, s, &s->batch_time_ms) ||
+		!get_duration_setting(f, "batch_delay", SETTING_BATCH_DELAY, s, &s->batch_delay_ms) ||
+		!get_duration_setting(f, "max_replica_lag", SETTING_MAX_REPLICA_LAG, s,
 							  &s->max_replica_lag_ms) ||
 		!lookup(f, "lock_retries", 0, &v))
 		return false;

@@ -66,6 +66,26 @@ settings_defaults(Settings *s)
 	s->given = 0;
 }
 
+int64_t
+settings_min_ms(unsigned bit)
+{
+	/*
+	 * 0 is "no limit" for statement_timeout and "no pause" for batch_delay;
+	 * a lock_timeout of 0 would wait forever behind the application, a
+	 * batch_time of 0 gives batches of no rows, and a replica lag of 0
+	 * pauses every backfill for good.
+	 */
+	switch (bit)
+	{
+		case SETTING_LOCK_TIMEOUT:
+		case SETTING_BATCH_TIME:
+		case SETTING_MAX_REPLICA_LAG:
+			return 1;
+		default:
+			return 0;
+	}
+}
+
 void
 settings_overlay(Settings *dst, const Settings *src)
 {

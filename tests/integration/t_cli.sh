@@ -54,3 +54,59 @@ assert_match "$OUT" '/[0-9]{14}_add_thing\.yaml$' "new prints the file it wrote"
 expect_exit 2 "$MIGRATE" --dir "$MIGDIR" new Add-Thing
 expect_exit 2 "$MIGRATE" --dir "$MIGDIR" new thing --template no_such_template
 assert_eq 1 "$(find "$MIGDIR" -name '*.yaml' | wc -l)" "bad names write nothing"
+
+# ---- arguments no command takes, values that make no sense: exit 2, nothing done ----
+new_db
+expect_exit 0 mg --dir migrations apply --to 2
+before=$(sql "SELECT string_agg(version || status, ',' ORDER BY version) FROM public.schema_migrations")
+expect_exit 2 mg --dir migrations rollback 3
+assert_contains "$ERR" 'unexpected argument "3"' "rollback 3 names the argument"
+for cmd in "apply 3" "status x" "plan x" "finalize x" "validate x"; do
+	# shellcheck disable=SC2086
+	expect_exit 2 mg --dir migrations $cmd
+done
+for opt in "--lock-timeout 0" "--lock-timeout=0ms" "--batch-time 0" "--max-replica-lag 0s"; do
+	# shellcheck disable=SC2086
+	expect_exit 2 mg --dir migrations apply $opt
+	assert_contains "$ERR" "must be more than 0" "apply $opt explains"
+done
+expect_exit 2 mg --dir migrations rollback --lock-timeout 0
+expect_exit 2 mg --dir migrations --format json new thing
+assert_eq "$before" "$(sql "SELECT string_agg(version || status, ',' ORDER BY version)
+	FROM public.schema_migrations")" "a usage error changed the history"
+# 0 stays meaningful where it is: no statement timeout, no pause between batches
+expect_exit 0 mg --dir migrations apply --to 2 --statement-timeout 0 --batch-delay 0
+
+# ---- rollback --dry-run: the steps rollback runs, in the order it runs them ----
+expect_exit 0 mg --dir migrations --format json rollback --dry-run
+dry=$(json '[s["id"] for s in d["migrations"][0]["steps"]]')
+assert_eq 2 "$(json 'd["migrations"][0]["version"]')" "the dry run is of the newest migration"
+expect_exit 0 mg --dir migrations rollback --dry-run
+assert_contains "$OUT" "rollback of 0002_order_status" "the text dry run names the migration"
+text_ids=$(printf '%s\n' "$OUT" | sed -n 's/^  [0-9]*\. \[\([^]]*\)\].*/"\1"/p' | paste -sd, -)
+assert_eq "$dry" "[${text_ids//,/, }]" "text and JSON dry runs list the same steps in the same order"
+expect_exit 0 mg --dir migrations --format json rollback
+ran=$(json_lines '[e["step"] for e in d if e["event"] == "step_started"]')
+assert_eq "$dry" "$ran" "rollback ran the steps its dry run showed, in that order"
+
+# ---- finalize --yes into a pipe: JSON lines only ----
+new_db
+expect_exit 0 mg --dir migrations apply --online --to 2
+expect_exit 0 mg --dir migrations finalize --yes
+assert_eq true "$(json_lines 'len(d) > 1 and all("event" in e for e in d)')" \
+	"finalize into a pipe printed something that is not a JSON event"
+assert_eq finalize_plan "$(json_lines 'd[0]["event"]')" "the plan comes first"
+assert_eq '["2.2.9"]' "$(json_lines 'd[0]["steps"] and [s["step"] for s in d[0]["steps"]]')" \
+	"the plan lists the contract step"
+expect_exit 0 mg --dir migrations finalize --yes
+
+# ---- on a terminal: several steps of one transaction, each on its own line ----
+new_db
+script -qec "$MIGRATE -d '$DB_URL' --state '$STATE' --dir migrations --no-color apply --to 1" \
+	/dev/null >"$TMP/tty.out" </dev/null || fail "apply on a terminal failed: $(cat "$TMP/tty.out")"
+tr '\r' '\n' <"$TMP/tty.out" >"$TMP/tty.lines"
+assert_contains "$(cat "$TMP/tty.lines")" "[1.4.1]" "the terminal shows the steps"
+if grep -q '\[1\.[0-9]\.[0-9]\].*\[1\.[0-9]\.[0-9]\]' "$TMP/tty.lines"; then
+	fail "two steps on one line: $(grep '\[1\..*\[1\.' "$TMP/tty.lines" | head -1)"
+fi
+assert_eq 4 "$(grep -c 'done in' "$TMP/tty.lines")" "each of the 4 steps says done"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Connections: a failed one exits 1 without ever showing the password;
-# DATABASE_URL is used when -d is absent, and -d wins over it.
+# Connections: one that cannot be made exits 6 (nothing was changed) with
+# one line saying where it tried and how to name the database, without ever
+# showing the password; DATABASE_URL is used when -d is absent, and -d wins
+# over it.
 . "$(dirname "$0")/lib.sh"
 
 secret=s3cretpw
@@ -8,13 +10,29 @@ for conninfo in "postgresql://postgres:$secret@127.0.0.1:1/nodb" \
 	"host=127.0.0.1 port=1 dbname=nodb user=postgres password=$secret"; do
 	for cmd in apply status "rollback --steps 1"; do
 		# shellcheck disable=SC2086
-		expect_exit 1 "$MIGRATE" -d "$conninfo" --state "$TMP/state.db" --dir migrations $cmd
+		expect_exit 6 "$MIGRATE" -d "$conninfo" --state "$TMP/state.db" --dir migrations $cmd
 		assert_not_contains "$OUT$ERR" "$secret" "$cmd printed the password"
 		assert_contains "$ERR" "migrate: " "$cmd explains"
+		assert_eq 1 "$(printf '%s\n' "$ERR" | wc -l)" "$cmd: one line"
+		assert_contains "$ERR" "host=127.0.0.1 port=1 dbname=nodb" "$cmd says where it tried"
+		for way in "-d CONNINFO" DATABASE_URL PGHOST; do
+			assert_contains "$ERR" "$way" "$cmd says how to name the database ($way)"
+		done
+		assert_eq "" "$OUT" "$cmd printed results"
 	done
-	expect_exit 1 env DATABASE_URL="$conninfo" "$MIGRATE" --state "$TMP/state.db" --dir migrations apply
+	expect_exit 6 env DATABASE_URL="$conninfo" "$MIGRATE" --state "$TMP/state.db" --dir migrations apply
 	assert_not_contains "$OUT$ERR" "$secret" "DATABASE_URL printed the password"
 done
+[ ! -e "$TMP/state.db" ] || fail "an unreachable database left a state file"
+
+# PG* variables name where it tried, too; a malformed conninfo is a usage error.
+expect_exit 6 env PGHOST=127.0.0.1 PGPORT=1 PGDATABASE=elsewhere "$MIGRATE" --state "$TMP/state.db" \
+	--dir migrations status
+assert_contains "$ERR" "host=127.0.0.1 port=1 dbname=elsewhere" "PG* variables: where it tried"
+expect_exit 2 "$MIGRATE" -d "postgresql://postgres:$secret%zz@127.0.0.1:1/nodb" \
+	--state "$TMP/state.db" --dir migrations status
+assert_contains "$ERR" "malformed" "a malformed URI is said to be one"
+assert_not_contains "$OUT$ERR" "$secret" "a malformed URI printed the password"
 
 new_db
 expect_exit 0 env DATABASE_URL="$DB_URL" "$MIGRATE" --state "$STATE" --dir migrations apply --to 1
@@ -48,7 +66,7 @@ assert_eq completed "$(json 'd["migrations"][1]["status"]')" "-d service=NAME"
 # sslmode and the other parameters go to libpq as given (this server
 # listens on a socket only, where libpq ignores sslmode: a bad value shows
 # that libpq read it).
-expect_exit 1 "$MIGRATE" -d "$DB_URL sslmode=sometimes" --state "$STATE" --dir migrations status
+expect_exit 6 "$MIGRATE" -d "$DB_URL sslmode=sometimes" --state "$STATE" --dir migrations status
 assert_contains "$ERR" "sslmode" "sslmode reached libpq"
 expect_exit 0 "$MIGRATE" -d "$DB_URL sslmode=prefer" --state "$STATE" --dir migrations status
 
@@ -69,11 +87,11 @@ sql "SET password_encryption = 'scram-sha-256'; CREATE ROLE $role LOGIN SUPERUSE
 { echo "local all $role scram-sha-256"; cat "$TMP/hba.orig"; } >"$hba"
 assert_eq t "$(sql "SELECT pg_reload_conf()")" "reload"
 
-expect_exit 1 env PGPASSFILE=/dev/null "$MIGRATE" -d "dbname=$DB_NAME user=$role" \
+expect_exit 6 env PGPASSFILE=/dev/null "$MIGRATE" -d "dbname=$DB_NAME user=$role" \
 	--state "$STATE" --dir migrations status
 assert_match "$ERR" 'password' "without a password the server refuses"
 wrong=wr0ng$RANDOM
-expect_exit 1 "$MIGRATE" -d "postgresql://$role:$wrong@/$DB_NAME?host=$PGHOST&port=$PGPORT" \
+expect_exit 6 "$MIGRATE" -d "postgresql://$role:$wrong@/$DB_NAME?host=$PGHOST&port=$PGPORT" \
 	--state "$STATE" --dir migrations status
 assert_not_contains "$OUT$ERR" "$wrong" "a refused password was printed"
 assert_contains "$ERR" "authentication failed" "the refusal is explained"

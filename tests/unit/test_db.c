@@ -65,16 +65,20 @@ END_TEST
 
 /* A refused or malformed connection's message, checked for the secret. */
 static void
-expect_connect_fails_quietly(const char *conninfo, const char *secret)
+expect_connect_fails_quietly(const char *conninfo, const char *secret, int exit_code)
 {
 	Error		err = {0};
 	PGconn	   *conn = db_connect(conninfo, &err);
 
 	ck_assert_ptr_null(conn);
-	ck_assert_int_eq(err.exit_code, EXIT_STEP_FAILED);
+	ck_assert_int_eq(err.exit_code, exit_code);
 	ck_assert_ptr_nonnull(err.message);
-	ck_assert_msg(strncmp(err.message, "cannot connect to the database: ", 32) == 0,
+	ck_assert_msg(strncmp(err.message, "cannot connect to the database", 30) == 0,
 				  "message: %s", err.message);
+	ck_assert_msg(strchr(err.message, '\n') == NULL, "not one line: %s", err.message);
+	if (exit_code == EXIT_UNREACHABLE)
+		ck_assert_msg(strstr(err.message, "host=127.0.0.1 port=1 ") != NULL,
+					  "where it tried is not said: %s", err.message);
 	ck_assert_msg(strstr(err.message, secret) == NULL, "password shown: %s", err.message);
 	error_clear(&err);
 }
@@ -82,13 +86,17 @@ expect_connect_fails_quietly(const char *conninfo, const char *secret)
 START_TEST(test_connect_error_hides_password)
 {
 	/* Port 1 on the loopback: refused at once. */
-	expect_connect_fails_quietly("postgresql://u:s3cretpw@127.0.0.1:1/nodb", "s3cretpw");
+	expect_connect_fails_quietly("postgresql://u:s3cretpw@127.0.0.1:1/nodb", "s3cretpw",
+								 EXIT_UNREACHABLE);
 	expect_connect_fails_quietly("host=127.0.0.1 port=1 password='s3cret pw' dbname=x",
-								 "s3cret pw");
-	/* libpq quotes a bad percent-escape, the password with it. */
-	expect_connect_fails_quietly("postgresql://u:s3cret%zz@127.0.0.1:1/nodb", "s3cret");
+								 "s3cret pw", EXIT_UNREACHABLE);
+	/* libpq quotes a bad percent-escape, the password with it: malformed, exit 2 */
+	expect_connect_fails_quietly("postgresql://u:s3cret%zz@127.0.0.1:1/nodb", "s3cret",
+								 EXIT_USAGE);
+	expect_connect_fails_quietly("host=127.0.0.1 port=1 password=s3cretpw 'unterminated",
+								 "s3cretpw", EXIT_USAGE);
 	expect_connect_fails_quietly("postgresql://u:s3cretpw@127.0.0.1:1/nodb?sslmode=bogus",
-								 "s3cretpw");
+								 "s3cretpw", EXIT_UNREACHABLE);
 }
 END_TEST
 

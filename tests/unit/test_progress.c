@@ -96,6 +96,49 @@ START_TEST(plain_text_says_nothing)
 }
 END_TEST
 
+/*
+ * The steps of one transaction all start before any finishes: on a
+ * terminal each gets its own line, never "[1.1.1] ... [1.2.1] ..." on one.
+ */
+START_TEST(terminal_group_of_steps)
+{
+	char	   *text = NULL;
+	size_t		size = 0;
+	Progress	p = memory_progress(&text, &size, false, true);
+	Step		second = {.id = "3.2.1", .summary = "add column \"x\""};
+
+	progress_step_started(&p, &migration, &step);
+	progress_step_started(&p, &migration, &second);
+	progress_step_finished(&p, &migration, &step, 5, -1);
+	progress_step_finished(&p, &migration, &second, 6, -1);
+	progress_migration_finished(&p, &migration, 7, false);
+	fclose(p.out);
+	ck_assert_str_eq(text,
+					 "  [3.1.1] build index \"i\" on \"orders\" concurrently ...\n"
+					 "  [3.2.1] add column \"x\" ...\n"
+					 "  [3.1.1] build index \"i\" on \"orders\" concurrently ... done in 5 ms\n"
+					 "  [3.2.1] add column \"x\" ... done in 6 ms\n"
+					 "applied 0003_order_indexes in 7 ms\n");
+	free(text);
+}
+END_TEST
+
+/* One step alone: its " done" ends the line it started. */
+START_TEST(terminal_one_step)
+{
+	char	   *text = NULL;
+	size_t		size = 0;
+	Progress	p = memory_progress(&text, &size, false, true);
+
+	progress_step_started(&p, &migration, &step);
+	progress_step_finished(&p, &migration, &step, 5, 10);
+	fclose(p.out);
+	ck_assert_str_eq(text, "  [3.1.1] build index \"i\" on \"orders\" concurrently ... "
+					 "done in 5 ms, 10 rows\n");
+	free(text);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -106,6 +149,8 @@ make_suite(void)
 	tcase_add_test(tc, json_event_without_phase);
 	tcase_add_test(tc, terminal_live_line);
 	tcase_add_test(tc, plain_text_says_nothing);
+	tcase_add_test(tc, terminal_group_of_steps);
+	tcase_add_test(tc, terminal_one_step);
 	suite_add_tcase(s, tc);
 	return s;
 }

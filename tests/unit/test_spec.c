@@ -561,19 +561,20 @@ START_TEST(test_settings)
 	migration_free(&m);
 
 	/* batch_size: auto is given, and means 0 */
-	load_text("settings: {batch_size: auto, lock_timeout: 0}\n"
+	load_text("settings: {batch_size: auto, statement_timeout: 0}\n"
 			  "operations: [drop_index: {name: i}]\n", &m);
-	ck_assert_uint_eq(m.settings.given, SETTING_BATCH_SIZE | SETTING_LOCK_TIMEOUT);
+	ck_assert_uint_eq(m.settings.given, SETTING_BATCH_SIZE | SETTING_STATEMENT_TIMEOUT);
 	ck_assert_int_eq(m.settings.batch_size, 0);
-	ck_assert_int_eq(m.settings.lock_timeout_ms, 0);
+	ck_assert_int_eq(m.settings.statement_timeout_ms, 0);
 	/* overlay copies only what was given */
 	settings_defaults(&eff);
 	eff.batch_size = 99;
+	eff.statement_timeout_ms = 99;
 	settings_overlay(&eff, &m.settings);
 	ck_assert_int_eq(eff.batch_size, 0);
-	ck_assert_int_eq(eff.lock_timeout_ms, 0);
+	ck_assert_int_eq(eff.statement_timeout_ms, 0);
 	ck_assert_int_eq(eff.lock_retries, 10);
-	ck_assert_uint_eq(eff.given, SETTING_BATCH_SIZE | SETTING_LOCK_TIMEOUT);
+	ck_assert_uint_eq(eff.given, SETTING_BATCH_SIZE | SETTING_STATEMENT_TIMEOUT);
 	migration_free(&m);
 }
 END_TEST
@@ -834,6 +835,8 @@ static const BadCase bad_cases[] = {
 		"  - drop_table: {name: x}\n", 0, "2:22", "is not a duration"},
 	{"zero batch time", "settings:\n  batch_time: 0ms\n" OPS "  - drop_table: {name: x}\n",
 	0, "2:15", "must be more than 0"},
+	{"zero lock timeout", "settings:\n  lock_timeout: 0\n" OPS "  - drop_table: {name: x}\n",
+	0, "2:17", "must be more than 0"},
 	{"backfill bad delay", OPS "  - backfill: {table: t, set: {a: 1}, batch_delay: soon}\n", 0,
 	"2:52", "\"soon\" is not a duration"},
 	{"unknown setting", "settings:\n  lock_timout: 2s\n" OPS "  - drop_table: {name: x}\n", 0,

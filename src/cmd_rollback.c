@@ -1,0 +1,125 @@
+/*
+ * cmd_rollback.c: "migrate rollback": the newest applied migrations undone,
+ * newest first; each planned with the strategy it was applied with, and
+ * every plan checked before anything runs.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The migrations rollback undoes, newest first. */
+static size_t
+rollback_targets(const History *h, const Args *a, const HistoryRow **out)
+{
+	size_t		n = 0;
+	int64_t		steps = a->steps > 0 ? a->steps : 1;
+
+	for (size_t i = h->n; i-- > 0;)
+	{
+		const HistoryRow *row = &h->rows[i];
+
+		if (row->status == HISTORY_ROLLED_BACK)
+			continue;
+		if (a->to_given ? row->version <= a->to : (int64_t) n >= steps)
+			break;
+		out[n++] = row;
+	}
+	return n;
+}
+
+/*
+ * The steps of a migration that failed half way that completed: from the
+ * journal, else (no state file) from the database's done checks.
+ */
+static bool
+completed_steps(Run *r, ExecContext *ctx, const MigrationPlan *mp, StrList *out, Error *err)
+{
+	if (r->s.journal)
+		journal_completed_steps(r->s.journal, mp->migration->version, out);
+	return out->n > 0 || executor_done_in_database(ctx, mp, out, err);
+}
+
+/* Plans one target, refusing what cannot be undone. */
+static bool
+plan_one(Run *r, const HistoryRow *row, MigrationPlan *mp, Error *err)
+{
+	const Migration *m = migration_set_find(&r->set, row->version);
+
+	if (m == NULL)
+		return error_set(err, EXIT_USAGE,
+						 "cannot roll back version %lld (%s): its file is not in %s",
+						 (long long) row->version, row->name, r->g->dir);
+	if (!plan_migration(m, cli_applied_strategy(row), &r->s.cat, mp, err))
+		return false;
+	if (mp->irreversible && row->status == HISTORY_COMPLETED)
+	{
+		char	   *why = cli_irreversible_message(mp);
+
+		error_set(err, EXIT_USAGE, "%s; nothing was changed", why);
+		free(why);
+		return false;
+	}
+	return true;
+}
+
+int
+cmd_rollback(Run *r)
+{
+	Error		err = {0};
+	Progress	progress;
+	ExecContext ctx;
+	const HistoryRow **targets;
+	MigrationPlan *plans;
+	RollbackPlan *shown;
+	StrList    *done;
+	size_t		n;
+	int			rc = EXIT_OK;
+
+	cli_init_progress(&progress, r->g);
+	cli_exec_context(&ctx, r, &progress, NULL);
+	targets = xcalloc(r->s.history.n + 1, sizeof(HistoryRow *));
+	n = rollback_targets(&r->s.history, r->a, targets);
+	plans = xcalloc(n + 1, sizeof(MigrationPlan));
+	shown = xcalloc(n + 1, sizeof(RollbackPlan));
+	done = xcalloc(n + 1, sizeof(StrList));
+
+	/* Plan every rollback first: refuse before anything runs. */
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++)
+	{
+		shown[i].mp = &plans[i];
+		shown[i].partial = targets[i]->status != HISTORY_COMPLETED;
+		if (!plan_one(r, targets[i], &plans[i], &err) ||
+			(shown[i].partial && !completed_steps(r, &ctx, &plans[i], &done[i], &err)) ||
+			!plan_rollback_steps(&plans[i], shown[i].partial ? &done[i] : NULL,
+								 &shown[i].steps, &shown[i].n, &err))
+			rc = cli_fail(&err);
+	}
+	if (rc == EXIT_OK && r->a->dry_run)
+	{
+		RenderOptions ro = {r->g->color, true, NULL};
+
+		render_rollback_plan(stdout, shown, n, r->g->format == FORMAT_JSON
+							 ? FORMAT_JSON : FORMAT_TEXT, &ro);
+	}
+	else if (rc == EXIT_OK && n == 0 && !r->g->quiet)
+		printf(progress.json ? "{\"event\":\"nothing_to_roll_back\"}\n"
+			   : "Nothing to roll back.\n");
+	for (size_t i = 0; i < n && rc == EXIT_OK && !r->a->dry_run; i++)
+	{
+		ctx.settings = cli_settings(plans[i].migration, r->a);
+		if (!execute_rollback(&ctx, &plans[i], shown[i].partial ? &done[i] : NULL, &err))
+			rc = cli_fail(&err);
+	}
+	for (size_t i = 0; i < n; i++)
+	{
+		migration_plan_free(&plans[i]);
+		free(shown[i].steps);
+		strlist_free(&done[i]);
+	}
+	free(done);
+	free(shown);
+	free(plans);
+	free(targets);
+	return rc;
+}
