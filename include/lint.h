@@ -58,6 +58,24 @@ typedef struct LintOptions
 } LintOptions;
 
 /*
+ * What one statement does to the table it names, as LOCKS.md measured it:
+ * its strongest lock, and whether the table is rewritten or scanned under
+ * it.  The planner shows it for raw SQL steps; relation is malloc'd (NULL:
+ * none).
+ */
+typedef struct StatementEffect
+{
+	LockMode	lock;
+	char	   *relation;
+	bool		rewrite;
+	bool		scan;
+} StatementEffect;
+
+struct PgQuery__Node;
+
+void		lint_statement_effect(const struct PgQuery__Node *stmt, StatementEffect *out);
+
+/*
  * Parses sql with PostgreSQL's parser into its protobuf tree (free it with
  * pg_query__parse_result__free_unpacked); NULL with err, a syntax error at
  * "file:line:col", first_line being the line of sql's start in file.

@@ -83,6 +83,10 @@ typedef struct Step
 								 * CONCURRENTLY from a saved definition) */
 	LockMode	lock;			/* strongest lock taken */
 	char	   *lock_relation;	/* the table it is taken on, unquoted; NULL */
+	bool		rewrites;		/* the table is rewritten under the lock */
+	bool		scans;			/* the table is scanned under the lock */
+	int			sql_line;		/* STEP_SQL of its own statement: its line in
+								 * the file; 0: the whole up text */
 	bool		in_txn;			/* may run inside a transaction */
 	char	   *done_check;		/* SELECT of one boolean: true when the step
 								 * has already happened; NULL: none */

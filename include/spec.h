@@ -381,7 +381,9 @@ typedef struct Operation
 		{
 			char	   *up;
 			int			up_line;	/* line of up's first line in the file */
-			char	   *down;		/* NULL: irreversible */
+			char	   *down;		/* NULL: irreversible, unless down_none */
+			bool		down_none;	/* "down: null": nothing to undo */
+			int			down_line;	/* line of down's first line; 0: no down */
 			bool		transactional;	/* default true */
 		}			sql;
 		struct

@@ -48,6 +48,7 @@ typedef enum RuleId
 	R_DETACH_NOT_CONCURRENT,
 	R_TABLE_REWRITE,
 	R_DOMAIN_CONSTRAINT,
+	R_REFRESH_NOT_CONCURRENT,
 	R__COUNT
 } RuleId;
 
@@ -135,6 +136,9 @@ static const Rule rules[R__COUNT] = {
 	[R_DOMAIN_CONSTRAINT] = {"domain-constraint-validated", "ban_alter_domain_with_add_constraint",
 		"ALTER DOMAIN ... ADD CONSTRAINT checks every column of that domain in every table, holding SHARE on each: their writes wait",
 	"ADD CONSTRAINT ... NOT VALID on the domain, then VALIDATE CONSTRAINT in its own transaction"},
+	[R_REFRESH_NOT_CONCURRENT] = {"refresh-materialized-view-not-concurrent", NULL,
+		"REFRESH MATERIALIZED VIEW without CONCURRENTLY rebuilds it under ACCESS EXCLUSIVE: every read of the view waits for the whole query",
+	"refresh_materialized_view (CONCURRENTLY: readers never wait; needs a unique index)"},
 };
 
 const char *const lint_rule_ids[] = {
@@ -144,7 +148,8 @@ const char *const lint_rule_ids[] = {
 	"stored-generated-column", "serial-or-identity-column", "type-change-rewrite",
 	"validate-in-same-transaction", "reindex-not-concurrent", "vacuum-full", "cluster",
 	"lock-table", "truncate-cascade", "rename", "drop", "unbounded-update-delete",
-	"detach-partition-not-concurrent", "table-rewrite", "domain-constraint-validated", NULL
+	"detach-partition-not-concurrent", "table-rewrite", "domain-constraint-validated",
+	"refresh-materialized-view-not-concurrent", NULL
 };
 
 /* ---- what the migration did before the statement ---- */
@@ -976,6 +981,18 @@ judge_statement(LintState *st, const PgQuery__Node *n)
 		case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
 			judge_transaction(st, n->transaction_stmt);
 			break;
+		case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+			/* a materialized view made here: nobody reads it yet */
+			if (n->create_table_as_stmt->into && n->create_table_as_stmt->into->rel &&
+				n->create_table_as_stmt->into->rel->relname)
+				strlist_add(&st->created, n->create_table_as_stmt->into->rel->relname);
+			break;
+		case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
+			if (!n->refresh_mat_view_stmt->concurrent &&
+				!is_new_table(st, n->refresh_mat_view_stmt->relation))
+				add_finding(st, R_REFRESH_NOT_CONCURRENT, LOCK_ACCESS_EXCLUSIVE,
+							n->refresh_mat_view_stmt->relation, true, true);
+			break;
 		case PG_QUERY__NODE__NODE_DROPDB_STMT:
 			add_finding(st, R_DROP, LOCK_ACCESS_EXCLUSIVE, NULL, false, false)->squawk = "ban_drop_database";
 			break;
@@ -991,6 +1008,281 @@ judge_statement(LintState *st, const PgQuery__Node *n)
 			}
 		default:
 			break;
+	}
+}
+
+/* ---- what a statement locks, whatever the verdict ---- */
+
+static void
+effect_max(StatementEffect *e, LockMode lock, bool rewrite, bool scan)
+{
+	if (lock > e->lock)
+		e->lock = lock;
+	e->rewrite |= rewrite;
+	e->scan |= scan;
+}
+
+static void
+effect_of_constraint(StatementEffect *e, const PgQuery__Constraint *c)
+{
+	bool		validated = !c->skip_validation;
+
+	switch (c->contype)
+	{
+		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+			effect_max(e, LOCK_SHARE_ROW_EXCLUSIVE, false, validated);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+			effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, validated);
+			break;
+		case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+		case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION:
+			/* USING INDEX adopts a built index: no scan (a PK's SET NOT NULL aside) */
+			effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, c->indexname == NULL || !c->indexname[0]);
+			break;
+		default:
+			effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, false);
+			break;
+	}
+}
+
+static void
+effect_of_column_def(StatementEffect *e, const PgQuery__ColumnDef *cd)
+{
+	effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, false);
+	for (size_t i = 0; i < cd->n_constraints; i++)
+	{
+		const PgQuery__Node *n = cd->constraints[i];
+
+		if (n->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+			continue;
+		switch (n->constraint->contype)
+		{
+			case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, true, true);
+				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, true, true);
+				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+			case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+			case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, true);
+				break;
+			default:
+				break;
+		}
+	}
+	if (cd->type_name && last_name(cd->type_name->names, cd->type_name->n_names) &&
+		strstr(last_name(cd->type_name->names, cd->type_name->n_names), "serial"))
+		effect_max(e, LOCK_ACCESS_EXCLUSIVE, true, true);
+}
+
+static void
+effect_of_alter_table(StatementEffect *e, const PgQuery__AlterTableStmt *at)
+{
+	for (size_t i = 0; i < at->n_cmds; i++)
+	{
+		const PgQuery__AlterTableCmd *cmd;
+
+		if (at->cmds[i]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD)
+			continue;
+		cmd = at->cmds[i]->alter_table_cmd;
+		switch (cmd->subtype)
+		{
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+				if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+					effect_of_column_def(e, cmd->def->column_def);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+				if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+					effect_of_constraint(e, cmd->def->constraint);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+				effect_max(e, LOCK_SHARE_UPDATE_EXCLUSIVE, false, true);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, true);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+				/* whether it rewrites depends on the types: lint's rule asks the catalog */
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, true, true);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetStatistics:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_ClusterOn:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_DropCluster:
+				effect_max(e, LOCK_SHARE_UPDATE_EXCLUSIVE, false, false);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrig:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrig:
+				effect_max(e, LOCK_SHARE_ROW_EXCLUSIVE, false, false);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
+				effect_max(e, LOCK_SHARE_UPDATE_EXCLUSIVE, false, true);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition:
+				effect_max(e, cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
+						   cmd->def->partition_cmd->concurrent
+						   ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE, false, false);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetTableSpace:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetAccessMethod:
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, true, true);
+				break;
+			default:
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, false);
+				break;
+		}
+	}
+}
+
+static void
+effect_on(StatementEffect *e, const PgQuery__RangeVar *rv)
+{
+	if (e->relation == NULL && rv && rv->relname && rv->relname[0])
+		e->relation = relation_name(rv);
+}
+
+void
+lint_statement_effect(const PgQuery__Node *n, StatementEffect *e)
+{
+	memset(e, 0, sizeof *e);
+	switch (n ? n->node_case : PG_QUERY__NODE__NODE__NOT_SET)
+	{
+		case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+			effect_of_alter_table(e, n->alter_table_stmt);
+			effect_on(e, n->alter_table_stmt->relation);
+			break;
+		case PG_QUERY__NODE__NODE_INDEX_STMT:
+			effect_max(e, n->index_stmt->concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_SHARE,
+					   false, true);
+			effect_on(e, n->index_stmt->relation);
+			break;
+		case PG_QUERY__NODE__NODE_DROP_STMT:
+			{
+				const PgQuery__DropStmt *ds = n->drop_stmt;
+				PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
+
+				if (ds->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_INDEX &&
+					ds->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE &&
+					ds->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_VIEW &&
+					ds->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW)
+					break;
+				effect_max(e, ds->concurrent ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_ACCESS_EXCLUSIVE,
+						   false, false);
+				rv.relname = ds->n_objects > 0 ? (char *) object_name(ds->objects[0]) : NULL;
+				effect_on(e, &rv);
+				break;
+			}
+		case PG_QUERY__NODE__NODE_RENAME_STMT:
+			if (n->rename_stmt->relation)
+			{
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, false);
+				effect_on(e, n->rename_stmt->relation);
+			}
+			break;
+		case PG_QUERY__NODE__NODE_REINDEX_STMT:
+			{
+				const PgQuery__ReindexStmt *rs = n->reindex_stmt;
+				PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
+
+				rv.relname = rs->name;
+				effect_max(e, has_option(rs->params, rs->n_params, "concurrently")
+						   ? LOCK_SHARE_UPDATE_EXCLUSIVE : LOCK_SHARE, false, true);
+				effect_on(e, rs->relation ? rs->relation : &rv);
+				break;
+			}
+		case PG_QUERY__NODE__NODE_VACUUM_STMT:
+			{
+				const PgQuery__VacuumStmt *vs = n->vacuum_stmt;
+				bool		full = vs->is_vacuumcmd && has_option(vs->options, vs->n_options, "full");
+
+				effect_max(e, full ? LOCK_ACCESS_EXCLUSIVE : LOCK_SHARE_UPDATE_EXCLUSIVE, full, true);
+				effect_on(e, first_relation(vs->rels, vs->n_rels));
+				break;
+			}
+		case PG_QUERY__NODE__NODE_CLUSTER_STMT:
+			effect_max(e, LOCK_ACCESS_EXCLUSIVE, true, true);
+			effect_on(e, n->cluster_stmt->relation);
+			break;
+		case PG_QUERY__NODE__NODE_LOCK_STMT:
+			effect_max(e, (LockMode) n->lock_stmt->mode, false, false);
+			effect_on(e, first_relation(n->lock_stmt->relations, n->lock_stmt->n_relations));
+			break;
+		case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+			effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, false);
+			effect_on(e, first_relation(n->truncate_stmt->relations, n->truncate_stmt->n_relations));
+			break;
+		case PG_QUERY__NODE__NODE_UPDATE_STMT:
+			effect_max(e, LOCK_ROW_EXCLUSIVE, false, n->update_stmt->where_clause == NULL);
+			effect_on(e, n->update_stmt->relation);
+			break;
+		case PG_QUERY__NODE__NODE_DELETE_STMT:
+			effect_max(e, LOCK_ROW_EXCLUSIVE, false, n->delete_stmt->where_clause == NULL);
+			effect_on(e, n->delete_stmt->relation);
+			break;
+		case PG_QUERY__NODE__NODE_INSERT_STMT:
+			effect_max(e, LOCK_ROW_EXCLUSIVE, false, false);
+			effect_on(e, n->insert_stmt->relation);
+			break;
+		case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
+			/* CONCURRENTLY: EXCLUSIVE, reads go on; else ACCESS EXCLUSIVE and a new heap */
+			if (n->refresh_mat_view_stmt->concurrent)
+				effect_max(e, LOCK_EXCLUSIVE, false, true);
+			else
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, true, true);
+			effect_on(e, n->refresh_mat_view_stmt->relation);
+			break;
+		case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT:
+			effect_max(e, LOCK_SHARE_ROW_EXCLUSIVE, false, false);
+			effect_on(e, n->create_trig_stmt->relation);
+			break;
+		case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT:
+			effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, false);
+			effect_on(e, n->create_policy_stmt->table);
+			break;
+		case PG_QUERY__NODE__NODE_ALTER_POLICY_STMT:
+			effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, false);
+			effect_on(e, n->alter_policy_stmt->table);
+			break;
+		case PG_QUERY__NODE__NODE_VIEW_STMT:
+			/* a new view locks nothing; OR REPLACE takes the old one's ACCESS EXCLUSIVE */
+			if (n->view_stmt->replace)
+			{
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, false);
+				effect_on(e, n->view_stmt->view);
+			}
+			break;
+		case PG_QUERY__NODE__NODE_COMMENT_STMT:
+			if (n->comment_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+				n->comment_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN)
+			{
+				const PgQuery__Node *obj = n->comment_stmt->object;
+				PgQuery__RangeVar rv = PG_QUERY__RANGE_VAR__INIT;
+
+				effect_max(e, LOCK_SHARE_UPDATE_EXCLUSIVE, false, false);
+				if (obj && obj->node_case == PG_QUERY__NODE__NODE_LIST && obj->list->n_items > 0)
+				{
+					size_t		k = obj->list->n_items -
+						(n->comment_stmt->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN ? 2 : 1);
+
+					rv.relname = (char *) string_value(obj->list->items[k]);
+				}
+				effect_on(e, &rv);
+			}
+			break;
+		default:
+			break;
+	}
+	if (e->lock == LOCK_NONE)
+	{
+		free(e->relation);
+		e->relation = NULL;
 	}
 }
 
@@ -1096,8 +1388,9 @@ lint_migration(const Migration *m, const LintOptions *o, LintReport *out, Error 
 		if (o->strategy == STRATEGY_ONLINE || !s->in_txn)
 			st.txn = 0;
 		/* An sql operation's statements are judged as written, with their lines. */
-		st.text_line = s->kind == STEP_SQL && op->kind == OP_SQL ? op->u.sql.up_line : 0;
-		text = st.text_line ? NULL : step_text(s);
+		st.text_line = s->kind == STEP_SQL && op->kind == OP_SQL
+			? (s->sql_line ? s->sql_line : op->u.sql.up_line) : 0;
+		text = st.text_line && !s->sql_line ? NULL : step_text(s);
 		ok = judge_text(&st, text ? text : op->u.sql.up, s->in_txn, err);
 		free(text);
 		if (!ok)

@@ -5,8 +5,12 @@
  */
 #include "planner_int.h"
 
+#include "lint.h"
+#include "sqlparse.h"
+
 #include <ctype.h>
 #include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1631,58 +1635,176 @@ plan_drop_policy(PlanCtx *pc)
 
 /* ---- sql ---- */
 
+/* A raw statement: its text, its line in the file and what it does. */
+typedef struct RawStatement
+{
+	char	   *text;
+	int			line;
+	StatementEffect effect;
+} RawStatement;
+
 /*
- * Splits text into statements with PostgreSQL's own parser.  what names
- * the field for messages ("up", "down").
+ * Splits text (whose first line is line first_line of the file) into its
+ * statements with PostgreSQL's own parser, and says what each locks.  what
+ * names the field for messages ("sql.up").
  */
 static bool
-split_statements(PlanCtx *pc, const char *text, const char *what, StrList *out)
+parse_statements(PlanCtx *pc, const char *text, int first_line, const char *what,
+				 RawStatement **out, size_t *n)
 {
-	PgQuerySplitResult r = pg_query_split_with_parser(text);
-	bool		ok = true;
+	PgQuery__ParseResult *tree = sql_parse(text, 0, pc->op->pos.file, first_line, 1, what,
+										   pc->err);
 
-	if (r.error)
-		ok = error_set(pc->err, EXIT_USAGE, "%s:%d: sql.%s: %s", pc->op->pos.file,
-					   pc->op->pos.line, what, r.error->message);
-	for (int i = 0; ok && i < r.n_stmts; i++)
+	*out = NULL;
+	*n = 0;
+	if (tree == NULL)
+		return false;
+	*out = xcalloc(tree->n_stmts ? tree->n_stmts : 1, sizeof(RawStatement));
+	for (size_t i = 0; i < tree->n_stmts; i++)
 	{
-		const char *start = text + r.stmts[i]->stmt_location;
-		size_t		len = (size_t) r.stmts[i]->stmt_len;
+		RawStatement *r = &(*out)[*n];
+		int			at = sql_statement_start(text, tree->stmts[i]->stmt_location);
 
-		if (len == 0)
-			len = strlen(start);
-		while (len > 0 && isspace((unsigned char) *start))
-			start++, len--;
-		while (len > 0 && (isspace((unsigned char) start[len - 1]) || start[len - 1] == ';'))
-			len--;
-		if (len > 0)
-			strlist_push(out, xstrndup(start, len));
+		r->text = sql_statement_text(text, tree->stmts[i]->stmt_location, tree->stmts[i]->stmt_len);
+		if (r->text[0] == '\0')
+		{
+			free(r->text);
+			continue;
+		}
+		r->line = first_line;
+		for (int k = 0; k < at; k++)
+			r->line += text[k] == '\n';
+		lint_statement_effect(tree->stmts[i]->stmt, &r->effect);
+		(*n)++;
 	}
-	pg_query_free_split_result(r);
-	return ok;
+	pg_query__parse_result__free_unpacked(tree, NULL);
+	return true;
 }
 
+static void
+raw_statements_free(RawStatement *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		free(r[i].text);
+		free(r[i].effect.relation);
+	}
+	free(r);
+}
+
+/* The first words of a statement, on one line, for a step's summary. */
+static char *
+first_words(const char *sql)
+{
+	enum
+	{
+		MAX_CHARS = 60
+	};
+	Buf			b;
+	bool		space = false;
+
+	buf_init(&b);
+	for (const char *p = sql; *p && b.len < MAX_CHARS; p++)
+	{
+		if (isspace((unsigned char) *p))
+			space = b.len > 0;
+		else
+		{
+			if (space)
+				buf_putc(&b, ' ');
+			space = false;
+			buf_putc(&b, *p);
+		}
+	}
+	if (strlen(sql) > b.len && b.len >= MAX_CHARS)
+	{
+		char	   *cut = strrchr(b.data, ' ');
+
+		/* end at a whole word */
+		if (cut && cut > b.data)
+		{
+			b.len = (size_t) (cut - b.data);
+			b.data[b.len] = '\0';
+		}
+		buf_puts(&b, " ...");
+	}
+	return buf_detach(&b);
+}
+
+/*
+ * A step running statements [from, to) of r: its lock the strongest of
+ * theirs, its summary the first words of the first.
+ */
+static Step *
+raw_sql_step(PlanCtx *pc, Step *owner, const RawStatement *r, size_t from, size_t to,
+			 const char *label)
+{
+	const RawStatement *strongest = &r[from];
+	char	   *words = first_words(r[from].text);
+	Step	   *s;
+
+	for (size_t i = from; i < to; i++)
+		if (r[i].effect.lock > strongest->effect.lock)
+			strongest = &r[i];
+	s = add_step(pc, owner, PHASE_EXPAND, STEP_SQL, strongest->effect.lock,
+				 strongest->effect.relation, "%s (line %d): %s%s", label, r[from].line, words,
+				 to - from > 1 ? " (and the statements after it)" : "");
+	for (size_t i = from; i < to; i++)
+	{
+		strlist_add(&s->sql, r[i].text);
+		s->rewrites |= r[i].effect.rewrite;
+		s->scans |= r[i].effect.scan;
+	}
+	s->in_txn = pc->op->u.sql.transactional;
+	free(words);
+	return s;
+}
+
+/*
+ * In a transaction, the statements are one step; outside, each statement
+ * is its own step, recorded as it completes.  The down belongs to the
+ * first: once any statement ran, rollback runs the down.
+ */
 static bool
 plan_sql(PlanCtx *pc)
 {
 	const Operation *op = pc->op;
 	bool		txn = op->u.sql.transactional;
-	Step	   *s;
+	RawStatement *up,
+			   *down = NULL;
+	size_t		n_up,
+				n_down = 0;
+	Step	   *first = NULL;
+	bool		ok;
 
-	s = add_step(pc, NULL, PHASE_EXPAND, STEP_SQL, LOCK_NONE, NULL, "run SQL (line %d)",
-				 op->pos.line);
-	s->in_txn = txn;
-	if (!split_statements(pc, op->u.sql.up, "up", &s->sql))
-		return false;
-	if (op->u.sql.down == NULL)
+	ok = parse_statements(pc, op->u.sql.up, op->u.sql.up_line ? op->u.sql.up_line : op->pos.line,
+						  "sql.up", &up, &n_up) &&
+		(op->u.sql.down == NULL ||
+		 parse_statements(pc, op->u.sql.down, op->u.sql.down_line ? op->u.sql.down_line
+						  : op->pos.line, "sql.down", &down, &n_down));
+	if (ok && n_up == 0)
+		ok = error_set(pc->err, EXIT_USAGE, "%s:%d: sql.up: no statement", op->pos.file,
+					   op->pos.line);
+	for (size_t i = 0; ok && i < n_up; i = txn ? n_up : i + 1)
 	{
-		s->irreversible = xstrdup("the sql operation has no down");
-		return true;
+		Step	   *s = raw_sql_step(pc, NULL, up, i, txn ? n_up : i + 1, "SQL");
+
+		if (!txn)
+			s->sql_line = up[i].line;
+		if (first == NULL)
+			first = s;
+		else
+			continue;
+		if (op->u.sql.down_none)
+			continue;
+		if (op->u.sql.down == NULL)
+			s->irreversible = xstrdup("the sql operation has no down");
+		else if (n_down > 0)
+			raw_sql_step(pc, s, down, 0, n_down, "down SQL");
 	}
-	s = add_step(pc, s, PHASE_EXPAND, STEP_SQL, LOCK_NONE, NULL, "run the down SQL (line %d)",
-				 op->pos.line);
-	s->in_txn = txn;
-	return split_statements(pc, op->u.sql.down, "down", &s->sql);
+	raw_statements_free(up, n_up);
+	raw_statements_free(down, n_down);
+	return ok;
 }
 
 /* ---- dispatch ---- */

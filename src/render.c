@@ -17,7 +17,8 @@
  *          "kind": "ddl" | "concurrent" | "backfill" | "sql",
  *          "summary": str, "sql": [str, ...],
  *          "dynamic_sql": str | null,      a SELECT returning a statement to run after sql
- *          "lock": {"mode": "ACCESS EXCLUSIVE" | ... | "none", "relation": str | null},
+ *          "lock": {"mode": "ACCESS EXCLUSIVE" | ... | "none", "relation": str | null,
+ *                   "rewrite": true, "scan": true (only when so: raw SQL)},
  *          "in_transaction": bool, "estimated_rows": int | null,
  *          "done_check": str | null,       a SELECT that is true once the step happened
  *          "warning": str | null, "irreversible": str | null,
@@ -118,6 +119,10 @@ text_step_body(Buf *b, const Step *s, const char *indent, const TextStyle *st)
 	buf_printf(b, "%slock: %s", indent, lock_mode_name(s->lock));
 	if (s->lock_relation && s->lock != LOCK_NONE)
 		buf_printf(b, " on %s", s->lock_relation);
+	if (s->rewrites)
+		buf_puts(b, " (rewrites it)");
+	else if (s->scans)
+		buf_puts(b, " (scans it)");
 	buf_puts(b, s->in_txn ? ", in transaction" : ", outside a transaction");
 	if (s->kind == STEP_BACKFILL)
 		buf_puts(b, ", in batches");
@@ -412,6 +417,10 @@ json_step(Json *j, const Migration *m, const Step *s, bool with_rollback)
 	json_open(j, "lock", '{');
 	json_str(j, "mode", lock_mode_name(s->lock));
 	json_str(j, "relation", s->lock == LOCK_NONE ? NULL : s->lock_relation);
+	if (s->rewrites)
+		json_bool(j, "rewrite", true);
+	if (s->scans)
+		json_bool(j, "scan", true);
 	json_close(j, '}');
 	json_bool(j, "in_transaction", s->in_txn);
 	json_int(j, "estimated_rows", s->est_rows, s->est_rows >= 0);

@@ -1711,21 +1711,32 @@ parse_multi_tenancy(const Fields *f, Operation *op)
 
 static const char *const sql_keys[] = {"up", "down", "transactional", "unsafe_ok", NULL};
 
+/*
+ * The line of a text scalar's first line, for SQL's line numbers.  A block
+ * scalar (up: |) starts at its indicator and its text on the next line; its
+ * text ends with a newline, which a plain or quoted scalar's does not.
+ */
+static int
+text_first_line(const YNode *v)
+{
+	size_t		len = v->text ? strlen(v->text) : 0;
+
+	return v->pos.line + (len > 0 && v->text[len - 1] == '\n');
+}
+
 static bool
 parse_sql(const Fields *f, Operation *op)
 {
 	const YNode *up = map_value(f->map, "up");
+	const YNode *down = map_value(f->map, "down");
 
 	if (!get_text(f, "up", REQUIRED, &op->u.sql.up))
 		return false;
-	/*
-	 * For lint's line numbers.  A block scalar (up: |) starts at its
-	 * indicator and its text on the next line; its text ends with a newline,
-	 * which a plain or quoted scalar's does not.
-	 */
-	op->u.sql.up_line = up->pos.line;
-	if (op->u.sql.up[0] && op->u.sql.up[strlen(op->u.sql.up) - 1] == '\n')
-		op->u.sql.up_line++;
+	op->u.sql.up_line = text_first_line(up);
+	/* "down: null" says there is nothing to undo; an absent down, that it cannot be */
+	op->u.sql.down_none = down && is_null(down);
+	if (down && !op->u.sql.down_none)
+		op->u.sql.down_line = text_first_line(down);
 	return get_text(f, "down", 0, &op->u.sql.down) &&
 		get_bool(f, "transactional", true, &op->u.sql.transactional);
 }

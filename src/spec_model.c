@@ -511,6 +511,8 @@ canon_operation(Canon *c, const Operation *op)
 			canon_str(c, "up", op->u.sql.up);
 			canon_str(c, "down", op->u.sql.down);
 			canon_bool(c, "transactional", op->u.sql.transactional);
+			if (op->u.sql.down_none)
+				canon_bool(c, "down_none", true);
 			break;
 		case OP_ADD_PARTITIONS:
 			canon_str(c, "table", op->u.add_partitions.table);

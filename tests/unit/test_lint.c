@@ -13,6 +13,8 @@
 #include "convert.h"
 #include "lint.h"
 
+#include <pg_query/pg_query.pb-c.h>
+
 static Suite *make_suite(void);
 
 static const LintOptions plain_offline = {STRATEGY_PLAIN, NULL, 0};
@@ -180,6 +182,63 @@ START_TEST(test_maintenance)
 	expect_rule("ALTER TABLE t SET TABLESPACE fast", "table-rewrite");
 	expect_rule("ALTER TABLE p DETACH PARTITION c", "detach-partition-not-concurrent");
 	expect_clean("ALTER TABLE p DETACH PARTITION c CONCURRENTLY");
+	expect_rule("REFRESH MATERIALIZED VIEW totals", "refresh-materialized-view-not-concurrent");
+	expect_clean("REFRESH MATERIALIZED VIEW CONCURRENTLY totals");
+	/* a view made in this migration: nobody reads it yet */
+	expect_clean("CREATE MATERIALIZED VIEW totals AS SELECT 1 AS a WITH NO DATA;"
+				 "REFRESH MATERIALIZED VIEW totals");
+}
+END_TEST
+
+/* What each statement locks, rewrites and scans, as the plan shows it. */
+START_TEST(test_statement_effect)
+{
+	static const struct
+	{
+		const char *sql;
+		LockMode	lock;
+		const char *relation;
+		bool		rewrite;
+		bool		scan;
+	}			cases[] = {
+		{"CREATE INDEX CONCURRENTLY i ON s.t (a)", LOCK_SHARE_UPDATE_EXCLUSIVE, "s.t", false, true},
+		{"CREATE INDEX i ON t (a)", LOCK_SHARE, "t", false, true},
+		{"REFRESH MATERIALIZED VIEW CONCURRENTLY mv", LOCK_EXCLUSIVE, "mv", false, true},
+		{"REFRESH MATERIALIZED VIEW mv", LOCK_ACCESS_EXCLUSIVE, "mv", true, true},
+		{"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID", LOCK_ACCESS_EXCLUSIVE, "t", false, false},
+		{"ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0)", LOCK_ACCESS_EXCLUSIVE, "t", false, true},
+		{"ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES p NOT VALID",
+		LOCK_SHARE_ROW_EXCLUSIVE, "t", false, false},
+		{"ALTER TABLE t VALIDATE CONSTRAINT c", LOCK_SHARE_UPDATE_EXCLUSIVE, "t", false, true},
+		{"ALTER TABLE t SET (fillfactor = 70)", LOCK_SHARE_UPDATE_EXCLUSIVE, "t", false, false},
+		{"ALTER TABLE t ADD COLUMN id bigserial", LOCK_ACCESS_EXCLUSIVE, "t", true, true},
+		{"ALTER TABLE t ADD COLUMN b int, ALTER COLUMN a SET NOT NULL", LOCK_ACCESS_EXCLUSIVE, "t", false, true},
+		{"VACUUM FULL t", LOCK_ACCESS_EXCLUSIVE, "t", true, true},
+		{"CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()",
+		LOCK_SHARE_ROW_EXCLUSIVE, "t", false, false},
+		{"UPDATE t SET a = 1", LOCK_ROW_EXCLUSIVE, "t", false, true},
+		{"COMMENT ON COLUMN s.t.a IS 'x'", LOCK_SHARE_UPDATE_EXCLUSIVE, "t", false, false},
+		{"CREATE VIEW v AS SELECT 1", LOCK_NONE, NULL, false, false},
+		{"SELECT 1", LOCK_NONE, NULL, false, false},
+	};
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+	{
+		Error		err = {0};
+		PgQuery__ParseResult *tree = lint_parse(cases[i].sql, "t.sql", 1, &err);
+		StatementEffect e;
+
+		ck_assert_ptr_nonnull(tree);
+		lint_statement_effect(tree->stmts[0]->stmt, &e);
+		ck_assert_msg(e.lock == cases[i].lock, "%s: lock %s", cases[i].sql, lock_mode_name(e.lock));
+		if (cases[i].relation)
+			ck_assert_str_eq(e.relation, cases[i].relation);
+		else
+			ck_assert_ptr_null(e.relation);
+		ck_assert_msg(e.rewrite == cases[i].rewrite && e.scan == cases[i].scan, "%s", cases[i].sql);
+		free(e.relation);
+		pg_query__parse_result__free_unpacked(tree, NULL);
+	}
 }
 END_TEST
 
@@ -709,6 +768,7 @@ make_suite(void)
 	tcase_add_test(tc, test_add_column);
 	tcase_add_test(tc, test_type_change);
 	tcase_add_test(tc, test_maintenance);
+	tcase_add_test(tc, test_statement_effect);
 	tcase_add_test(tc, test_renames_and_drops);
 	tcase_add_test(tc, test_rename_operation_warns);
 	tcase_add_test(tc, test_unbounded_dml);

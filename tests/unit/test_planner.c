@@ -847,12 +847,12 @@ START_TEST(test_sql_op)
 	migration_plan_free(&mp);
 	migration_free(&m);
 
-	/* a parse error names the file, the operation's line and the parser's message */
+	/* a parse error names the file, the statement's line and the parser's message */
 	load_plan_text("dir/0009_bad.yaml",
 				   "operations:\n  - sql: {up: \"SELECT 1\"}\n  - sql:\n      up: \"SELEC 1;\"\n", &m);
 	ck_assert(!plan_migration(&m, STRATEGY_PLAIN, NULL, &mp, &err));
 	ck_assert_int_eq(err.exit_code, EXIT_USAGE);
-	ck_assert_msg(strncmp(err.message, "dir/0009_bad.yaml:3: sql.up: syntax error", 41) == 0,
+	ck_assert_msg(strncmp(err.message, "dir/0009_bad.yaml:4:1: sql.up: syntax error", 43) == 0,
 				  "%s", err.message);
 	ck_assert_uint_eq(mp.n_steps, 0);
 	ck_assert_ptr_null(mp.steps);
@@ -861,7 +861,8 @@ START_TEST(test_sql_op)
 
 	load_plan_text("0009_bad.yaml", "operations:\n  - sql: {up: \"SELECT 1\", down: \"DROP\"}\n", &m);
 	ck_assert(!plan_migration(&m, STRATEGY_ONLINE, NULL, &mp, &err));
-	ck_assert(strstr(err.message, "0009_bad.yaml:2: sql.down:") != NULL);
+	ck_assert_msg(strncmp(err.message, "0009_bad.yaml:2:", 16) == 0 &&
+				  strstr(err.message, ": sql.down: syntax error") != NULL, "%s", err.message);
 	error_clear(&err);
 	migration_free(&m);
 }
