@@ -183,12 +183,13 @@ step_txn(ExecContext *ctx, const Migration *m, const Step *s, int64_t journal_ro
 
 /* ---- one step at a time (the online strategy, rollbacks, finalize) ---- */
 
+/* arg: the step's Watch; the user's own SQL is watched, so that its live line moves. */
 static bool
 step_body(PGconn *conn, void *arg, Error *err)
 {
-	const Step *s = arg;
+	Watch	   *w = arg;
 
-	return run_step_sql(conn, s, NULL, err);
+	return run_step_sql(conn, w->s, w->s->kind == STEP_SQL ? w : NULL, err);
 }
 
 /* true when the step's done_check says it already happened. */
@@ -240,7 +241,13 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	if (s->kind == STEP_BACKFILL && ctx->strategy == STRATEGY_ONLINE && s->backfill)
 		ok = backfill_run(ctx, m, s, &rows, err);
 	else if (s->in_txn)
-		ok = step_txn(ctx, m, s, row, step_body, (void *) s, err);
+	{
+		Watch		watch = {ctx, m, s, t0, NULL, false};
+
+		ok = step_txn(ctx, m, s, row, step_body, &watch, err);
+		if (watch.reader != NULL)
+			PQfinish(watch.reader);
+	}
 	else
 	{
 		/*
@@ -253,7 +260,8 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 		Watch		watch = {ctx, m, s, t0, NULL, false};
 
 		db_rollback_open(ctx->conn);
-		ok = run_step_sql(ctx->conn, s, s->kind == STEP_CONCURRENT ? &watch : NULL, err);
+		ok = run_step_sql(ctx->conn, s, s->kind == STEP_CONCURRENT || s->kind == STEP_SQL
+						  ? &watch : NULL, err);
 		if (watch.reader != NULL)
 			PQfinish(watch.reader);
 		if (!ok && txn_interrupted())
