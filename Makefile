@@ -31,7 +31,7 @@ LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/%.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 
-.PHONY: all check check-run unit unit-asan integration demo bench fuzz install deps clean
+.PHONY: all check check-run check-matrix matrix-deps unit unit-asan integration integration-matrix demo bench fuzz install deps clean
 
 all: $(PROG)
 
@@ -62,6 +62,17 @@ unit-asan:
 
 integration: $(PROG)
 	MIGRATE=$(abspath $(PROG)) bash tests/integration/run.sh $(TESTS)
+
+# The integration suite on each PostgreSQL of PG_VERSIONS (default 14 to
+# 18; servers from scripts/pgversions.sh), MATRIX_JOBS at a time.
+integration-matrix: $(PROG)
+	MIGRATE=$(abspath $(PROG)) bash tests/integration/matrix.sh $(TESTS)
+
+matrix-deps:
+	@bash scripts/deps.sh --matrix
+
+check-matrix: matrix-deps
+	$(MAKE) integration-matrix
 
 deps:
 	@bash scripts/deps.sh

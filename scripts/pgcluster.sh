@@ -5,6 +5,8 @@
 #        socket in DIR (no TCP), with settings fit for tests; writes DIR/env
 #        (PGHOST PGPORT PGUSER PGDATABASE exports) for callers to source.
 #        Logs to DIR/log.  As root the server runs as the postgres user.
+#        The server programs are those of scripts/pglib.sh's pg_bindir
+#        (PG_BINDIR first, e.g. a version of scripts/pgversions.sh).
 # stop:  stops the server and removes DIR; does nothing if DIR is gone.
 set -euo pipefail
 
@@ -57,6 +59,8 @@ start()
 		die "$dir is too long for a unix socket path (at most $MAX_DIR_LEN characters)"
 	[ -e "$dir/data" ] && die "$dir/data exists already"
 	touch "$dir/$MARKER"
+	# stop uses the same programs, whatever PG_BINDIR says then
+	printf '%s\n' "$bindir" >"$dir/bindir"
 	if [ "$(id -u)" -eq 0 ]; then
 		id postgres >/dev/null 2>&1 || die "running as root needs a postgres user"
 		chown -R postgres: "$dir"
@@ -114,7 +118,8 @@ stop()
 	[ -d "$dir" ] || return 0
 	[ -e "$dir/$MARKER" ] || die "$dir was not made by pgcluster.sh; not touching it"
 	if [ -f "$dir/data/postmaster.pid" ]; then
-		bindir=$(pg_bindir) || die "no PostgreSQL server programs found"
+		bindir=$(cat "$dir/bindir" 2>/dev/null) || bindir=$(pg_bindir) ||
+			die "no PostgreSQL server programs found"
 		as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 ||
 			echo "pgcluster.sh: pg_ctl stop failed; removing $dir anyway" >&2
 	fi

@@ -3,16 +3,19 @@
 # max_replica_lag, says so in its progress events, and resumes by itself
 # when the replica catches up: with the replica named by --replica, and
 # through the primary's pg_stat_replication without it.  The replica is a
-# real one: pg_basebackup -R of the test cluster, on a port of its own,
-# with replay paused by pg_wal_replay_pause().
+# real one, of a primary of the test's own (the shared cluster must not
+# stop): a copy of the primary's data folder taken while it was stopped,
+# started as a standby on a port of its own (no pg_basebackup: the
+# servers of the matrix come without it), with replay paused by
+# pg_wal_replay_pause().
 # it-alone: it measures latency or timing; run after the others, one at a time
 . "$(dirname "$0")/lib.sh"
 . "$REPO/scripts/pglib.sh"
-new_db
 
 bindir=$(pg_bindir) || fail "no PostgreSQL server programs"
-# As root the servers run as postgres, which must reach the replica's folder.
+# As root the servers run as postgres, which must reach the test's folders.
 chmod 755 "$TMP"
+primary_dir=$TMP/primary
 replica_dir=$TMP/replica
 as_owner()
 {
@@ -22,17 +25,30 @@ as_owner()
 		"$@"
 	fi
 }
-stop_replica()
+stop_servers()
 {
 	as_owner "$bindir/pg_ctl" -D "$replica_dir/data" -m immediate -w stop >/dev/null 2>&1 || true
+	bash "$REPO/scripts/pgcluster.sh" stop "$primary_dir" || true
 }
-trap 'stop_replica; lib_cleanup' EXIT
+trap 'stop_servers; lib_cleanup' EXIT
 
+bash "$REPO/scripts/pgcluster.sh" start "$primary_dir" >/dev/null || fail "the primary did not start"
+# shellcheck source=/dev/null
+. "$primary_dir/env"
+new_db
+
+# The copy: a cleanly stopped primary's folder, which a standby replays
+# from its last checkpoint on, streaming from the primary.
+as_owner "$bindir/pg_ctl" -D "$primary_dir/data" -m fast -w stop >/dev/null ||
+	fail "the primary did not stop"
 mkdir -p "$replica_dir"
 [ "$(id -u)" -ne 0 ] || chown postgres: "$replica_dir"
-as_owner "$bindir/pg_basebackup" -h "$PGHOST" -p "$PGPORT" -U postgres \
-	-D "$replica_dir/data" -R -X stream -c fast >/dev/null 2>&1 ||
-	fail "pg_basebackup failed"
+as_owner cp -a "$primary_dir/data" "$replica_dir/data" || fail "copying the primary failed"
+as_owner touch "$replica_dir/data/standby.signal"
+printf "primary_conninfo = 'host=%s port=%s user=postgres application_name=it_replica'\n" \
+	"$PGHOST" "$PGPORT" | as_owner tee -a "$replica_dir/data/postgresql.auto.conf" >/dev/null
+as_owner "$bindir/pg_ctl" -D "$primary_dir/data" -l "$primary_dir/log" -w -t 60 \
+	-o "-p $PGPORT" start >/dev/null || { cat "$primary_dir/log" >&2; fail "the primary did not start again"; }
 replica_port=$((PGPORT + 1))
 as_owner "$bindir/pg_ctl" -D "$replica_dir/data" -l "$replica_dir/log" -w -t 60 \
 	-o "-p $replica_port -c unix_socket_directories='$replica_dir' -c hot_standby=on" \
