@@ -80,7 +80,7 @@ bool		catalog_not_null_proven(const Catalog *cat, const char *table, const char 
  * "table" in the current schema, else "schema.table"; sorted.  Left out:
  * partitioned tables and their partitions (no NOT VALID foreign key, no
  * concurrent index on them), tables of extensions, schema migrate, history tables (any
- * table with the columns SPEC §4 requires of one, whatever --table named
+ * table with the columns any history table has, whatever --table named
  * it), and the tables named in exclude (as written).  False with err when the
  * question failed.
  */

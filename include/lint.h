@@ -1,7 +1,8 @@
 /*
  * lint.h: judges the steps of a migration, and the statements of its sql
  * operations, as a PostgreSQL expert would: what each statement locks, and
- * whether it rewrites or scans the table under that lock (LOCKS.md).
+ * whether it rewrites or scans the table under that lock (docs/design.md, What each
+ * statement locks).
  *
  * Statements are parsed with PostgreSQL's own parser (libpg_query).  With a
  * catalog, what text cannot tell (whether a type change rewrites, how big
@@ -37,7 +38,7 @@ typedef struct LintFinding
 	char	   *detail;			/* what only this case says; NULL */
 	char	   *accepted;		/* the operation's unsafe_ok reason; NULL */
 	bool		warning;		/* reported, not unsafe: a rename_* operation,
-								 * whose contract (SPEC) is to warn */
+								 * whose contract (migrate(1), lint) is to warn */
 	int64_t		est_rows;		/* -1: unknown (no database) */
 	int64_t		pages;			/* -1: unknown */
 } LintFinding;

@@ -1,5 +1,6 @@
 /*
- * spec.h: the typed model of migration files (SPEC §1) and their loader.
+ * spec.h: the typed model of migration files (docs/design.md, Migration files;
+ * migrate(1), OPERATIONS) and their loader.
  *
  * libyaml reads each file into a Migration; every node keeps its file, line
  * and column so that messages can point at it.  Nothing here touches the
@@ -22,7 +23,7 @@ typedef struct SrcPos
 	int			col;			/* 1-based */
 } SrcPos;
 
-/* Settings (SPEC §1): command line over file over defaults. */
+/* Settings (migrate(1), SETTINGS): command line over file over defaults. */
 enum
 {
 	SETTING_LOCK_TIMEOUT = 1 << 0,

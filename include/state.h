@@ -1,7 +1,8 @@
 /*
  * state.h: what migrate remembers.
  *
- *  - The history table in the database (SPEC §4): the truth about what is
+ *  - The history table in the database (docs/design.md, The history table
+ *    and the journal): the truth about what is
  *    applied, seen by every runner.
  *  - The run lock: a session advisory lock on a dedicated connection, so
  *    that one runner at a time works on a database.

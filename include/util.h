@@ -12,7 +12,7 @@
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
-/* Exit codes of SPEC §3. */
+/* Exit codes: migrate(1), EXIT STATUS. */
 enum {
 	EXIT_OK = 0,
 	EXIT_STEP_FAILED = 1,

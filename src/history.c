@@ -1,9 +1,10 @@
 /*
- * history.c: the history table, the truth about what is applied (SPEC §4).
+ * history.c: the history table, the truth about what is applied (docs/design.md,
+ * The history table and the journal).
  * See state.h.
  *
  * Every value goes in as a parameter; the table's name, given by the user,
- * goes through quote_qualified.  Besides the columns SPEC §4 requires, the
+ * goes through quote_qualified.  Besides the columns any history table must have, the
  * table has "strategy" (plain or online), so that a rollback mirrors the
  * way its migration was applied, whichever machine applied it.
  */
@@ -17,7 +18,7 @@
 #include "quote.h"
 #include "txn.h"
 
-/* Columns that SPEC §4 requires of a history table. */
+/* Columns any history table must have (docs/design.md, The history table and the journal). */
 static const char *const required_columns[] = {
 	"version", "name", "checksum", "started_at", "completed_at", "status",
 	"error_message", "applied_by", "execution_ms",

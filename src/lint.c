@@ -4,7 +4,7 @@
  * constraints it added, transactions) as context.
  *
  * Each rule says what the statement locks and on what, whether it rewrites
- * or scans under that lock (LOCKS.md), why that hurts a live application,
+ * or scans under that lock (docs/design.md, What each statement locks), why that hurts a live application,
  * and which migrate operation does the same online.
  */
 #include "lint.h"

@@ -1,5 +1,5 @@
 /*
- * planner_ops.c: one planning function per operation (SPEC §1), in the
+ * planner_ops.c: one planning function per operation (migrate(1), OPERATIONS), in the
  * plain and the online strategy.  The sequences they share live in
  * planner.c; multi_tenancy is in planner_tenancy.c.
  */

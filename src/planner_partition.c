@@ -1,6 +1,5 @@
 /*
- * planner_partition.c: the partition operations (SPEC §1, "Views,
- * materialized views, partitions, types"): create_table's partitions,
+ * planner_partition.c: the partition operations (migrate(1), OPERATIONS): create_table's partitions,
  * add_partitions, attach_partition, detach_partition.  partition_table is
  * in planner_partition_table.c.  Bounds and names come from partition.h.
  *

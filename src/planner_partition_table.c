@@ -1,6 +1,6 @@
 /*
  * planner_partition_table.c: partition_table, a live table made partitioned
- * online (SPEC §1): a partitioned twin, kept in step by a trigger, filled in
+ * online (migrate(1), OPERATIONS): a partitioned twin, kept in step by a trigger, filled in
  * batches, checked, swapped under a short lock, the old table kept in step
  * in reverse until finalize drops it.
  */

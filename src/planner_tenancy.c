@@ -1,5 +1,5 @@
 /*
- * planner_tenancy.c: multi_tenancy (SPEC §1), built from the same sequences
+ * planner_tenancy.c: multi_tenancy (migrate(1), OPERATIONS), built from the same sequences
  * as the single operations: the tenant table and its default tenant, the
  * tenant column on every table (a constant default where the tenant is the
  * default one, a trigger and a batched fill where it comes from a parent

@@ -2,7 +2,7 @@
  * spec.c: migration files → the typed model of spec.h.
  *
  * spec_yaml.c turns the bytes into a tree and refuses what is wrong as
- * YAML; this file judges the tree as a migration (SPEC §1): known keys,
+ * YAML; this file judges the tree as a migration (migrate(1), OPERATIONS): known keys,
  * required fields, types, values.  Each operation has a table of the keys
  * it takes and a parser; the small get_* helpers below do the lookups, the
  * type checks and the messages, so that the parsers read like the spec.

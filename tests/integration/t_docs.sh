@@ -4,12 +4,52 @@
 # command's --help lists its options, each with a line; the bash
 # completion offers them; colour only on a terminal and never with
 # NO_COLOR or --no-color; JSON from every reporting command parses;
-# `make install` puts everything in place.
+# `make install` puts everything in place.  The sources cite only the
+# project's own documents (docs/, the man page), each by a section that
+# is there.
 . "$(dirname "$0")/lib.sh"
 
 # The commands and options come from the program itself, not a copy here.
 commands=$("$MIGRATE" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p')
 [ "$(wc -w <<<"$commands")" -ge 9 ] || fail "migrate --help lists too few commands: $commands"
+
+# ---- citations: nothing outside the repository, no section that is not there ----
+cited=$(COMMANDS=$commands python3 - <<'EOF'
+import os, re, subprocess
+try:
+    files = subprocess.run(["git", "ls-files"], capture_output=True, text=True,
+                           check=True).stdout.split()
+except Exception:
+    files = [os.path.join(d, f) for top in ("src", "include", "tests", "docs", "man",
+             "scripts", "bench", "templates", "completion", ".ci")
+             for d, _, fs in os.walk(top) for f in fs] + ["README.md", "Makefile"]
+outside = re.compile(r"\bSPEC(\.md| §|\)| says| requires)|\b(LOCKS|ARCHITECTURE|PRACTICE)\.md|/work/")
+design = [l[3:].strip() for l in open("docs/design.md") if l.startswith("## ")]
+man = [l.split(None, 1)[1].strip().strip('"').lower() for l in open("man/migrate.1")
+       if l.startswith((".SH ", ".SS "))]
+commands = os.environ["COMMANDS"].split()
+for path in sorted(set(files)):
+    if path == "tests/integration/t_docs.sh" or not os.path.isfile(path):
+        continue
+    try:
+        text = open(path, encoding="utf-8").read()
+    except (UnicodeDecodeError, OSError):
+        continue
+    for n, line in enumerate(text.splitlines(), 1):
+        if outside.search(line):
+            print(f"{path}:{n}: cites a document outside the repository: {line.strip()}")
+    # a citation may go on over a comment's next line
+    flat = re.sub(r"\n\s*(\*|#|//|--)?\s*", " ", text)
+    for m in re.finditer(r"docs/design\.md, ([^).;:\"`]+)", flat):
+        if not any(m.group(1).startswith(h) for h in design):
+            print(f"{path}: cites no section of docs/design.md: {m.group(0)}")
+    for m in re.finditer(r"migrate\(1\), ([A-Za-z][A-Za-z ]*)", flat):
+        what = m.group(1).strip().lower()
+        if not any(what.startswith(h) for h in man) and what.split()[0] not in commands:
+            print(f"{path}: cites no section of migrate(1): {m.group(0)}")
+EOF
+)
+assert_eq "" "$cited" "citations in the sources"
 
 # ---- the man page ----
 if command -v groff >/dev/null; then

@@ -311,7 +311,7 @@ lint_yaml(const char *yaml, Strategy strategy, LintReport *r)
 }
 
 /*
- * A rename_* operation is what the user asked for, and SPEC says lint warns
+ * A rename_* operation is what the user asked for, and migrate(1) says lint warns
  * of it: a warning, not unsafe (apply --online runs it).  The same rename in
  * raw SQL stays unsafe.
  */
@@ -543,7 +543,7 @@ static const struct
 }			differences[] = {
 	{"adding_field_with_default", "docs_example_error_on_pg_11",
 		"PostgreSQL 11 added fast defaults: a constant default is stored in the catalog, "
-	"nothing is rewritten (LOCKS.md); squawk counts only versions above 11"},
+	"nothing is rewritten (docs/design.md, What each statement locks); squawk counts only versions above 11"},
 	{"adding_foreign_key_constraint", "add_column_references_lock",
 		"a new column is all NULL: the foreign key has nothing to check, so nothing is "
 		"scanned; the SHARE ROW EXCLUSIVE on the referenced table is as brief as the "
