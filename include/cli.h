@@ -88,9 +88,18 @@ Strategy	cli_applied_strategy(const HistoryRow *row);
 
 /*
  * "<file>:<line>: migration V_name cannot be rolled back: <why> (step, op)"
- * for the first step of mp that cannot be undone; mp->irreversible must hold.
+ * for the first step of mp that cannot be undone; NULL when every step can.
+ * Online, a contract step waits for finalize: it counts once finalized.
  */
-char	   *cli_irreversible_message(const MigrationPlan *mp);
+char	   *cli_rollback_refusal(const MigrationPlan *mp, bool finalized);
+
+/*
+ * The migration as it was applied: its file when unchanged, else the text
+ * the history table kept (the file is gone, or changed since), loaded into
+ * *kept (free it with migration_free); NULL with err when neither is there.
+ */
+const Migration *cli_applied_migration(const Run *r, const HistoryRow *row, Migration *kept,
+									   Error *err);
 
 /*
  * Lints ms with strategy (cat may be NULL); prints the findings (to stderr
@@ -113,5 +122,6 @@ int			cmd_finalize(Run *r);
 int			cmd_new(Run *r);
 int			cmd_lint(Run *r);
 int			cmd_convert(Run *r);
+int			cmd_forget(Run *r);
 
 #endif

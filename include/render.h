@@ -41,7 +41,9 @@ typedef struct StatusEntry
 	const HistoryRow *row;		/* NULL: never run */
 	const char *status;			/* "pending", "completed", ... */
 	bool		drifted;		/* applied, and the file changed since */
-	bool		interrupted;	/* running, and no migrate runs it */
+	bool		interrupted;	/* running, and no migrate runs it; or failed,
+								 * stopped by a signal */
+	bool		online;			/* completed online: finalized or not */
 } StatusEntry;
 
 /* status: a line per migration (text), or {"migrations": [...]} (JSON). */

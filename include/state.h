@@ -41,6 +41,10 @@ typedef struct HistoryRow
 	char	   *applied_by;		/* NULL */
 	int64_t		execution_ms;	/* -1: NULL */
 	char	   *strategy;		/* "plain" or "online"; NULL: unknown */
+	char	   *source;			/* the file's text when it was applied; NULL */
+	char	   *finalized_at;	/* NULL: not finalized */
+	char	   *current_step;	/* the step a running migration is at; NULL */
+	bool		interrupted;	/* failed: a signal stopped it */
 } HistoryRow;
 
 typedef struct History
@@ -80,11 +84,29 @@ bool		history_mark_running_as(PGconn *conn, const char *table,
 bool		history_mark_completed(PGconn *conn, const char *table,
 								   const Migration *m, int64_t execution_ms,
 								   Error *err);
+/* interrupted: a signal stopped it (status tells it from a failure). */
 bool		history_mark_failed(PGconn *conn, const char *table,
 								const Migration *m, const char *message,
-								int64_t execution_ms, Error *err);
+								int64_t execution_ms, bool interrupted, Error *err);
 bool		history_mark_rolled_back(PGconn *conn, const char *table,
 									 int64_t version, Error *err);
+/* finalize ran the migration's contract steps. */
+bool		history_mark_finalized(PGconn *conn, const char *table, int64_t version,
+								   Error *err);
+/* A running migration starts step_id (seen by status from anywhere). */
+bool		history_mark_step(PGconn *conn, const char *table, int64_t version,
+							  const char *step_id, Error *err);
+/*
+ * Deletes version's row if it failed or was rolled back (forget);
+ * *forgotten says whether there was one.
+ */
+bool		history_forget(PGconn *conn, const char *table, int64_t version,
+						   bool *forgotten, Error *err);
+/*
+ * The name under which a migration's kept text is loaded when its file is
+ * gone or changed: "<table>/<version>_<name>.yaml".
+ */
+char	   *history_source_path(const char *table, const HistoryRow *row);
 
 /* ---- run lock ---- */
 

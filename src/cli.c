@@ -46,6 +46,9 @@ const Command cli_commands[] = {
 	"judge each step's safety: locks, rewrites, scans, unsafe raw SQL"},
 	{"convert", cmd_convert, CMD_ARGS, opts_convert, "convert FILE.sql [-o FILE]",
 	"turn a SQL migration into a migration file"},
+	{"forget", cmd_forget, CMD_ARGS | CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS, opts_none,
+		"forget VERSION",
+	"remove the history record of a failed migration that has nothing left applied"},
 	{NULL, NULL, 0, NULL, NULL, NULL}
 };
 
@@ -138,7 +141,7 @@ cli_applied_strategy(const HistoryRow *row)
 }
 
 char *
-cli_irreversible_message(const MigrationPlan *mp)
+cli_rollback_refusal(const MigrationPlan *mp, bool finalized)
 {
 	const Migration *m = mp->migration;
 
@@ -147,16 +150,43 @@ cli_irreversible_message(const MigrationPlan *mp)
 		const Step *st = &mp->steps[k];
 		const Operation *op = &m->ops[st->op_index];
 
-		/* online, a contract step waits for finalize: undoable until then */
 		if (st->irreversible == NULL ||
-			(mp->strategy == STRATEGY_ONLINE && st->phase == PHASE_CONTRACT))
+			(mp->strategy == STRATEGY_ONLINE && st->phase == PHASE_CONTRACT && !finalized))
 			continue;
-		return xasprintf("%s:%d: migration %s_%s cannot be rolled back: %s (step %s, %s)",
+		return xasprintf("%s:%d: migration %s_%s cannot be rolled back: %s (step %s, %s)%s",
 						 m->path, op->pos.line, m->version_text, m->name, st->irreversible,
-						 st->id, op_kind_name(op->kind));
+						 st->id, op_kind_name(op->kind),
+						 st->phase == PHASE_CONTRACT && finalized ? "; it was finalized" : "");
 	}
-	return xasprintf("%s: migration %s_%s cannot be rolled back", m->path, m->version_text,
-					 m->name);
+	return NULL;
+}
+
+const Migration *
+cli_applied_migration(const Run *r, const HistoryRow *row, Migration *kept, Error *err)
+{
+	const Migration *m = migration_set_find(&r->set, row->version);
+	char	   *path;
+	bool		ok;
+
+	memset(kept, 0, sizeof *kept);
+	if ((m && strcmp(m->checksum, row->checksum) == 0) || row->source == NULL)
+	{
+		if (m == NULL)
+			error_set(err, EXIT_USAGE, "version %lld (%s): its file is not in %s, and the "
+					  "history table keeps no copy of it (applied by an older migrate)",
+					  (long long) row->version, row->name, r->g->dir);
+		return m;
+	}
+	path = history_source_path(r->g->table, row);
+	ok = spec_load_buffer(path, row->source, strlen(row->source), kept, err);
+	free(path);
+	if (!ok)
+	{
+		error_prefix(err, "the copy of version %lld kept in the history table",
+					 (long long) row->version);
+		return NULL;
+	}
+	return kept;
 }
 
 int

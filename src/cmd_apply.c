@@ -46,12 +46,12 @@ apply_one(Run *r, ExecContext *ctx, const Migration *m, Error *err)
 	}
 	else
 	{
-		if (mp.irreversible)
 		{
-			char	   *why = cli_irreversible_message(&mp);
+			char	   *why = cli_rollback_refusal(&mp, false);
 
 			/* said before it starts, so that it can still be stopped */
-			fprintf(stderr, "migrate: warning: %s\n", why);
+			if (why)
+				fprintf(stderr, "migrate: warning: %s\n", why);
 			free(why);
 		}
 		ctx->settings = cli_settings(m, r->a);

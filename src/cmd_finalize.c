@@ -1,7 +1,8 @@
 /*
- * cmd_finalize.c: "migrate finalize": the contract phase of every applied
- * migration (the drops apply deferred, the sync triggers), listed first
- * and, being irreversible, confirmed on a terminal unless --yes.
+ * cmd_finalize.c: "migrate finalize": the contract phase of every migration
+ * applied online and not finalized yet (the drops apply deferred, the sync
+ * triggers), listed first and, being irreversible, confirmed on a terminal
+ * unless --yes; each migration finalized is recorded in the history table.
  */
 #include "cli.h"
 
@@ -31,13 +32,23 @@ confirm(bool json, Error *err)
 	return EXIT_OK;
 }
 
+/* A completed migration applied online whose contract phase has not run. */
+static bool
+to_finalize(const HistoryRow *row)
+{
+	return row->status == HISTORY_COMPLETED && row->finalized_at == NULL &&
+		cli_applied_strategy(row) == STRATEGY_ONLINE;
+}
+
 int
 cmd_finalize(Run *r)
 {
 	Error		err = {0};
 	Progress	progress;
 	ExecContext ctx;
-	MigrationPlan *plans = xcalloc(r->set.n + 1, sizeof(MigrationPlan));
+	const History *h = &r->s.history;
+	MigrationPlan *plans = xcalloc(h->n + 1, sizeof(MigrationPlan));
+	Migration  *kept = xcalloc(h->n + 1, sizeof(Migration));
 	FinalizeItem *items = NULL;
 	size_t		n = 0,
 				cap = 0;
@@ -46,14 +57,18 @@ cmd_finalize(Run *r)
 	cli_init_progress(&progress, r->g);
 	cli_exec_context(&ctx, r, &progress, NULL);
 
-	/* What the contract phase of every applied online migration drops. */
-	for (size_t i = 0; i < r->set.n && rc == EXIT_OK; i++)
+	/*
+	 * What the contract phase drops, of every migration to finalize (as it
+	 * was applied: from the kept text when its file is gone or changed).
+	 */
+	for (size_t i = 0; i < h->n && rc == EXIT_OK; i++)
 	{
-		const HistoryRow *row = history_find(&r->s.history, r->set.items[i].version);
+		const Migration *m;
 
-		if (!row || row->status != HISTORY_COMPLETED)
+		if (!to_finalize(&h->rows[i]))
 			continue;
-		if (!plan_migration(&r->set.items[i], STRATEGY_ONLINE, &r->s.cat, &plans[i], &err))
+		if ((m = cli_applied_migration(r, &h->rows[i], &kept[i], &err)) == NULL ||
+			!plan_migration(m, STRATEGY_ONLINE, &r->s.cat, &plans[i], &err))
 		{
 			rc = cli_fail(&err);
 			break;
@@ -64,7 +79,7 @@ cmd_finalize(Run *r)
 				continue;
 			if (n == cap)
 				items = xrealloc(items, (cap = cap ? 2 * cap : 8) * sizeof *items);
-			items[n++] = (FinalizeItem) {&r->set.items[i], &plans[i].steps[k]};
+			items[n++] = (FinalizeItem) {m, &plans[i].steps[k]};
 		}
 	}
 	/* JSON (a pipe, or --format json): one line listing the steps, then the events */
@@ -81,9 +96,18 @@ cmd_finalize(Run *r)
 		if (!execute_step(&ctx, items[i].m, items[i].step, false, &err))
 			rc = cli_fail(&err);
 	}
-	for (size_t i = 0; i < r->set.n; i++)
+	/* recorded: a second finalize has nothing to list, nothing to ask */
+	for (size_t i = 0; i < h->n && rc == EXIT_OK && !r->a->dry_run; i++)
+		if (plans[i].migration &&
+			!history_mark_finalized(r->s.conn, r->g->table, h->rows[i].version, &err))
+			rc = cli_fail(&err);
+	for (size_t i = 0; i < h->n; i++)
+	{
 		migration_plan_free(&plans[i]);
+		migration_free(&kept[i]);
+	}
 	free(plans);
+	free(kept);
 	free(items);
 	return rc;
 }

@@ -40,22 +40,27 @@ completed_steps(Run *r, ExecContext *ctx, const MigrationPlan *mp, StrList *out,
 	return out->n > 0 || executor_done_in_database(ctx, mp, out, err);
 }
 
-/* Plans one target, refusing what cannot be undone. */
+/*
+ * Plans one target as it was applied (from the text the history kept when
+ * the file is gone or changed, into *kept), refusing what cannot be undone.
+ */
 static bool
-plan_one(Run *r, const HistoryRow *row, MigrationPlan *mp, Error *err)
+plan_one(Run *r, const HistoryRow *row, Migration *kept, MigrationPlan *mp, Error *err)
 {
-	const Migration *m = migration_set_find(&r->set, row->version);
+	const Migration *m = cli_applied_migration(r, row, kept, err);
+	char	   *why;
 
 	if (m == NULL)
-		return error_set(err, EXIT_USAGE,
-						 "cannot roll back version %lld (%s): its file is not in %s",
-						 (long long) row->version, row->name, r->g->dir);
+	{
+		error_prefix(err, "cannot roll back");
+		return false;
+	}
 	if (!plan_migration(m, cli_applied_strategy(row), &r->s.cat, mp, err))
 		return false;
-	if (mp->irreversible && row->status == HISTORY_COMPLETED)
+	why = row->status == HISTORY_COMPLETED
+		? cli_rollback_refusal(mp, row->finalized_at != NULL) : NULL;
+	if (why)
 	{
-		char	   *why = cli_irreversible_message(mp);
-
 		error_set(err, EXIT_USAGE, "%s; nothing was changed", why);
 		free(why);
 		return false;
@@ -71,6 +76,7 @@ cmd_rollback(Run *r)
 	ExecContext ctx;
 	const HistoryRow **targets;
 	MigrationPlan *plans;
+	Migration  *kept;
 	RollbackPlan *shown;
 	StrList    *done;
 	size_t		n;
@@ -81,6 +87,7 @@ cmd_rollback(Run *r)
 	targets = xcalloc(r->s.history.n + 1, sizeof(HistoryRow *));
 	n = rollback_targets(&r->s.history, r->a, targets);
 	plans = xcalloc(n + 1, sizeof(MigrationPlan));
+	kept = xcalloc(n + 1, sizeof(Migration));
 	shown = xcalloc(n + 1, sizeof(RollbackPlan));
 	done = xcalloc(n + 1, sizeof(StrList));
 
@@ -89,7 +96,7 @@ cmd_rollback(Run *r)
 	{
 		shown[i].mp = &plans[i];
 		shown[i].partial = targets[i]->status != HISTORY_COMPLETED;
-		if (!plan_one(r, targets[i], &plans[i], &err) ||
+		if (!plan_one(r, targets[i], &kept[i], &plans[i], &err) ||
 			(shown[i].partial && !completed_steps(r, &ctx, &plans[i], &done[i], &err)) ||
 			!plan_rollback_steps(&plans[i], shown[i].partial ? &done[i] : NULL,
 								 &shown[i].steps, &shown[i].n, &err))
@@ -114,12 +121,14 @@ cmd_rollback(Run *r)
 	for (size_t i = 0; i < n; i++)
 	{
 		migration_plan_free(&plans[i]);
+		migration_free(&kept[i]);
 		free(shown[i].steps);
 		strlist_free(&done[i]);
 	}
 	free(done);
 	free(shown);
 	free(plans);
+	free(kept);
 	free(targets);
 	return rc;
 }

@@ -47,7 +47,11 @@ cmd_status(Run *r)
 		/* "running" with no runner: it was killed or lost its connection */
 		if (row && row->status == HISTORY_RUNNING && runner < 0)
 			runner = runlock_held(r->s.conn, r->g->table);
-		e[n].interrupted = row && row->status == HISTORY_RUNNING && runner == 0;
+		/* or a signal stopped it: not a failure of its own */
+		e[n].interrupted = row && ((row->status == HISTORY_RUNNING && runner == 0) ||
+								   (row->status == HISTORY_FAILED && row->interrupted));
+		e[n].online = row && row->status == HISTORY_COMPLETED &&
+			cli_applied_strategy(row) == STRATEGY_ONLINE;
 		n++;
 	}
 	render_status(stdout, e, n, r->g->format);

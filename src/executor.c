@@ -401,8 +401,9 @@ record_failure(ExecContext *ctx, const Migration *m, int64_t t0, Error *err)
 	Error		ignored = {0};
 
 	db_rollback_open(ctx->conn);
-	if (!history_mark_failed(ctx->conn, ctx->history_table, m, err->message,
-							 now_ms() - t0, &ignored))
+	if (!history_mark_failed(ctx->conn, ctx->history_table, m, err->message, now_ms() - t0,
+							 err->exit_code == EXIT_SIGINT || err->exit_code == EXIT_SIGTERM,
+							 &ignored))
 		error_clear(&ignored);
 	progress_migration_failed(ctx->progress, m, err->message);
 }

@@ -106,6 +106,32 @@ check_shape(const StrList *cols, Error *err)
 	return true;
 }
 
+/*
+ * Columns beyond SPEC's that later versions added: how each migration was
+ * applied (its rollback mirrors it), its file's text (rollback and status
+ * work without the file), when it was finalized, the step it is running
+ * (status from another machine), and whether a signal stopped it.
+ */
+static const char *const added_columns[] = {
+	"strategy", "source", "finalized_at", "current_step", "interrupted"
+};
+
+#define ADDED_COLUMNS \
+	"ADD COLUMN IF NOT EXISTS strategy text CHECK (strategy IN ('plain', 'online')), " \
+	"ADD COLUMN IF NOT EXISTS source text, " \
+	"ADD COLUMN IF NOT EXISTS finalized_at timestamptz, " \
+	"ADD COLUMN IF NOT EXISTS current_step text, " \
+	"ADD COLUMN IF NOT EXISTS interrupted boolean NOT NULL DEFAULT false"
+
+static bool
+has_added_columns(const StrList *cols)
+{
+	for (size_t i = 0; i < sizeof added_columns / sizeof added_columns[0]; i++)
+		if (!strlist_contains(cols, added_columns[i]))
+			return false;
+	return true;
+}
+
 /* The statements of one short transaction; a NULL one is left out. */
 typedef struct Statements
 {
@@ -165,7 +191,11 @@ create_table(PGconn *conn, const char *table, const Settings *settings, Error *e
 							  "  error_message text,\n"
 							  "  applied_by text,\n"
 							  "  execution_ms bigint,\n"
-							  "  strategy text CHECK (strategy IN ('plain', 'online'))\n"
+							  "  strategy text CHECK (strategy IN ('plain', 'online')),\n"
+							  "  source text,\n"
+							  "  finalized_at timestamptz,\n"
+							  "  current_step text,\n"
+							  "  interrupted boolean NOT NULL DEFAULT false\n"
 							  ")");
 	ok = run_short_transaction(conn, settings, NULL, (const char *const *) statements, 2, err);
 	free(statements[0]);
@@ -200,12 +230,10 @@ ensure_once(PGconn *conn, const char *table, const Settings *settings, Error *er
 	if (ok && exists)
 	{
 		ok = check_shape(&cols, err);
-		if (ok && !strlist_contains(&cols, "strategy"))
+		if (ok && !has_added_columns(&cols))
 		{
-			/* A table made before the strategy was recorded. */
-			char	   *alter = table_sql("ALTER TABLE ", table,
-										  " ADD COLUMN IF NOT EXISTS strategy text "
-										  "CHECK (strategy IN ('plain', 'online'))");
+			/* A table made before these were kept: each is added, once. */
+			char	   *alter = table_sql("ALTER TABLE ", table, " " ADDED_COLUMNS);
 			const char *statements[1] = {alter};
 
 			ok = run_short_transaction(conn, settings, table, statements, 1, err);
@@ -253,6 +281,10 @@ read_row(const PGresult *res, int i, HistoryRow *row, Error *err)
 	row->applied_by = value_or_null(res, i, 7);
 	row->execution_ms = PQgetisnull(res, i, 8) ? -1 : strtoll(PQgetvalue(res, i, 8), NULL, 10);
 	row->strategy = value_or_null(res, i, 9);
+	row->source = value_or_null(res, i, 10);
+	row->finalized_at = value_or_null(res, i, 11);
+	row->current_step = value_or_null(res, i, 12);
+	row->interrupted = strcmp(PQgetvalue(res, i, 13), "t") == 0;
 	if (!parse_status(status, &row->status))
 		return error_set(err, EXIT_STEP_FAILED, "version %lld has an unknown status \"%s\"",
 						 (long long) row->version, status);
@@ -275,11 +307,14 @@ history_load(PGconn *conn, const char *table, History *out, Error *err)
 		goto done;
 	if (!(ok = check_shape(&cols, err)))
 		goto done;
-	sql = table_sql(strlist_contains(&cols, "strategy")
+	/* a table of an older shape (read by status, which changes nothing) */
+	sql = table_sql(has_added_columns(&cols)
 					? "SELECT version, name, checksum, status, started_at, completed_at, "
-					"error_message, applied_by, execution_ms, strategy FROM "
+					"error_message, applied_by, execution_ms, strategy, source, finalized_at, "
+					"current_step, interrupted FROM "
 					: "SELECT version, name, checksum, status, started_at, completed_at, "
-					"error_message, applied_by, execution_ms, NULL::text FROM ",
+					"error_message, applied_by, execution_ms, NULL::text, NULL::text, "
+					"NULL::timestamptz, NULL::text, false FROM ",
 					table, " ORDER BY version");
 	res = db_query(conn, sql, 0, NULL, err);
 	if (!(ok = res != NULL))
@@ -336,6 +371,9 @@ history_free(History *h)
 		free(row->error_message);
 		free(row->applied_by);
 		free(row->strategy);
+		free(row->source);
+		free(row->finalized_at);
+		free(row->current_step);
 	}
 	free(h->rows);
 	h->rows = NULL;
@@ -366,13 +404,14 @@ history_write(PGconn *conn, const char *table, const char *before,
  * transaction (plain strategy) may have started long before.
  */
 #define HISTORY_UPSERT_RUNNING \
-	" (version, name, checksum, started_at, status, applied_by, strategy) " \
-	"VALUES ($1, $2, $3, now(), 'running', $4, $5) " \
+	" (version, name, checksum, started_at, status, applied_by, strategy, source) " \
+	"VALUES ($1, $2, $3, now(), 'running', $4, $5, $6) " \
 	"ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, " \
 	"checksum = EXCLUDED.checksum, started_at = EXCLUDED.started_at, " \
 	"completed_at = NULL, status = 'running', error_message = NULL, " \
 	"applied_by = EXCLUDED.applied_by, execution_ms = NULL, " \
-	"strategy = EXCLUDED.strategy"
+	"strategy = EXCLUDED.strategy, source = EXCLUDED.source, finalized_at = NULL, " \
+	"current_step = NULL, interrupted = false"
 
 #define HISTORY_UPSERT_COMPLETED \
 	" (version, name, checksum, started_at, completed_at, status, execution_ms) " \
@@ -383,17 +422,18 @@ history_write(PGconn *conn, const char *table, const char *before,
 	"execution_ms = EXCLUDED.execution_ms"
 
 #define HISTORY_UPSERT_FAILED \
-	" (version, name, checksum, started_at, status, error_message, execution_ms) " \
-	"VALUES ($1, $2, $3, now(), 'failed', $4, $5) " \
+	" (version, name, checksum, started_at, status, error_message, execution_ms, interrupted) " \
+	"VALUES ($1, $2, $3, now(), 'failed', $4, $5, $6) " \
 	"ON CONFLICT (version) DO UPDATE SET status = 'failed', " \
-	"error_message = EXCLUDED.error_message, execution_ms = EXCLUDED.execution_ms"
+	"error_message = EXCLUDED.error_message, execution_ms = EXCLUDED.execution_ms, " \
+	"interrupted = EXCLUDED.interrupted"
 
 static bool
 mark_running(PGconn *conn, const char *table, const Migration *m,
 			 const char *strategy, const char *applied_by, Error *err)
 {
 	char		version[32];
-	const char *params[5];
+	const char *params[6];
 
 	snprintf(version, sizeof version, "%lld", (long long) m->version);
 	params[0] = version;
@@ -401,8 +441,9 @@ mark_running(PGconn *conn, const char *table, const Migration *m,
 	params[2] = m->checksum;
 	params[3] = applied_by;
 	params[4] = strategy;
+	params[5] = m->source;
 	return history_write(conn, table, "INSERT INTO ", HISTORY_UPSERT_RUNNING,
-						 5, params, err);
+						 6, params, err);
 }
 
 bool
@@ -439,11 +480,11 @@ history_mark_completed(PGconn *conn, const char *table, const Migration *m,
 
 bool
 history_mark_failed(PGconn *conn, const char *table, const Migration *m,
-					const char *message, int64_t execution_ms, Error *err)
+					const char *message, int64_t execution_ms, bool interrupted, Error *err)
 {
 	char		version[32];
 	char		ms[32];
-	const char *params[5];
+	const char *params[6];
 
 	snprintf(version, sizeof version, "%lld", (long long) m->version);
 	snprintf(ms, sizeof ms, "%lld", (long long) execution_ms);
@@ -452,8 +493,9 @@ history_mark_failed(PGconn *conn, const char *table, const Migration *m,
 	params[2] = m->checksum;
 	params[3] = message;
 	params[4] = execution_ms >= 0 ? ms : NULL;
+	params[5] = interrupted ? "true" : "false";
 	return history_write(conn, table, "INSERT INTO ", HISTORY_UPSERT_FAILED,
-						 5, params, err);
+						 6, params, err);
 }
 
 bool
@@ -469,4 +511,60 @@ history_mark_rolled_back(PGconn *conn, const char *table, int64_t version,
 						 " SET status = 'rolled_back', completed_at = clock_timestamp() "
 						 "WHERE version = $1",
 						 1, params, err);
+}
+
+/* An UPDATE of version's row: SET <set> WHERE version = $1 [AND <cond>]. */
+static bool
+update_row(PGconn *conn, const char *table, int64_t version, const char *set_where,
+		   const char *value, Error *err)
+{
+	char		text[32];
+	const char *params[2] = {text, value};
+
+	snprintf(text, sizeof text, "%lld", (long long) version);
+	return history_write(conn, table, "UPDATE ", set_where, value ? 2 : 1, params, err);
+}
+
+bool
+history_mark_finalized(PGconn *conn, const char *table, int64_t version, Error *err)
+{
+	return update_row(conn, table, version,
+					  " SET finalized_at = clock_timestamp() WHERE version = $1", NULL, err);
+}
+
+bool
+history_mark_step(PGconn *conn, const char *table, int64_t version, const char *step_id,
+				  Error *err)
+{
+	return update_row(conn, table, version,
+					  " SET current_step = $2 WHERE version = $1 AND status = 'running'",
+					  step_id, err);
+}
+
+bool
+history_forget(PGconn *conn, const char *table, int64_t version, bool *forgotten, Error *err)
+{
+	char		text[32];
+	const char *params[1] = {text};
+	char	   *sql = table_sql("DELETE FROM ", table,
+								" WHERE version = $1 AND status IN ('failed', 'rolled_back')");
+	PGresult   *res;
+
+	snprintf(text, sizeof text, "%lld", (long long) version);
+	res = db_query(conn, sql, 1, params, err);
+	free(sql);
+	if (res == NULL)
+	{
+		error_prefix(err, "cannot update history table %s", table);
+		return false;
+	}
+	*forgotten = strcmp(PQcmdTuples(res), "1") == 0;
+	PQclear(res);
+	return true;
+}
+
+char *
+history_source_path(const char *table, const HistoryRow *row)
+{
+	return xasprintf("%s/%lld_%s.yaml", table, (long long) row->version, row->name);
 }

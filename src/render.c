@@ -521,6 +521,13 @@ status_json(Buf *b, const StatusEntry *e, size_t n)
 		json_int(&j, "execution_ms", row ? row->execution_ms : -1,
 				 row && row->execution_ms >= 0);
 		json_str(&j, "error", row ? row->error_message : NULL);
+		/* null: not applied online, nothing to finalize */
+		if (e[i].online)
+			json_bool(&j, "finalized", row->finalized_at != NULL);
+		else
+			json_str(&j, "finalized", NULL);
+		json_str(&j, "finalized_at", e[i].online ? row->finalized_at : NULL);
+		json_bool(&j, "text_kept", row && row->source);
 		json_close(&j, '}');
 	}
 	json_close(&j, ']');
@@ -543,16 +550,21 @@ status_text(Buf *b, const StatusEntry *e, size_t n)
 		char	   *label = m ? xasprintf("%s_%s", m->version_text, m->name)
 			: xasprintf("%lld_%s", (long long) row->version, row->name);
 
-		buf_printf(b, "%-40s %-12s", label, e[i].status);
+		buf_printf(b, "%-40s %-12s", label,
+				   row && row->status == HISTORY_FAILED && e[i].interrupted
+				   ? "interrupted" : e[i].status);
 		if (row && row->status == HISTORY_COMPLETED && row->completed_at)
 			buf_printf(b, " %s", row->completed_at);
+		if (e[i].online)
+			buf_puts(b, row->finalized_at ? "  finalized" : "  not finalized");
 		if (e[i].drifted)
 			buf_puts(b, "  DRIFTED: the file changed since it was applied");
 		if (!m)
-			buf_puts(b, "  (no file)");
+			buf_puts(b, row && row->source ? "  (no file; its text is kept in the history)"
+					 : "  (no file)");
 		if (row && row->status == HISTORY_FAILED && row->error_message)
 			buf_printf(b, "\n    error: %s%s", row->error_message, ways_out);
-		if (e[i].interrupted)
+		else if (e[i].interrupted)
 			buf_printf(b, "\n    interrupted: no migrate is running it (killed, or its "
 					   "connection was lost)%s", ways_out);
 		buf_putc(b, '\n');

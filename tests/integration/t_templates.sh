@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Every template gives, through `migrate new`, a file that validates as it
-# is (placeholders are valid names, so a user edits a working file), and
+# is (placeholders are valid names, quoted in SQL, so a user edits a working
+# file), and
 # that still validates, and plans, once its placeholders are filled in.
 . "$(dirname "$0")/lib.sh"
 
-# fill FILE: replaces the placeholders by what a user would write.
+# fill FILE: replaces the placeholders by what a user would write.  An
+# expression's placeholder is a quoted name, so that the file parses as it is.
 fill()
 {
-	sed -i -e 's/<table>/orders/g' -e 's/<column>/note/g' -e 's/<type>/text/g' \
+	sed -i -e "s/'\"<expression>\"'/upper(status)/g" -e 's/<table>/orders/g' -e 's/<column>/note/g' -e 's/<type>/text/g' \
 		-e 's/<expression>/upper(status)/g' -e 's/<child_table>/order_items/g' \
 		-e 's/<referenced_table>/customers/g' -e 's/<role>/app_user/g' \
 		-e 's/<admin_role>/admin_role/g' -e 's/<comment>/what an order is/g' \
