@@ -380,11 +380,14 @@ history_free(History *h)
 	h->n = 0;
 }
 
-/* One parameterized statement on table; its SQL is before + table + after. */
+/*
+ * One parameterized statement on table; its SQL is before + table + after.
+ * *changed (may be NULL): whether it changed a row.
+ */
 static bool
-history_write(PGconn *conn, const char *table, const char *before,
-			  const char *after, int nparams, const char *const *params,
-			  Error *err)
+history_write_counted(PGconn *conn, const char *table, const char *before,
+					  const char *after, int nparams, const char *const *params,
+					  bool *changed, Error *err)
 {
 	char	   *sql = table_sql(before, table, after);
 	PGresult   *res = db_query(conn, sql, nparams, params, err);
@@ -395,8 +398,18 @@ history_write(PGconn *conn, const char *table, const char *before,
 		error_prefix(err, "cannot update history table %s", table);
 		return false;
 	}
+	if (changed)
+		*changed = strcmp(PQcmdTuples(res), "0") != 0;
 	PQclear(res);
 	return true;
+}
+
+static bool
+history_write(PGconn *conn, const char *table, const char *before,
+			  const char *after, int nparams, const char *const *params,
+			  Error *err)
+{
+	return history_write_counted(conn, table, before, after, nparams, params, NULL, err);
 }
 
 /*
@@ -546,21 +559,11 @@ history_forget(PGconn *conn, const char *table, int64_t version, bool *forgotten
 {
 	char		text[32];
 	const char *params[1] = {text};
-	char	   *sql = table_sql("DELETE FROM ", table,
-								" WHERE version = $1 AND status IN ('failed', 'rolled_back')");
-	PGresult   *res;
 
 	snprintf(text, sizeof text, "%lld", (long long) version);
-	res = db_query(conn, sql, 1, params, err);
-	free(sql);
-	if (res == NULL)
-	{
-		error_prefix(err, "cannot update history table %s", table);
-		return false;
-	}
-	*forgotten = strcmp(PQcmdTuples(res), "1") == 0;
-	PQclear(res);
-	return true;
+	return history_write_counted(conn, table, "DELETE FROM ",
+								 " WHERE version = $1 AND status IN ('failed', 'rolled_back')",
+								 1, params, forgotten, err);
 }
 
 char *
