@@ -41,9 +41,10 @@ cleanup()
 {
 	local pid
 
-	# Interrupted: the tests still running go first (each its own group).
+	# Interrupted: the tests still running go first.  timeout runs each in
+	# a process group of its own and passes a TERM on to all of it.
 	for pid in "${!running[@]}"; do
-		kill -TERM -- "-$pid" 2>/dev/null || true
+		kill -TERM $(ps -o pid= --ppid "$pid") 2>/dev/null || true
 	done
 	wait 2>/dev/null
 	bash scripts/pgcluster.sh stop "$pgdir"
@@ -81,7 +82,7 @@ passed=0
 failed=0
 
 # run_one TEST LIMIT: the test, its output in $logs; its exit status and
-# seconds in $logs/NAME.result.  setsid: its own process group, for cleanup.
+# seconds in $logs/NAME.result.
 run_one()
 {
 	local t=$1 limit=$2 name start rc=0
@@ -128,7 +129,7 @@ start()
 		return
 	fi
 	[ "$limit" -le "$left" ] || limit=$left
-	setsid -w bash -c 'run_one "$@"' run_one "$t" "$limit" &
+	bash -c 'run_one "$@"' run_one "$t" "$limit" &
 	running[$!]=$name
 }
 
