@@ -20,4 +20,19 @@ void		backfill_forget_cursor(ExecContext *ctx, const Migration *m, const Step *s
 char	   *backfill_cursor_encode(const StrList *values);
 bool		backfill_cursor_decode(const char *text, StrList *values);
 
+/*
+ * The next batch size: scale toward batch_time, at most fourfold up (a
+ * short batch's time is mostly fixed cost, a poor guide) and halving down,
+ * within [lo, hi].
+ */
+int64_t		backfill_next_batch_size(int64_t size, int64_t took_ms, int64_t target_ms,
+									 int64_t lo, int64_t hi);
+
+/*
+ * A span walk's upper key: min(cursor + span, bound) as text into out;
+ * false when a value does not parse as an integer.
+ */
+bool		backfill_span_upper(const char *cursor, int64_t span, const char *bound,
+								char *out, size_t outlen);
+
 #endif

@@ -56,6 +56,14 @@ bool		executor_done_in_database(ExecContext *ctx, const MigrationPlan *mp,
 bool		execute_rollback(ExecContext *ctx, const MigrationPlan *mp,
 							 const StrList *done, Error *err);
 
+/*
+ * Where the group that starts at steps[i] ends (exclusive): consecutive
+ * steps that may run in a transaction (in_txn) share one; any other step
+ * runs alone.  When every step is in_txn, the history row commits with
+ * the last group.
+ */
+size_t		executor_group_end(const Step *const *steps, size_t n, size_t i);
+
 /* Runs one step with the lock discipline above. */
 bool		execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 						 bool rollback, Error *err);

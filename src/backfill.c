@@ -750,14 +750,9 @@ run_batch(ExecContext *ctx, Batch *bt, Error *err)
 	return batch_txn(ctx, bt->m, bt->s, batch_body, bt, err);
 }
 
-/*
- * The next batch size: scale toward batch_time, at most fourfold up (a
- * short batch's time is mostly fixed cost, a poor guide) and halving down,
- * within [lo, hi].
- */
-static int64_t
-adapt_batch_size(int64_t size, int64_t took_ms, int64_t target_ms,
-				 int64_t lo, int64_t hi)
+int64_t
+backfill_next_batch_size(int64_t size, int64_t took_ms, int64_t target_ms,
+						 int64_t lo, int64_t hi)
 {
 	double		factor;
 
@@ -843,9 +838,8 @@ integer_key(const KeyInfo *key)
 		 strcmp(type, "smallint") == 0);
 }
 
-/* min(cursor + span, bound) as text into out; false when a value does not parse. */
-static bool
-span_upper(const char *cursor, int64_t span, const char *bound, char *out, size_t outlen)
+bool
+backfill_span_upper(const char *cursor, int64_t span, const char *bound, char *out, size_t outlen)
 {
 	char	   *end;
 	long long	c = strtoll(cursor, &end, 10);
@@ -952,7 +946,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		bt.s = s;
 		bt.upper_sql = with_cursor ? upper_next : upper_first;
 		if (by_span && with_cursor &&
-			span_upper(cursor.items[0], batch, bound.items[0], span_bound, sizeof span_bound))
+			backfill_span_upper(cursor.items[0], batch, bound.items[0], span_bound, sizeof span_bound))
 			bt.upper_value = span_bound;
 		bt.upper_params = upper_params;
 		bt.n_upper_params = np;
@@ -981,8 +975,9 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 				now_ms() - t0 < ctx->settings.batch_time_ms / 4)
 				by_span = false;
 			if (!fixed)
-				batch = adapt_batch_size(batch, now_ms() - t0, ctx->settings.batch_time_ms,
-										 BATCH_MIN, BATCH_MAX);
+				batch = backfill_next_batch_size(batch, now_ms() - t0,
+												 ctx->settings.batch_time_ms,
+												 BATCH_MIN, BATCH_MAX);
 		}
 		strlist_free(&bt.upper);
 		free(bt.cursor_text);
@@ -1089,8 +1084,8 @@ backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
 			save_cursor_journal(ctx, m, s, bt.cursor_text, done);
 			progress_backfill(ctx->progress, m, s, done, total > done ? total : done,
 							  step_pages, rows_per_sec(done - done_at_start, t_start), false);
-			step_pages = adapt_batch_size(step_pages, now_ms() - t0,
-										  ctx->settings.batch_time_ms, 1, PAGES_MAX);
+			step_pages = backfill_next_batch_size(step_pages, now_ms() - t0,
+												  ctx->settings.batch_time_ms, 1, PAGES_MAX);
 		}
 		free(bt.cursor_text);
 		if (!ok)

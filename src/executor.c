@@ -323,9 +323,23 @@ plain_group_body(PGconn *conn, void *arg, Error *err)
 	return true;
 }
 
+size_t
+executor_group_end(const Step *const *steps, size_t n, size_t i)
+{
+	size_t		j = i + 1;
+
+	if (i >= n)
+		return n;
+	if (!steps[i]->in_txn)
+		return j;
+	while (j < n && steps[j]->in_txn)
+		j++;
+	return j;
+}
+
 /*
  * Runs steps in order: consecutive transactional ones together in one
- * transaction, the others alone.  When every step is transactional, the
+ * transaction (executor_group_end), the others alone.  When every step is transactional, the
  * history change commits with them.
  */
 static bool
@@ -343,7 +357,7 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 	while (i < n)
 	{
 		PlainGroup	g = {0};
-		size_t		j = i;
+		size_t		j;
 		bool		ok;
 
 		if (!steps[i]->in_txn)
@@ -353,8 +367,7 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 			i++;
 			continue;
 		}
-		while (j < n && steps[j]->in_txn)
-			j++;
+		j = executor_group_end(steps, n, i);
 		g.ctx = ctx;
 		g.m = m;
 		g.steps = steps + i;
