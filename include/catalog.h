@@ -44,6 +44,13 @@ typedef enum ColumnWriter
 ColumnWriter catalog_column_writer(const Catalog *cat, const char *table,
 								   const char *column);
 
+/*
+ * Whether table holds more than limit rows, counted (at most limit + 1 rows
+ * read): 1 it does, 0 it does not, -1 could not tell (no such table, a lock
+ * held against it for long).
+ */
+int			catalog_rows_exceed(const Catalog *cat, const char *table, int64_t limit);
+
 /* 1: exists, 0: does not, -1: could not tell. */
 int			catalog_table_exists(const Catalog *cat, const char *table);
 

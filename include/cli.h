@@ -102,12 +102,11 @@ const Migration *cli_applied_migration(const Run *r, const HistoryRow *row, Migr
 									   Error *err);
 
 /*
- * Lints ms with strategy (cat may be NULL); prints the findings (to stderr
- * when refuse: apply --online refusing).  EXIT_UNSAFE when one is unsafe.
+ * Lints ms with strategy (cat may be NULL) and prints the findings.
+ * EXIT_UNSAFE when one is unsafe.
  */
 int			cli_lint_migrations(const GlobalOptions *g, const Migration *const *ms,
-								size_t n, Strategy strategy, const Catalog *cat,
-								bool refuse);
+								size_t n, Strategy strategy, const Catalog *cat);
 
 /* An executor context over the run's session. */
 void		cli_exec_context(ExecContext *ctx, Run *r, Progress *progress,

@@ -96,6 +96,13 @@ bool		lint_migration(const Migration *m, const LintOptions *o,
 						   LintReport *out, Error *err);
 
 /*
+ * Judges the steps of a plan as they are (apply judges the very plan it
+ * runs); o->strategy should be the plan's.
+ */
+bool		lint_plan(const MigrationPlan *mp, const LintOptions *o, LintReport *out,
+					  Error *err);
+
+/*
  * Judges a piece of SQL on its own, as one sql operation would be: in one
  * transaction when in_txn.  Tables it creates count as new.  A parse error
  * is EXIT_USAGE with the position.

@@ -31,7 +31,7 @@ typedef enum OptId
 	OPT_ONLINE, OPT_TO, OPT_DRY_RUN, OPT_OFFLINE, OPT_STEPS, OPT_YES,
 	OPT_TEMPLATE, OPT_LOCK_TIMEOUT, OPT_LOCK_RETRIES, OPT_STATEMENT_TIMEOUT,
 	OPT_BATCH_SIZE, OPT_BATCH_TIME, OPT_BATCH_DELAY, OPT_MAX_REPLICA_LAG,
-	OPT_REPLICA, OPT_PLAIN, OPT_OUTPUT,
+	OPT_REPLICA, OPT_PLAIN, OPT_OUTPUT, OPT_ALL,
 } OptId;
 
 typedef struct OptDef
@@ -49,7 +49,10 @@ typedef struct Args
 	bool		dry_run;
 	bool		offline;
 	bool		yes;
-	bool		plain;			/* lint: judge the plain strategy's steps */
+	bool		plain;			/* lint: judge the plain strategy's steps;
+								 * apply: run a plain plan's unsafe steps on
+								 * large tables anyway */
+	bool		all;			/* lint: applied migrations too */
 	const char *output;			/* convert -o */
 	bool		to_given;
 	int64_t		to;

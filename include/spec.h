@@ -33,6 +33,7 @@ enum
 	SETTING_BATCH_TIME = 1 << 4,
 	SETTING_BATCH_DELAY = 1 << 5,
 	SETTING_MAX_REPLICA_LAG = 1 << 6,
+	SETTING_PLAIN_MAX_ROWS = 1 << 7,
 };
 
 typedef struct Settings
@@ -44,6 +45,8 @@ typedef struct Settings
 	int64_t		batch_time_ms;	/* default 200 */
 	int64_t		batch_delay_ms; /* default 0 */
 	int64_t		max_replica_lag_ms; /* default 10000 */
+	int64_t		plain_max_rows; /* default 10000: without --online, apply
+								 * refuses an unsafe step on a larger table */
 	unsigned	given;			/* SETTING_* bits that were set explicitly */
 } Settings;
 

@@ -71,6 +71,32 @@ catalog_row_estimate(const Catalog *cat, const char *table)
 }
 
 int
+catalog_rows_exceed(const Catalog *cat, const char *table, int64_t limit)
+{
+	char	   *quoted = quoted_qualified(table);
+	char	   *sql = xasprintf("SELECT count(*) > $1::bigint FROM "
+								"(SELECT FROM %s LIMIT $1::bigint + 1) AS s", quoted);
+	char		text[32];
+	const char *params[1] = {text};
+	Error		err = {0};
+	PGresult   *res = NULL;
+	int			more = -1;
+
+	snprintf(text, sizeof text, "%lld", (long long) limit);
+	/* ACCESS SHARE, never waiting long behind someone's exclusive lock */
+	if (db_exec(cat->conn, "BEGIN", &err) &&
+		db_exec(cat->conn, "SET LOCAL lock_timeout = '2s'", &err) &&
+		(res = db_query(cat->conn, sql, 1, params, &err)) != NULL)
+		more = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	db_rollback_open(cat->conn);
+	error_clear(&err);
+	free(sql);
+	free(quoted);
+	return more;
+}
+
+int
 catalog_table_exists(const Catalog *cat, const char *table)
 {
 	PGresult   *res = ask_about_table(cat,

@@ -26,7 +26,7 @@ const Command cli_commands[] = {
 		"plan [--online] [--to V] [--offline] [--format text|sql|json]",
 	"show the steps of the pending migrations"},
 	{"apply", cmd_apply, CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS, opts_apply,
-		"apply [--online] [--to V] [--dry-run] [--lock-timeout D] [--lock-retries N]\n"
+		"apply [--online | --plain] [--to V] [--dry-run] [--lock-timeout D] [--lock-retries N]\n"
 		"              [--statement-timeout D] [--batch-size N|auto] [--batch-time D]\n"
 		"              [--batch-delay D] [--max-replica-lag D] [--replica CONNINFO]...",
 	"apply the pending migrations"},
@@ -42,7 +42,7 @@ const Command cli_commands[] = {
 	{"new", cmd_new, CMD_ARGS, opts_new, "new NAME [--template T]",
 	"write a new migration file"},
 	{"lint", cmd_lint, CMD_ARGS | CMD_MAY_DB | CMD_FORMATS, opts_lint,
-		"lint [FILE...] [--plain] [--offline] [--format text|json]",
+		"lint [FILE...] [--plain] [--all] [--offline] [--format text|json]",
 	"judge each step's safety: locks, rewrites, scans, unsafe raw SQL"},
 	{"convert", cmd_convert, CMD_ARGS, opts_convert, "convert FILE.sql [-o FILE]",
 	"turn a SQL migration into a migration file"},
@@ -191,7 +191,7 @@ cli_applied_migration(const Run *r, const HistoryRow *row, Migration *kept, Erro
 
 int
 cli_lint_migrations(const GlobalOptions *g, const Migration *const *ms, size_t n,
-					Strategy strategy, const Catalog *cat, bool refuse)
+					Strategy strategy, const Catalog *cat)
 {
 	LintOptions lo = {strategy, cat, 0};
 	LintReport	report = {0};
@@ -205,14 +205,7 @@ cli_lint_migrations(const GlobalOptions *g, const Migration *const *ms, size_t n
 			return cli_fail(&err);
 		}
 	rc = lint_unsafe_count(&report) ? EXIT_UNSAFE : EXIT_OK;
-	if (!refuse)
-		lint_render(stdout, &report, g->format);
-	else if (rc != EXIT_OK)
-	{
-		lint_render(stderr, &report, FORMAT_TEXT);
-		fputs("migrate: apply --online refuses unsafe steps; fix them, or accept each with "
-			  "unsafe_ok: \"<reason>\" on its operation\n", stderr);
-	}
+	lint_render(stdout, &report, g->format);
 	lint_report_free(&report);
 	return rc;
 }

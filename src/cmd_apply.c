@@ -1,6 +1,8 @@
 /*
  * cmd_apply.c: "migrate apply": the pending migrations, in order, each
- * planned once; with --online nothing runs while a pending step is unsafe.
+ * planned once, just before it runs (the catalog then shows what the
+ * migrations before it did); that plan is judged, and what runs is what
+ * was judged.  A refused migration changes nothing.
  */
 #include "cli.h"
 
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 
 #include "db.h"
+#include "lint.h"
 #include "preflight.h"
 
 /* The pending migrations up to --to, in order; *n of them. */
@@ -27,16 +30,74 @@ pending(Run *r, size_t *n)
 	return todo;
 }
 
-/* One migration: shown (--dry-run), or run. */
-static bool
+/*
+ * What apply refuses of a plan, before it changes anything (exit 3):
+ * online, a step lint calls unsafe (unless unsafe_ok accepts it); plain
+ * (unless --plain), such a step on a table holding more than
+ * plain_max_rows rows, counted.  The findings go to stderr.
+ */
+static int
+judge_plan(Run *r, const MigrationPlan *mp, Error *err)
+{
+	LintOptions lo = {mp->strategy, &r->s.cat, 0};
+	LintReport	report = {0};
+	Settings	st = cli_settings(mp->migration, r->a);
+	const char *big = NULL;
+	int			rc = EXIT_OK;
+
+	if (mp->strategy == STRATEGY_PLAIN && r->a->plain)
+		return EXIT_OK;
+	if (!lint_plan(mp, &lo, &report, err))
+	{
+		lint_report_free(&report);
+		return cli_fail(err);
+	}
+	for (size_t i = 0; i < report.n && big == NULL; i++)
+	{
+		const LintFinding *f = &report.items[i];
+
+		if (f->accepted || f->warning)
+			continue;
+		if (mp->strategy == STRATEGY_ONLINE)
+			rc = EXIT_UNSAFE;
+		/* a table it cannot count (new in this migration) holds nothing yet */
+		else if (f->lock_on && catalog_rows_exceed(&r->s.cat, f->lock_on, st.plain_max_rows) == 1)
+			big = f->lock_on;
+	}
+	if (big)
+		rc = EXIT_UNSAFE;
+	if (rc != EXIT_OK)
+	{
+		lint_render(stderr, &report, FORMAT_TEXT);
+		if (big)
+			fprintf(stderr, "migrate: apply refuses migration %s_%s: an unsafe step on \"%s\", "
+					"which holds more than plain_max_rows (%lld) rows, would block the "
+					"application; nothing was changed: run it with --online, or with --plain "
+					"to run the plain plan anyway\n", mp->migration->version_text,
+					mp->migration->name, big, (long long) st.plain_max_rows);
+		else
+			fputs("migrate: apply --online refuses unsafe steps; fix them, or accept each with "
+				  "unsafe_ok: \"<reason>\" on its operation\n", stderr);
+	}
+	lint_report_free(&report);
+	return rc;
+}
+
+/*
+ * One migration, planned once: judged (judge_plan), then shown (--dry-run)
+ * or run, that very plan.
+ */
+static int
 apply_one(Run *r, ExecContext *ctx, const Migration *m, Error *err)
 {
 	MigrationPlan mp = {0};
-	bool		ok = true;
+	int			rc;
 
 	if (!plan_migration(m, ctx->strategy, &r->s.cat, &mp, err))
-		return false;
-	if (r->a->dry_run)
+		return cli_fail(err);
+	if ((rc = judge_plan(r, &mp, err)) != EXIT_OK)
+		;
+	else if (r->a->dry_run)
 	{
 		Plan		one = {ctx->strategy, &mp, 1};
 		Settings	st = cli_settings(m, r->a);
@@ -46,20 +107,19 @@ apply_one(Run *r, ExecContext *ctx, const Migration *m, Error *err)
 	}
 	else
 	{
-		{
-			char	   *why = cli_rollback_refusal(&mp, false);
+		char	   *why = cli_rollback_refusal(&mp, false);
 
-			/* said before it starts, so that it can still be stopped */
-			if (why)
-				fprintf(stderr, "migrate: warning: %s\n", why);
-			free(why);
-		}
+		/* said before it starts, so that it can still be stopped */
+		if (why)
+			fprintf(stderr, "migrate: warning: %s\n", why);
+		free(why);
 		ctx->settings = cli_settings(m, r->a);
 		/* nothing changes before every expression compiles */
-		ok = preflight_compile(ctx, m, err) && execute_migration(ctx, &mp, err);
+		if (!preflight_compile(ctx, m, err) || !execute_migration(ctx, &mp, err))
+			rc = cli_fail(err);
 	}
 	migration_plan_free(&mp);
-	return ok;
+	return rc;
 }
 
 int
@@ -79,11 +139,8 @@ cmd_apply(Run *r)
 	applied_by = db_applied_by(r->s.conn);
 	cli_exec_context(&ctx, r, &progress, applied_by);
 	todo = pending(r, &n);
-	if (r->a->online)
-		rc = cli_lint_migrations(r->g, todo, n, STRATEGY_ONLINE, &r->s.cat, true);
 	for (size_t i = 0; i < n && rc == EXIT_OK; i++)
-		if (!apply_one(r, &ctx, todo[i], &err))
-			rc = cli_fail(&err);
+		rc = apply_one(r, &ctx, todo[i], &err);
 	if (rc == EXIT_OK && n == 0 && !r->g->quiet)
 	{
 		if (progress.json)

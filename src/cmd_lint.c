@@ -2,7 +2,8 @@
  * cmd_lint.c: "migrate lint [FILE...]": judges the steps apply --online
  * would run (the operations compile to online steps; raw SQL is judged as
  * written); --plain judges what apply without --online would run.  With a
- * database, what the text cannot tell is asked of the catalog.
+ * database, what the text cannot tell is asked of the catalog, and only the
+ * pending migrations are judged (--all: every one).
  */
 #include "cli.h"
 
@@ -31,11 +32,20 @@ cmd_lint(Run *r)
 	{
 		size_t		count = n_files ? n_files : set.n;
 
+		size_t		judged = 0;
+
 		ms = xcalloc(count + 1, sizeof(Migration *));
 		for (size_t i = 0; i < count; i++)
-			ms[i] = n_files ? &files[i] : &set.items[i];
-		rc = cli_lint_migrations(r->g, ms, count, r->a->plain ? STRATEGY_PLAIN : STRATEGY_ONLINE,
-								 r->connected ? &r->s.cat : NULL, false);
+		{
+			const Migration *m = n_files ? &files[i] : &set.items[i];
+
+			/* what is applied was judged when it ran: pending ones, unless --all */
+			if (r->connected && !r->a->all && cli_is_applied(&r->s.history, m->version))
+				continue;
+			ms[judged++] = m;
+		}
+		rc = cli_lint_migrations(r->g, ms, judged, r->a->plain ? STRATEGY_PLAIN : STRATEGY_ONLINE,
+								 r->connected ? &r->s.cat : NULL);
 	}
 	free(ms);
 	for (size_t i = 0; i <= n && i < n_files; i++)

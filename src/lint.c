@@ -1361,11 +1361,23 @@ bool
 lint_migration(const Migration *m, const LintOptions *o, LintReport *out, Error *err)
 {
 	MigrationPlan mp = {0};
-	LintState	st = {0};
-	bool		ok = true;
+	bool		ok;
 
 	if (!plan_migration(m, o->strategy, o->cat, &mp, err))
 		return false;
+	ok = lint_plan(&mp, o, out, err);
+	migration_plan_free(&mp);
+	return ok;
+}
+
+bool
+lint_plan(const MigrationPlan *plan, const LintOptions *o, LintReport *out, Error *err)
+{
+	const MigrationPlan mp = *plan;
+	const Migration *m = plan->migration;
+	LintState	st = {0};
+	bool		ok = true;
+
 	st.opt = o;
 	st.out = out;
 	st.file = m->path;
@@ -1397,7 +1409,6 @@ lint_migration(const Migration *m, const LintOptions *o, LintReport *out, Error 
 			error_prefix(err, "migration %s_%s, step %s", m->version_text, m->name, s->id);
 	}
 	state_free(&st);
-	migration_plan_free(&mp);
 	return ok;
 }
 

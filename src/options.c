@@ -40,6 +40,7 @@ const OptDef opts_apply[] = {
 	{"batch-delay", 0, true, OPT_BATCH_DELAY},
 	{"max-replica-lag", 0, true, OPT_MAX_REPLICA_LAG},
 	{"replica", 0, true, OPT_REPLICA},
+	{"plain", 0, false, OPT_PLAIN},
 	{NULL, 0, false, 0}
 };
 
@@ -79,6 +80,7 @@ const OptDef opts_new[] = {
 
 const OptDef opts_lint[] = {
 	{"plain", 0, false, OPT_PLAIN},
+	{"all", 0, false, OPT_ALL},
 	{"offline", 0, false, OPT_OFFLINE},
 	{NULL, 0, false, 0}
 };
@@ -120,6 +122,8 @@ static const OptHelp opt_help[] = {
 	{NULL, "offline", NULL, "do not connect, even when a database is named"},
 	{"lint", "offline", NULL, "judge from the text alone, even when a database is named"},
 	{"lint", "plain", NULL, "judge the steps of apply without --online"},
+	{"lint", "all", NULL, "with a database, judge applied migrations too (default: pending ones)"},
+	{"apply", "plain", NULL, "without --online, run unsafe steps on tables over plain_max_rows anyway"},
 	{"convert", "output", "FILE", "write the migration file to FILE (default: standard output)"},
 	{NULL, "dry-run", NULL, "print what would run; change nothing"},
 	{"rollback", "dry-run", NULL, "print the steps rollback would run, in its order; change nothing"},
@@ -299,6 +303,9 @@ apply_option(GlobalOptions *g, Args *a, const OptDef *o, const char *val, Error 
 			break;
 		case OPT_PLAIN:
 			a->plain = true;
+			break;
+		case OPT_ALL:
+			a->all = true;
 			break;
 		case OPT_OUTPUT:
 			a->output = val;

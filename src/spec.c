@@ -1851,7 +1851,7 @@ parse_operation(const YNode *item, size_t index, Migration *m, Operation *op, Er
 
 static const char *const settings_keys[] = {
 	"lock_timeout", "lock_retries", "statement_timeout", "batch_size", "batch_time",
-	"batch_delay", "max_replica_lag", NULL
+	"batch_delay", "max_replica_lag", "plain_max_rows", NULL
 };
 
 static bool
@@ -1897,6 +1897,14 @@ parse_settings(const Fields *f, Settings *s)
 			return false;
 		s->lock_retries = (int) retries;
 		s->given |= SETTING_LOCK_RETRIES;
+	}
+	if (!lookup(f, "plain_max_rows", 0, &v))
+		return false;
+	if (v)
+	{
+		if (!conv_int(f, "\"plain_max_rows\"", v, 0, INT64_MAX, &s->plain_max_rows))
+			return false;
+		s->given |= SETTING_PLAIN_MAX_ROWS;
 	}
 	if (!lookup(f, "batch_size", 0, &v))
 		return false;

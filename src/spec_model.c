@@ -63,6 +63,7 @@ settings_defaults(Settings *s)
 	s->batch_time_ms = 200;
 	s->batch_delay_ms = 0;
 	s->max_replica_lag_ms = 10000;
+	s->plain_max_rows = 10000;
 	s->given = 0;
 }
 
@@ -105,6 +106,8 @@ settings_overlay(Settings *dst, const Settings *src)
 		dst->batch_delay_ms = src->batch_delay_ms;
 	if (g & SETTING_MAX_REPLICA_LAG)
 		dst->max_replica_lag_ms = src->max_replica_lag_ms;
+	if (g & SETTING_PLAIN_MAX_ROWS)
+		dst->plain_max_rows = src->plain_max_rows;
 	dst->given |= g;
 }
 
