@@ -15,6 +15,20 @@
 /* What an index element is parsed inside; its text follows the prefix. */
 #define INDEX_PREFIX "CREATE INDEX ON migrate_t ("
 
+/* true when text holds a placeholder of `migrate new`'s templates: <word>. */
+static bool
+holds_placeholder(const char *text)
+{
+	for (const char *p = strchr(text, '<'); p != NULL; p = strchr(p + 1, '<'))
+	{
+		size_t		n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_ ");
+
+		if (n > 0 && p[1 + n] == '>')
+			return true;
+	}
+	return false;
+}
+
 PgQuery__ParseResult *
 sql_parse(const char *sql, size_t skip, const char *file, int line, int col, const char *what,
 		  Error *err)
@@ -37,8 +51,9 @@ sql_parse(const char *sql, size_t skip, const char *file, int line, int col, con
 				col = 1;
 			}
 		}
-		error_set(err, EXIT_USAGE, "%s:%d:%d: %s%s%s", file, line, col, what ? what : "",
-				  what ? ": " : "", pr.error->message);
+		error_set(err, EXIT_USAGE, "%s:%d:%d: %s%s%s%s", file, line, col, what ? what : "",
+				  what ? ": " : "", pr.error->message,
+				  holds_placeholder(sql + skip) ? " (a placeholder of the template, still to be filled in)" : "");
 		pg_query_free_protobuf_parse_result(pr);
 		return NULL;
 	}

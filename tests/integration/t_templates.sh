@@ -24,8 +24,13 @@ for tpl in templates/*.yaml; do
 	file=$OUT
 	cmp -s "$tpl" "$file" || fail "new --template $name did not copy the template"
 	grep -q '^#' "$file" || fail "template $name has no comment to start from"
+	# Unfilled, a template validates, or its only fault is a placeholder
+	# in an SQL expression, and the message says so.
 	capture "$MIGRATE" --dir "$dir" validate
-	assert_eq 0 "$RC" "template $name does not validate: $ERR"
+	if [ "$RC" != 0 ]; then
+		assert_eq 2 "$RC" "template $name, unfilled, fails validate with exit 2: $ERR"
+		assert_contains "$ERR" "placeholder of the template" "template $name: validate names the placeholder"
+	fi
 	assert_contains "$(cat "$tpl")" "<table>" "template $name has a <table> placeholder"
 
 	fill "$file"
