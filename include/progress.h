@@ -34,9 +34,21 @@ void		progress_step_finished(Progress *p, const Migration *m, const Step *s,
 								   int64_t ms, int64_t rows);
 void		progress_step_skipped(Progress *p, const Migration *m, const Step *s,
 								  const char *why);
+/*
+ * An autovacuum worker (pid, its query) held relation against the step:
+ * cancelled (or not: cancelled false and wraparound false means the cancel
+ * failed), or, when it prevents wraparound, waited for.  m, s may be NULL.
+ */
+void		progress_autovacuum(Progress *p, const Migration *m, const Step *s,
+								const char *relation, int pid, const char *query,
+								bool wraparound, bool cancelled);
+/*
+ * A lock attempt failed; retried after wait_ms.  The blockers as JSON (for
+ * events) and as text (on a terminal: one readable line each).
+ */
 void		progress_step_retried(Progress *p, const Migration *m, const Step *s,
 								  int attempt, int64_t wait_ms, const char *why,
-								  const char *blockers_json);
+								  const char *blockers_json, const char *blockers_text);
 /*
  * A step still running after elapsed_ms: for an index build its phase and
  * blocks from pg_stat_progress_create_index (phase NULL, blocks -1: none).

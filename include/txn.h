@@ -75,6 +75,11 @@ const char *txn_blocker_kind_name(BlockerKind kind);	/* "session" ... */
 void		txn_blockers(PGconn *conn, const char *relation, Blockers *out);
 /* [{"pid":..,"kind":..,"state":..,"xact_age_s":..,"query":..}, ...] */
 char	   *txn_blockers_json(const Blockers *b);
+/*
+ * For people: one line per blocker, each "\n      pid N, what, state, for
+ * S s: query"; "" when there is none.
+ */
+char	   *txn_blockers_text(const Blockers *b);
 void		txn_blockers_free(Blockers *b);
 
 /* ---- the retrying short transaction ---- */

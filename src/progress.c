@@ -229,7 +229,7 @@ progress_step_skipped(Progress *p, const Migration *m, const Step *s,
 void
 progress_step_retried(Progress *p, const Migration *m, const Step *s,
 					  int attempt, int64_t wait_ms, const char *why,
-					  const char *blockers_json)
+					  const char *blockers_json, const char *blockers_text)
 {
 	if (p->json)
 	{
@@ -248,8 +248,51 @@ progress_step_retried(Progress *p, const Migration *m, const Step *s,
 	close_live_line(p);
 	fprintf(p->out, "  [%s] attempt %d: %s; retrying in %lld ms%s%s\n",
 			s->id, attempt, why, (long long) wait_ms,
-			blockers_json && strcmp(blockers_json, "[]") != 0 ? "; blocked by " : "",
-			blockers_json && strcmp(blockers_json, "[]") != 0 ? blockers_json : "");
+			blockers_text && blockers_text[0] ? "; blocked by:" : "",
+			blockers_text ? blockers_text : "");
+	fflush(p->out);
+}
+
+void
+progress_autovacuum(Progress *p, const Migration *m, const Step *s, const char *relation,
+					int pid, const char *query, bool wraparound, bool cancelled)
+{
+	const char *what = wraparound ? "waiting" : cancelled ? "cancelled" : "cancel_failed";
+
+	if (p == NULL || p->quiet)
+		return;
+	if (p->json)
+	{
+		Buf			b;
+
+		buf_init(&b);
+		if (m)
+			event_begin(&b, "autovacuum", m);
+		else
+			buf_puts(&b, "{\"event\":\"autovacuum\"");
+		if (s)
+			event_step(&b, s);
+		buf_puts(&b, ",\"action\":");
+		buf_json_string(&b, what);
+		buf_printf(&b, ",\"wraparound\":%s,\"pid\":%d,\"relation\":",
+				   wraparound ? "true" : "false", pid);
+		buf_json_string(&b, relation);
+		buf_puts(&b, ",\"query\":");
+		buf_json_string(&b, query);
+		event_end(p, &b);
+		return;
+	}
+	close_live_line(p);
+	if (wraparound)
+		fprintf(p->out, "  [%s] waiting for an autovacuum of %s that prevents wraparound "
+				"(pid %d: %s); it must not be cancelled\n", s ? s->id : "-", relation, pid, query);
+	else if (cancelled)
+		fprintf(p->out, "  [%s] cancelled an autovacuum that blocked %s (pid %d: %s); "
+				"it runs again later\n", s ? s->id : "-", relation, pid, query);
+	else
+		fprintf(p->out, "  [%s] could not cancel the autovacuum that blocks %s (pid %d: %s): "
+				"cancelling it needs superuser or pg_signal_autovacuum_worker\n",
+				s ? s->id : "-", relation, pid, query);
 	fflush(p->out);
 }
 

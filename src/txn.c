@@ -19,6 +19,10 @@
 #define BACKOFF_BASE_MS 250
 #define BACKOFF_CAP_MS 30000
 #define SLEEP_SLICE_MS 100
+/* Autovacuum workers cancelled for one statement, at most (they come back). */
+#define MAX_AUTOVACUUM_CANCELS 10
+/* How often a wait behind an anti-wraparound autovacuum looks again. */
+#define WRAPAROUND_POLL_MS 1000
 
 /* ---- interrupts ---- */
 
@@ -182,6 +186,26 @@ txn_blockers_json(const Blockers *bl)
 	return buf_detach(&b);
 }
 
+char *
+txn_blockers_text(const Blockers *bl)
+{
+	Buf			b;
+
+	buf_init(&b);
+	for (size_t i = 0; i < bl->n; i++)
+	{
+		const Blocker *x = &bl->items[i];
+
+		buf_printf(&b, "\n      pid %d, %s%s%s, for %lld s: %s", x->pid,
+				   x->kind == BLOCKER_SESSION ? "a session" :
+				   x->kind == BLOCKER_AUTOVACUUM ? "an autovacuum" :
+				   "an autovacuum that prevents wraparound",
+				   x->state[0] ? ", " : "", x->state, (long long) x->xact_age_s,
+				   x->query[0] ? x->query : "(no query)");
+	}
+	return buf_detach(&b);
+}
+
 void
 txn_blockers_free(Blockers *bl)
 {
@@ -227,6 +251,64 @@ is_retryable(const Error *err)
 {
 	return strcmp(err->sqlstate, "55P03") == 0 ||	/* lock_not_available */
 		strcmp(err->sqlstate, "40P01") == 0;	/* deadlock_detected */
+}
+
+/* What handle_autovacuum did about the blockers. */
+typedef enum AutovacuumAction
+{
+	AUTOVACUUM_NONE,			/* a client's session blocks too: a real retry */
+	AUTOVACUUM_CANCELLED,		/* each blocker was an ordinary autovacuum, cancelled */
+	AUTOVACUUM_WAITING			/* one prevents wraparound: wait for it */
+} AutovacuumAction;
+
+/*
+ * What to do about the autovacuum workers among the blockers: an ordinary
+ * one is cancelled (the server would cancel it too, had the lock request
+ * waited deadlock_timeout, which the capped lock_timeout never lets happen),
+ * and said so; one that prevents wraparound must not be, and is waited for,
+ * with a message.  Only when autovacuum alone blocks does the attempt not
+ * count (cancel: may_cancel, as a worker can come back again and again).
+ */
+static AutovacuumAction
+handle_autovacuum(const Txn *t, const Blockers *bl, bool may_cancel, int64_t *last_note)
+{
+	size_t		handled = 0;
+	bool		wraparound = false;
+
+	for (size_t i = 0; i < bl->n; i++)
+	{
+		const Blocker *x = &bl->items[i];
+		bool		cancelled = false;
+
+		if (x->kind == BLOCKER_SESSION || (x->kind == BLOCKER_AUTOVACUUM && !may_cancel))
+			continue;
+		wraparound |= x->kind == BLOCKER_AUTOVACUUM_WRAPAROUND;
+		if (x->kind == BLOCKER_AUTOVACUUM)
+		{
+			char		pid[16];
+			const char *params[1] = {pid};
+			Error		err = {0};
+			PGresult   *res;
+
+			snprintf(pid, sizeof pid, "%d", x->pid);
+			res = db_query(t->conn, "SELECT pg_cancel_backend($1::int)", 1, params, &err);
+			cancelled = res != NULL && PQgetvalue(res, 0, 0)[0] == 't';
+			PQclear(res);
+			error_clear(&err);
+		}
+		/* a long wait is said every 10 s, not on each look */
+		if (x->kind == BLOCKER_AUTOVACUUM || now_ms() - *last_note >= 10000)
+		{
+			progress_autovacuum(t->progress, t->m, t->s, t->relation, x->pid, x->query,
+								x->kind == BLOCKER_AUTOVACUUM_WRAPAROUND, cancelled);
+			if (x->kind == BLOCKER_AUTOVACUUM_WRAPAROUND)
+				*last_note = now_ms();
+		}
+		handled++;
+	}
+	if (handled == 0 || handled < bl->n)
+		return AUTOVACUUM_NONE;
+	return wraparound ? AUTOVACUUM_WAITING : AUTOVACUUM_CANCELLED;
 }
 
 /* The server's deadlock_timeout in ms; 0 when it cannot be read. */
@@ -285,6 +367,8 @@ bool
 txn_run(const Txn *t, TxnBody body, void *arg, Error *err)
 {
 	int			attempts = t->settings->lock_retries > 0 ? t->settings->lock_retries : 1;
+	int			cancels = 0;	/* attempts lost to an ordinary autovacuum */
+	int64_t		last_note = -100000;	/* when a wait for one was last said */
 
 	for (int attempt = 1;; attempt++)
 	{
@@ -293,6 +377,7 @@ txn_run(const Txn *t, TxnBody body, void *arg, Error *err)
 		int64_t		wait;
 		Blockers	blockers;
 		char	   *blockers_json;
+		AutovacuumAction action;
 		bool		ok;
 
 		ok = db_exec(t->conn, "BEGIN", err) &&
@@ -318,6 +403,24 @@ txn_run(const Txn *t, TxnBody body, void *arg, Error *err)
 		if (t->journal && t->journal_row > 0)
 			journal_step_attempt(t->journal, t->journal_row, attempt, now_ms() - t0,
 								 err->message);
+		/*
+		 * Lost to autovacuum alone: not counted (a cancelled one is retried
+		 * at once; an anti-wraparound one is waited for, for as long as it
+		 * runs), though a worker that comes back again and again does not
+		 * hold the step forever.
+		 */
+		action = handle_autovacuum(t, &blockers, cancels < MAX_AUTOVACUUM_CANCELS, &last_note);
+		if (action != AUTOVACUUM_NONE)
+		{
+			free(blockers_json);
+			txn_blockers_free(&blockers);
+			cancels += action == AUTOVACUUM_CANCELLED;
+			attempt--;
+			if (!txn_sleep(action == AUTOVACUUM_WAITING ? WRAPAROUND_POLL_MS : 50))
+				return txn_interrupted_error(err, NULL);
+			error_clear(err);
+			continue;
+		}
 		if (attempt >= attempts)
 		{
 			error_prefix(err, "gave up after %d attempt%s (lock_timeout %lld ms); blocking sessions: %s",
@@ -329,8 +432,13 @@ txn_run(const Txn *t, TxnBody body, void *arg, Error *err)
 		}
 		wait = txn_backoff_ms(attempt);
 		if (t->progress != NULL && t->m != NULL && t->s != NULL)
+		{
+			char	   *text = txn_blockers_text(&blockers);
+
 			progress_step_retried(t->progress, t->m, t->s, attempt, wait,
-								  err->message, blockers_json);
+								  err->message, blockers_json, text);
+			free(text);
+		}
 		free(blockers_json);
 		txn_blockers_free(&blockers);
 		if (!txn_sleep(wait))
