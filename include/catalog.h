@@ -104,6 +104,13 @@ int			catalog_saved_list(const Catalog *cat, int64_t version, const char *key,
 							   StrList *out, Error *err);
 
 /*
+ * The columns of table that an INSERT writes (not generated, not dropped),
+ * quoted and ", "-separated, in their order; NULL with err when the
+ * question failed or there is no such table.
+ */
+char	   *catalog_insert_columns(const Catalog *cat, const char *table, Error *err);
+
+/*
  * The partitions of a partitioned table: their names (as names that
  * resolve from this session) and bounds (pg_get_expr of relpartbound:
  * "FOR VALUES FROM (...) TO (...)", "DEFAULT"), by name.  None for a table

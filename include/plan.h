@@ -67,6 +67,10 @@ typedef struct BackfillSpec
 	char	   *restore_from;	/* owned; NULL, or such a table: each batch
 								 * puts its values back instead of set's
 								 * expressions (set names the columns) */
+	char	   *copy_to;		/* owned; NULL, or a table with table's columns:
+								 * each batch copies its rows there instead
+								 * (INSERT ... SELECT ... ON CONFLICT DO
+								 * NOTHING; set is empty) */
 } BackfillSpec;
 
 typedef struct Step

@@ -100,6 +100,8 @@ typedef struct KeyInfo
 {
 	StrList		names;			/* primary key columns, in key order */
 	StrList		types;			/* their format_type() */
+	char	   *copy_columns;	/* a copy (BackfillSpec.copy_to): the quoted
+								 * columns an INSERT writes, ", "-separated */
 } KeyInfo;
 
 /* The row estimate, for progress: 0 when the table was never analyzed. */
@@ -434,6 +436,20 @@ keyset_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 	buf_init(&b);
 	if (bf->restore_from)
 		append_restore(&b, qtable, key, bf, with_cursor);
+	else if (bf->copy_to)
+	{
+		/*
+		 * The rows are read FOR SHARE: an update or delete of one waits for
+		 * the batch, so that the sync trigger that mirrors it finds the copy;
+		 * a row the trigger wrote first is kept.
+		 */
+		buf_puts(&b, "INSERT INTO ");
+		quote_qualified(&b, bf->copy_to);
+		buf_printf(&b, " (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s WHERE ",
+				   key->copy_columns, key->copy_columns, qtable);
+		append_batch_rows(&b, key, bf, with_cursor);
+		buf_puts(&b, " FOR SHARE ON CONFLICT DO NOTHING");
+	}
 	else
 	{
 		buf_printf(&b, "UPDATE %s", qtable);
@@ -1127,6 +1143,14 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 	}
 	ok = ok && ensure_cursor_table(ctx, m, s, err) &&
 		catalog_primary_key(&cat, s->backfill->table, &key.names, &key.types, err);
+	if (ok && s->backfill->copy_to)
+	{
+		key.copy_columns = catalog_insert_columns(&cat, s->backfill->copy_to, err);
+		ok = key.copy_columns != NULL;
+		if (ok && key.names.n == 0)
+			ok = error_set(err, EXIT_STEP_FAILED, "backfill: %s has no primary key to copy its "
+						   "rows by", qtable);
+	}
 	if (ok && key.names.n > 0)
 		ok = backfill_keyset(ctx, m, s, qtable, &key, &rp, rows_out, err);
 	else if (ok)
@@ -1138,6 +1162,7 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 	free(rp.at);
 	strlist_free(&key.names);
 	strlist_free(&key.types);
+	free(key.copy_columns);
 	free(qtable);
 	return ok;
 }

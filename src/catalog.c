@@ -501,3 +501,26 @@ catalog_partition_key(const Catalog *cat, const char *table, PartitionMethod *me
 	PQclear(res);
 	return ok;
 }
+
+char *
+catalog_insert_columns(const Catalog *cat, const char *table, Error *err)
+{
+	char	   *quoted = quoted_qualified(table);
+	const char *params[1] = {quoted};
+	PGresult   *res = db_query(cat->conn,
+							   "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) "
+							   "FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) "
+							   "AND attnum > 0 AND NOT attisdropped AND attgenerated = ''",
+							   1, params, err);
+	char	   *columns = NULL;
+
+	free(quoted);
+	if (res == NULL)
+		return NULL;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		columns = xstrdup(PQgetvalue(res, 0, 0));
+	else
+		error_set(err, EXIT_STEP_FAILED, "no table %s to copy rows into", table);
+	PQclear(res);
+	return columns;
+}

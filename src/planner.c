@@ -1032,6 +1032,7 @@ step_clear(Step *s)
 		free(s->backfill->where);
 		free(s->backfill->save_table);
 		free(s->backfill->restore_from);
+		free(s->backfill->copy_to);
 		free(s->backfill);
 	}
 	for (size_t i = 0; i < s->n_rollback; i++)
