@@ -111,6 +111,13 @@ int			catalog_saved_list(const Catalog *cat, int64_t version, const char *key,
 char	   *catalog_insert_columns(const Catalog *cat, const char *table, Error *err);
 
 /*
+ * The on-disk size of table (with TOAST) and of its indexes, in bytes;
+ * false when it cannot be told.
+ */
+bool		catalog_relation_sizes(const Catalog *cat, const char *table,
+								   int64_t *table_bytes, int64_t *index_bytes);
+
+/*
  * The partitions of a partitioned table: their names (as names that
  * resolve from this session) and bounds (pg_get_expr of relpartbound:
  * "FOR VALUES FROM (...) TO (...)", "DEFAULT"), by name.  None for a table

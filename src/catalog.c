@@ -524,3 +524,29 @@ catalog_insert_columns(const Catalog *cat, const char *table, Error *err)
 	PQclear(res);
 	return columns;
 }
+
+bool
+catalog_relation_sizes(const Catalog *cat, const char *table, int64_t *table_bytes,
+					   int64_t *index_bytes)
+{
+	char	   *quoted = quoted_qualified(table);
+	const char *params[1] = {quoted};
+	Error		err = {0};
+	PGresult   *res = cat == NULL || cat->conn == NULL ? NULL
+		: db_query(cat->conn, "SELECT pg_table_size(to_regclass($1)), "
+				   "pg_indexes_size(to_regclass($1))", 1, params, &err);
+	bool		ok;
+
+	free(quoted);
+	error_clear(&err);
+	if (res == NULL)
+		return false;
+	ok = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) && !PQgetisnull(res, 0, 1);
+	if (ok)
+	{
+		*table_bytes = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		*index_bytes = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	}
+	PQclear(res);
+	return ok;
+}

@@ -516,6 +516,12 @@ static const char *const restore_rows_fn =
 "$fn$";
 
 void
+step_sql_primary_key_helper(Step *s)
+{
+	step_sql(s, "%s", primary_key_columns_fn);
+}
+
+void
 ensure_migrate_schema(PlanCtx *pc)
 {
 	Step	   *s;

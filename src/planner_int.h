@@ -96,6 +96,9 @@ void		undo_forget_saved(PlanCtx *pc, Step *owner, const char *const *whats);
  */
 void		ensure_migrate_schema(PlanCtx *pc);
 
+/* Adds the statement that creates migrate.primary_key_columns(regclass). */
+void		step_sql_primary_key_helper(Step *s);
+
 /* A name in the same schema as table: "schema.name", or name. */
 char	   *sibling_name(const char *table, const char *name);
 
