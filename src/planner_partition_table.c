@@ -641,6 +641,9 @@ plan_partition_table(PlanCtx *pc)
 		buf_free(&body);
 		step_done(undo, "SELECT NOT %s", n.swapped);
 		free(qtable);
+		undo = add_step(pc, s, PHASE_VALIDATE, STEP_DDL, LOCK_SHARE_UPDATE_EXCLUSIVE, table,
+						"validate the foreign keys that point at %Q again", table);
+		step_sql(undo, "SELECT migrate.pt_validate_fks(%R::regclass)", table);
 	}
 
 	/* the foreign keys that point at the table, validated without blocking writes */
@@ -648,7 +651,7 @@ plan_partition_table(PlanCtx *pc)
 				 "validate the foreign keys that point at %Q now", table);
 	step_sql(s, "SELECT migrate.pt_validate_fks(%R::regclass)", table);
 	step_done(s, "SELECT NOT EXISTS (SELECT FROM pg_constraint WHERE confrelid = to_regclass(%R) "
-			  "AND contype = 'f' AND NOT convalidated)", table);
+			  "AND contype = 'f' AND NOT convalidated AND conparentid = 0)", table);
 
 	/* 6: at finalize, the old table goes */
 	s = add_step(pc, NULL, PHASE_CONTRACT, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,

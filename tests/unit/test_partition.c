@@ -361,6 +361,50 @@ START_TEST(test_add_partitions_offline)
 }
 END_TEST
 
+START_TEST(test_partition_table_steps)
+{
+	const char *yaml = "operations:\n  - partition_table:\n      table: orders\n"
+		"      by: {range: created_at}\n      every: 1 month\n      from: 2026-01-01\n"
+		"      to: 2026-03-01\n";
+	Migration	m;
+	MigrationPlan mp;
+	Error		err = {0};
+	int			copies = 0,
+				swaps = 0,
+				contracts = 0;
+
+	ck_assert(spec_load_buffer("t/0003_t.yaml", yaml, strlen(yaml), &m, &err));
+	ck_assert_msg(plan_migration(&m, STRATEGY_ONLINE, NULL, &mp, &err), "%s", err.message);
+	for (size_t i = 0; i < mp.n_steps; i++)
+	{
+		const Step *st = &mp.steps[i];
+
+		if (st->kind == STEP_BACKFILL)
+		{
+			copies++;
+			ck_assert_str_eq(st->backfill->copy_to, "orders_partitioned");
+			ck_assert_str_eq(st->backfill->table, "orders");
+		}
+		if (st->lock == LOCK_ACCESS_EXCLUSIVE && st->phase == PHASE_EXPAND)
+		{
+			swaps++;
+			ck_assert_uint_ge(st->n_rollback, 2);	/* swap back, validate the keys */
+		}
+		if (st->phase == PHASE_CONTRACT)
+		{
+			contracts++;
+			ck_assert_ptr_nonnull(st->irreversible);
+			ck_assert_ptr_nonnull(strstr(st->sql.items[st->sql.n - 1], "orders_unpartitioned"));
+		}
+	}
+	ck_assert_int_eq(copies, 1);
+	ck_assert_int_eq(swaps, 1);
+	ck_assert_int_eq(contracts, 1);
+	migration_plan_free(&mp);
+	migration_free(&m);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -375,6 +419,7 @@ make_suite(void)
 	tcase_add_test(tc, test_spec_checksum);
 	tcase_add_test(tc, test_golden);
 	tcase_add_test(tc, test_add_partitions_offline);
+	tcase_add_test(tc, test_partition_table_steps);
 	suite_add_tcase(s, tc);
 	return s;
 }
