@@ -59,7 +59,8 @@ typedef struct LintOptions
 } LintOptions;
 
 /*
- * What one statement does to the table it names, as LOCKS.md measured it:
+ * What one statement does to the table it names (docs/design.md, What each
+ * statement locks):
  * its strongest lock, and whether the table is rewritten or scanned under
  * it.  The planner shows it for raw SQL steps; relation is malloc'd (NULL:
  * none).

@@ -93,6 +93,13 @@ mg()
 	"$MIGRATE" -d "$DB_URL" --state "$STATE" "$@"
 }
 
+# server_version_num: the server's version as a number (150004, 180001),
+# for what a test does only on some versions of the matrix.
+server_version_num()
+{
+	sql "SHOW server_version_num" "host=$PGHOST port=$PGPORT dbname=postgres user=postgres"
+}
+
 # sql "QUERY" [DB_URL]: the result, unaligned, tuples only.  A failed
 # query fails the test (see helper_failed); sql_try is for one that may.
 sql()
