@@ -133,4 +133,41 @@ bool		catalog_partitions(const Catalog *cat, const char *table, StrList *names,
 bool		catalog_partition_key(const Catalog *cat, const char *table,
 								  PartitionMethod *method, StrList *columns);
 
+/*
+ * What a view under the old name of table cannot stand in for, as one
+ * line ("referenced by the foreign keys ...; TRUNCATE granted to ...; read
+ * by the views ..."); NULL when none is visible or it cannot be told.
+ * Malloc'd.  (catalog_rename.c)
+ */
+char	   *catalog_table_old_name_uses(const Catalog *cat, const char *table);
+
+/*
+ * Why table.column cannot get a twin kept in step by a trigger ("part of
+ * the primary key", "referenced by a foreign key", "an identity column", "a
+ * generated column"); NULL: it can, or it cannot be told.  Static text.
+ */
+const char *catalog_column_pinned(const Catalog *cat, const char *table, const char *column);
+
+/*
+ * What carries over to the new column of a rename_column, each written
+ * over the new name by the server (on an empty temporary copy whose column
+ * it renames, in a transaction rolled back): kind 'i' an index, 'U' a
+ * unique index, 'u' a unique constraint's index, 'x' an exclusion
+ * constraint's (definition: "USING btree (...) ..." for CREATE INDEX ... ON
+ * t); 'c' a check, 'f' a foreign key (definition: the constraint's body;
+ * referenced: the table it references).  name: the original's.
+ */
+typedef struct RenamedDependent
+{
+	char		kind;
+	char	   *name;
+	char	   *definition;
+	char	   *referenced;
+} RenamedDependent;
+
+bool		catalog_renamed_dependents(const Catalog *cat, const char *table, const char *from,
+									   const char *to, RenamedDependent **out, size_t *n,
+									   Error *err);
+void		renamed_dependents_free(RenamedDependent *d, size_t n);
+
 #endif

@@ -43,6 +43,7 @@ typedef enum RuleId
 	R_LOCK_TABLE,
 	R_TRUNCATE_CASCADE,
 	R_RENAME,
+	R_RENAMED_TABLE_VIEW,
 	R_DROP,
 	R_UNBOUNDED_DML,
 	R_DETACH_NOT_CONCURRENT,
@@ -121,6 +122,9 @@ static const Rule rules[R__COUNT] = {
 	[R_RENAME] = {"rename", "renaming_column",
 		"a rename breaks the running application: its queries still use the old name",
 	"expand/contract: add_column under the new name with backfill (its trigger keeps both in step), then drop_column the old one at finalize"},
+	[R_RENAMED_TABLE_VIEW] = {"renamed-table-view", NULL,
+		"until finalize the old name is a view over the renamed table: reads and writes through it work, but LOCK TABLE, COPY ... FROM, TRUNCATE and a new foreign key that name the old table fail on it",
+	"use the new name in such statements, or run them after finalize"},
 	[R_DROP] = {"drop", "ban_drop_column",
 		"a drop breaks the running application, whose queries still use what is dropped; it cannot be undone",
 	"drop_column / drop_table / drop_index (deferred to finalize, when the old version is gone)"},
@@ -147,7 +151,7 @@ const char *const lint_rule_ids[] = {
 	"set-not-null", "add-column-not-null-no-default", "volatile-default",
 	"stored-generated-column", "serial-or-identity-column", "type-change-rewrite",
 	"validate-in-same-transaction", "reindex-not-concurrent", "vacuum-full", "cluster",
-	"lock-table", "truncate-cascade", "rename", "drop", "unbounded-update-delete",
+	"lock-table", "truncate-cascade", "rename", "renamed-table-view", "drop", "unbounded-update-delete",
 	"detach-partition-not-concurrent", "table-rewrite", "domain-constraint-validated",
 	"refresh-materialized-view-not-concurrent", NULL
 };
@@ -259,7 +263,7 @@ add_finding(LintState *st, RuleId id, LockMode lock, const PgQuery__RangeVar *on
 	f.rewrite = rewrite;
 	f.scan = scan;
 	f.accepted = xstrdup(st->accepted);
-	f.warning = id == R_RENAME && st->rename_operation;
+	f.warning = (id == R_RENAME && st->rename_operation) || id == R_RENAMED_TABLE_VIEW;
 	f.est_rows = -1;
 	f.pages = -1;
 	if (on && on->relname)
@@ -649,9 +653,24 @@ judge_type_change(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Alt
 
 /*
  * A rename breaks running code unless the name it takes away is given back
- * in the same transaction (the swap of an online type change), or the
- * table is new.
+ * in the same transaction (the swap of an online type change, a view under
+ * the old name of a table), or the table is new.
  */
+/* Whether the statements judged together create a view named name. */
+static bool
+creates_view(const LintState *st, const char *name)
+{
+	for (size_t i = 0; i < st->tree->n_stmts; i++)
+	{
+		const PgQuery__Node *n = st->tree->stmts[i]->stmt;
+
+		if (n->node_case == PG_QUERY__NODE__NODE_VIEW_STMT && n->view_stmt->view &&
+			n->view_stmt->view->relname && strcmp(n->view_stmt->view->relname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool
 name_given_back(const LintState *st, const PgQuery__RenameStmt *rs)
 {
@@ -660,6 +679,8 @@ name_given_back(const LintState *st, const PgQuery__RenameStmt *rs)
 
 	if (old == NULL)
 		return false;
+	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && creates_view(st, old))
+		return true;
 	for (size_t i = 0; i < st->tree->n_stmts; i++)
 	{
 		const PgQuery__Node *n = st->tree->stmts[i]->stmt;
@@ -864,6 +885,17 @@ judge_rename(LintState *st, const PgQuery__RenameStmt *rs)
 	if (!name_given_back(st, rs))
 		add_finding(st, R_RENAME, LOCK_ACCESS_EXCLUSIVE, rs->relation, false, false)->squawk =
 			column ? "renaming_column" : "renaming_table";
+	else if (!column && creates_view(st, rs->relation->relname))
+	{
+		/* with a database: what of the old name's users a view cannot serve */
+		char	   *table = relation_name(rs->relation);
+		char	   *uses = catalog_table_old_name_uses(st->opt->cat, table);
+
+		if (uses)
+			add_finding(st, R_RENAMED_TABLE_VIEW, LOCK_ACCESS_EXCLUSIVE, rs->relation, false,
+						false)->detail = uses;
+		free(table);
+	}
 }
 
 static void

@@ -713,8 +713,7 @@ sync_trigger_name(const PlanCtx *pc, int k)
 	return object_name(pc, "migrate_sync", k);
 }
 
-/* The statements that drop a sync trigger and its function. */
-static void
+void
 drop_sync_trigger_sql(Step *s, const char *table, const char *trigger, const char *function)
 {
 	step_sql(s, "DROP TRIGGER IF EXISTS %I ON %Q", trigger, table);

@@ -150,6 +150,9 @@ char	   *sync_function_code(const char *body_start, const char *body_end);
 /* CREATE OR REPLACE FUNCTION of a sync trigger with that body. */
 char	   *sync_function_sql(const PlanCtx *pc, int k, const char *body);
 char	   *sync_trigger_name(const PlanCtx *pc, int k);
+/* Appends to s the statements that drop a sync trigger and its function. */
+void		drop_sync_trigger_sql(Step *s, const char *table, const char *trigger,
+								  const char *function);
 
 /*
  * A batched fill: a STEP_BACKFILL whose sql is the plain UPDATE and whose
@@ -242,8 +245,13 @@ char	   *sql_convert_default(const char *table, const char *column, const char *
 /* A DO statement running the PL/pgSQL block body. */
 char	   *do_block(const char *body);
 
+/* An inverse step of owner that drops column. */
+void		undo_add_column(PlanCtx *pc, Step *owner, const char *table, const char *column);
+
 /* The operation planners. */
 bool		plan_op(PlanCtx *pc);
+bool		plan_rename_table(PlanCtx *pc);	/* planner_rename.c */
+bool		plan_rename_column(PlanCtx *pc);
 bool		plan_multi_tenancy(PlanCtx *pc);
 
 /*

@@ -15,9 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define RENAME_WARNING "code that uses the old name breaks: deploy code that " \
-	"works with both names first"
-
 /* ---- pieces of DDL ---- */
 
 /* A referential action ("set null") as SQL ("SET NULL"); from a fixed list. */
@@ -107,8 +104,7 @@ add_column_comment(Step *s, const char *table, const ColumnDef *c)
 		step_sql(s, "COMMENT ON COLUMN %Q.%I IS %L", table, c->name, c->comment);
 }
 
-/* Steps an inverse that drops column. */
-static void
+void
 undo_add_column(PlanCtx *pc, Step *owner, const char *table, const char *column)
 {
 	char	   *exists = sql_column_exists(table, column);
@@ -211,49 +207,6 @@ plan_drop_table(PlanCtx *pc)
 	step_sql(s, "DROP TABLE IF EXISTS %Q", table);
 	step_done(s, "SELECT to_regclass(%R) IS NULL", table);
 	return true;
-}
-
-static bool
-plan_rename_table(PlanCtx *pc)
-{
-	const Operation *op = pc->op;
-	const char *from = op->u.rename_table.from;
-	char	   *from_schema;
-	char	   *from_rel;
-	char	   *to_schema;
-	char	   *to_rel;
-	char	   *to;
-	Step	   *s;
-	bool		ok = true;
-
-	split_qualified(from, &from_schema, &from_rel);
-	split_qualified(op->u.rename_table.to, &to_schema, &to_rel);
-	if (to_schema && (from_schema == NULL || strcmp(from_schema, to_schema) != 0))
-	{
-		ok = error_set(pc->err, EXIT_USAGE,
-					   "%s:%d: rename_table: \"%s\" and \"%s\" are in different schemas; "
-					   "a rename cannot move a table", op->pos.file, op->pos.line, from,
-					   op->u.rename_table.to);
-		goto done;
-	}
-	to = sibling_name(from, to_rel);
-	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, from,
-				 "rename table %Q to %I", from, to_rel);
-	step_sql(s, "ALTER TABLE %Q RENAME TO %I", from, to_rel);
-	step_done(s, "SELECT to_regclass(%R) IS NOT NULL AND to_regclass(%R) IS NULL", to, from);
-	s->warning = xstrdup(RENAME_WARNING);
-
-	s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, to,
-				 "rename table %Q back to %I", to, from_rel);
-	step_sql(s, "ALTER TABLE %Q RENAME TO %I", to, from_rel);
-	step_done(s, "SELECT to_regclass(%R) IS NOT NULL AND to_regclass(%R) IS NULL", from, to);
-	free(to);
-done:
-	free(from_schema);
-	free(from_rel);
-	free(to_schema);
-	free(to_rel);
-	return ok;
 }
 
 /* ---- columns ---- */
@@ -607,31 +560,6 @@ plan_drop_column(PlanCtx *pc)
 		free(rows);
 	}
 	free(exists);
-	return true;
-}
-
-static bool
-plan_rename_column(PlanCtx *pc)
-{
-	const char *table = pc->op->u.rename_column.table;
-	const char *from = pc->op->u.rename_column.from;
-	const char *to = pc->op->u.rename_column.to;
-	char	   *from_exists = sql_column_exists(table, from);
-	char	   *to_exists = sql_column_exists(table, to);
-	Step	   *s;
-
-	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-				 "rename column %I of %Q to %I", from, table, to);
-	step_sql(s, "ALTER TABLE %Q RENAME COLUMN %I TO %I", table, from, to);
-	step_done(s, "SELECT %s AND NOT %s", to_exists, from_exists);
-	s->warning = xstrdup(RENAME_WARNING);
-
-	s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-				 "rename column %I of %Q back to %I", to, table, from);
-	step_sql(s, "ALTER TABLE %Q RENAME COLUMN %I TO %I", table, to, from);
-	step_done(s, "SELECT %s AND NOT %s", from_exists, to_exists);
-	free(from_exists);
-	free(to_exists);
 	return true;
 }
 

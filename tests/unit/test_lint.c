@@ -311,9 +311,9 @@ lint_yaml(const char *yaml, Strategy strategy, LintReport *r)
 }
 
 /*
- * A rename_* operation is what the user asked for, and migrate(1) says lint warns
- * of it: a warning, not unsafe (apply --online runs it).  The same rename in
- * raw SQL stays unsafe.
+ * A rename_* operation that --online keeps both names working for is no
+ * finding; planned plain it is a warning, not unsafe (it is what the user
+ * asked for).  The same rename in raw SQL stays unsafe.
  */
 START_TEST(test_rename_operation_warns)
 {
@@ -321,6 +321,15 @@ START_TEST(test_rename_operation_warns)
 
 	lint_yaml("operations:\n  - rename_column: { table: t, from: a, to: b }\n",
 			  STRATEGY_ONLINE, &r);
+	ck_assert_uint_eq(r.n, 0);
+	lint_report_free(&r);
+
+	lint_yaml("operations:\n  - rename_table: { from: t, to: u }\n", STRATEGY_ONLINE, &r);
+	ck_assert_uint_eq(r.n, 0);
+	lint_report_free(&r);
+
+	lint_yaml("operations:\n  - rename_column: { table: t, from: a, to: b }\n",
+			  STRATEGY_PLAIN, &r);
 	ck_assert_uint_eq(r.n, 1);
 	ck_assert_str_eq(r.items[0].rule, "rename");
 	ck_assert(r.items[0].warning);

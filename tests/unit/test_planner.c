@@ -646,19 +646,34 @@ START_TEST(test_drops)
 }
 END_TEST
 
-START_TEST(test_renames_warn)
+START_TEST(test_renames)
 {
 	Migration	m;
 	MigrationPlan mp;
 
+	/* online: the rename and a view under the old name, in one step; finalize drops the view */
 	plan_fixture("0003_rename_table", STRATEGY_ONLINE, &m, &mp);
-	ck_assert_uint_eq(mp.n_steps, 1);
+	ck_assert_uint_eq(mp.n_steps, 2);
 	ck_assert_str_eq(mp.steps[0].sql.items[0],
 					 "ALTER TABLE \"public\".\"orders\" RENAME TO \"purchases\"");
+	ck_assert_str_eq(mp.steps[0].sql.items[1],
+					 "CREATE VIEW \"public\".\"orders\" AS SELECT * FROM \"public\".\"purchases\"");
+	ck_assert(strstr(mp.steps[0].sql.items[2], "security_invoker") != NULL);
+	ck_assert(strstr(mp.steps[0].sql.items[2], "aclexplode") != NULL);
+	ck_assert_ptr_null(mp.steps[0].warning);
+	ck_assert(strstr(mp.steps[0].rollback[0].sql.items[0], "DROP VIEW \"public\".\"orders\"") != NULL);
+	ck_assert_str_eq(mp.steps[0].rollback[0].sql.items[1],
+					 "ALTER TABLE \"public\".\"purchases\" RENAME TO \"orders\"");
+	ck_assert_int_eq(mp.steps[1].phase, PHASE_CONTRACT);
+	ck_assert(strstr(mp.steps[1].sql.items[0], "DROP VIEW \"public\".\"orders\"") != NULL);
+	migration_plan_free(&mp);
+	migration_free(&m);
+
+	/* plain: the rename alone, with its warning */
+	plan_fixture("0003_rename_table", STRATEGY_PLAIN, &m, &mp);
+	ck_assert_uint_eq(mp.n_steps, 1);
 	ck_assert_ptr_nonnull(mp.steps[0].warning);
 	ck_assert(strstr(mp.steps[0].warning, "old name") != NULL);
-	ck_assert_str_eq(mp.steps[0].rollback[0].sql.items[0],
-					 "ALTER TABLE \"public\".\"purchases\" RENAME TO \"orders\"");
 	migration_plan_free(&mp);
 	migration_free(&m);
 
@@ -1038,7 +1053,7 @@ make_suite(void)
 	tcase_add_test(tc, test_constant_defaults);
 	tcase_add_test(tc, test_alter_type_online);
 	tcase_add_test(tc, test_drops);
-	tcase_add_test(tc, test_renames_warn);
+	tcase_add_test(tc, test_renames);
 	tcase_add_test(tc, test_backfill_op);
 	tcase_add_test(tc, test_policies_and_rls);
 	tcase_add_test(tc, test_multi_tenancy);

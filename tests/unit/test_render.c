@@ -424,11 +424,11 @@ START_TEST(test_text)
 	char	   *color;
 
 	load_plan_fixture("0003_rename_table", &m);
-	plan_or_fail(&m, STRATEGY_ONLINE, &mp);
+	plan_or_fail(&m, STRATEGY_PLAIN, &mp);
 	plain = render_one(&mp, FORMAT_TEXT, false);
 	color = render_one(&mp, FORMAT_TEXT, true);
 	ck_assert(strstr(plain, "\033") == NULL);
-	ck_assert(strstr(plain, "Migration 0003_rename_table (online, 1 step)\n") != NULL);
+	ck_assert(strstr(plain, "Migration 0003_rename_table (plain, 1 step)\n") != NULL);
 	ck_assert(strstr(plain, "  1. [3.1.1] expand: rename table \"public\".\"orders\" to \"purchases\"\n"
 					 "     lock: ACCESS EXCLUSIVE on public.orders, in transaction\n"
 					 "       ALTER TABLE \"public\".\"orders\" RENAME TO \"purchases\";\n"
