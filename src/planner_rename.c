@@ -201,13 +201,17 @@ add_twin_column_sql(const char *table, const char *from, const char *to)
  * constraints the old names.
  */
 /*
- * The name under which the catalog knows table now: the name it had
- * before a rename_table earlier in this migration, else its own.
+ * The name under which the catalog knows table now: its own when it
+ * exists, else the name it had before a rename_table earlier in this
+ * migration.
  */
 static char *
 name_in_catalog(const PlanCtx *pc, const char *table)
 {
 	char	   *name = xstrdup(table);
+
+	if (pc->cat && catalog_table_exists(pc->cat, table) == 1)
+		return name;
 
 	for (size_t k = (size_t) (pc->op - pc->m->ops); k > 0; k--)
 	{

@@ -595,7 +595,9 @@ compile_op(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
 		case OP_CREATE_TABLE:
 			return create_table(conn, pf, op, err);
 		case OP_RENAME_TABLE:
-			if ((c = find_copy(pf, op->u.rename_table.from)) != NULL)
+			/* a copy of the table, renamed, for the operations that name it anew */
+			if ((c = copy_of(conn, pf, op, op->u.rename_table.from, err)) == NULL)
+				return false;
 			{
 				char	   *schema;
 
