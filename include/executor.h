@@ -29,6 +29,10 @@ typedef struct ExecContext
 	StrList		replicas;		/* --replica conninfos, for the lag throttle */
 	Progress   *progress;
 	int64_t		deadlock_timeout_ms;	/* the server's, kept by txn; 0: not read yet */
+	PGconn	   *status_conn;	/* NULL, or a connection outside the steps'
+								 * transactions (the run lock's) on which the
+								 * step each migration is at is recorded, seen
+								 * at once by status from any machine */
 } ExecContext;
 
 /*

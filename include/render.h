@@ -44,6 +44,13 @@ typedef struct StatusEntry
 	bool		interrupted;	/* running, and no migrate runs it; or failed,
 								 * stopped by a signal */
 	bool		online;			/* completed online: finalized or not */
+	/* running, with a runner: where it is, read from the database */
+	char	   *step_id;		/* NULL: not known */
+	char	   *step_summary;
+	int64_t		step_elapsed_ms;	/* -1: not known */
+	bool		backfill;		/* the step is a backfill: rows below */
+	int64_t		rows_done;
+	int64_t		rows_total;		/* the table's estimate; -1: not known */
 } StatusEntry;
 
 /* status: a line per migration (text), or {"migrations": [...]} (JSON). */

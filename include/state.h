@@ -45,6 +45,7 @@ typedef struct HistoryRow
 	char	   *finalized_at;	/* NULL: not finalized */
 	char	   *current_step;	/* the step a running migration is at; NULL */
 	bool		interrupted;	/* failed: a signal stopped it */
+	int64_t		step_elapsed_ms;	/* since current_step started; -1: none */
 } HistoryRow;
 
 typedef struct History

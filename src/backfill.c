@@ -549,6 +549,35 @@ ensure_cursor_table(ExecContext *ctx, const Migration *m, const Step *s, Error *
 	return exists || batch_txn(ctx, m, s, create_cursor_table, NULL, err);
 }
 
+bool
+backfill_rows_done(PGconn *conn, int64_t version, const char *step_id, int64_t *rows_done,
+				   Error *err)
+{
+	char		text[32];
+	const char *params[2] = {text, step_id};
+	PGresult   *res;
+
+	*rows_done = 0;
+	snprintf(text, sizeof text, "%lld", (long long) version);
+	res = db_query(conn, "SELECT to_regclass('migrate.backfill_cursors') IS NOT NULL", 0, NULL, err);
+	if (res == NULL)
+		return false;
+	if (PQgetvalue(res, 0, 0)[0] != 't')
+	{
+		PQclear(res);
+		return true;
+	}
+	PQclear(res);
+	res = db_query(conn, "SELECT rows_done FROM migrate.backfill_cursors "
+				   "WHERE version = $1 AND step = $2", 2, params, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) == 1)
+		*rows_done = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return true;
+}
+
 /* A saved cursor: the bound and the cursor, encoded; the rows done. */
 typedef struct SavedCursor
 {

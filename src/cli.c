@@ -222,6 +222,7 @@ cli_exec_context(ExecContext *ctx, Run *r, Progress *progress, const char *appli
 	ctx->strategy = r->a->online ? STRATEGY_ONLINE : STRATEGY_PLAIN;
 	ctx->replicas = r->a->replicas;
 	ctx->progress = progress;
+	ctx->status_conn = r->s.locked ? r->s.lock.conn : NULL;
 }
 
 /* ---- dispatch ---- */

@@ -8,6 +8,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backfill.h"
+
+/*
+ * Where a running migration is (SPEC, "Progress and monitoring"): the step
+ * its runner recorded, that step's summary from the plan of what was
+ * applied, and for a backfill its rows done (the cursor, in the database)
+ * out of the table's estimate.  Best effort: what cannot be told is left
+ * out.
+ */
+static void
+where_running(Run *r, const HistoryRow *row, StatusEntry *e)
+{
+	Migration	kept;
+	const Migration *m;
+	MigrationPlan mp = {0};
+	Error		err = {0};
+
+	e->step_elapsed_ms = row->step_elapsed_ms;
+	e->step_id = xstrdup(row->current_step);
+	if ((m = cli_applied_migration(r, row, &kept, &err)) != NULL &&
+		plan_migration(m, cli_applied_strategy(row), &r->s.cat, &mp, &err))
+		for (size_t i = 0; i < mp.n_steps; i++)
+		{
+			const Step *s = &mp.steps[i];
+
+			if (strcmp(s->id, row->current_step) != 0)
+				continue;
+			e->step_summary = xstrdup(s->summary);
+			e->backfill = s->kind == STEP_BACKFILL && s->backfill &&
+				backfill_rows_done(r->s.conn, row->version, s->id, &e->rows_done, &err);
+			e->rows_total = e->backfill ? catalog_row_estimate(&r->s.cat, s->backfill->table) : -1;
+			break;
+		}
+	error_clear(&err);
+	migration_plan_free(&mp);
+	migration_free(&kept);
+}
+
 static const char *
 status_of(const Migration *m, const HistoryRow *row)
 {
@@ -52,9 +90,18 @@ cmd_status(Run *r)
 								   (row->status == HISTORY_FAILED && row->interrupted));
 		e[n].online = row && row->status == HISTORY_COMPLETED &&
 			cli_applied_strategy(row) == STRATEGY_ONLINE;
+		e[n].step_elapsed_ms = -1;
+		e[n].rows_total = -1;
+		if (row && row->status == HISTORY_RUNNING && runner == 1 && row->current_step)
+			where_running(r, row, &e[n]);
 		n++;
 	}
 	render_status(stdout, e, n, r->g->format);
+	for (size_t i = 0; i < n; i++)
+	{
+		free(e[i].step_id);
+		free(e[i].step_summary);
+	}
 	free(e);
 	return EXIT_OK;
 }

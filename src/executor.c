@@ -213,6 +213,23 @@ already_done(ExecContext *ctx, const Step *s, bool *done, Error *err)
 	return true;
 }
 
+/*
+ * Records the step m is at for status (best effort: it is only shown).
+ * Online only: a plain migration's history row is written in its own,
+ * still open, transaction, which this other connection must never wait on.
+ */
+static void
+note_step(ExecContext *ctx, const Migration *m, const Step *s)
+{
+	Error		ignored = {0};
+
+	if (ctx->status_conn == NULL || ctx->strategy != STRATEGY_ONLINE)
+		return;
+	if (!db_exec(ctx->status_conn, "SET lock_timeout = '100ms'", &ignored) ||
+		!history_mark_step(ctx->status_conn, ctx->history_table, m->version, s->id, &ignored))
+		error_clear(&ignored);
+}
+
 bool
 execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 			 bool rollback, Error *err)
@@ -237,6 +254,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 		return true;
 	}
 	progress_step_started(ctx->progress, m, s);
+	note_step(ctx, m, s);
 
 	if (s->kind == STEP_BACKFILL && ctx->strategy == STRATEGY_ONLINE && s->backfill)
 		ok = backfill_run(ctx, m, s, &rows, err);
@@ -382,6 +400,7 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 				? journal_step_begin(ctx->journal, ctx->run_id, m, g.steps[k], rollback) : -1;
 			progress_step_started(ctx->progress, m, g.steps[k]);
 		}
+		note_step(ctx, m, g.steps[0]);
 		ok = step_txn(ctx, m, g.steps[0], g.rows[0], plain_group_body, &g, err);
 		for (size_t k = 0; k < g.n; k++)
 		{

@@ -113,7 +113,7 @@ check_shape(const StrList *cols, Error *err)
  * (status from another machine), and whether a signal stopped it.
  */
 static const char *const added_columns[] = {
-	"strategy", "source", "finalized_at", "current_step", "interrupted"
+	"strategy", "source", "finalized_at", "current_step", "interrupted", "step_started_at"
 };
 
 #define ADDED_COLUMNS \
@@ -121,7 +121,8 @@ static const char *const added_columns[] = {
 	"ADD COLUMN IF NOT EXISTS source text, " \
 	"ADD COLUMN IF NOT EXISTS finalized_at timestamptz, " \
 	"ADD COLUMN IF NOT EXISTS current_step text, " \
-	"ADD COLUMN IF NOT EXISTS interrupted boolean NOT NULL DEFAULT false"
+	"ADD COLUMN IF NOT EXISTS interrupted boolean NOT NULL DEFAULT false, " \
+	"ADD COLUMN IF NOT EXISTS step_started_at timestamptz"
 
 static bool
 has_added_columns(const StrList *cols)
@@ -195,7 +196,8 @@ create_table(PGconn *conn, const char *table, const Settings *settings, Error *e
 							  "  source text,\n"
 							  "  finalized_at timestamptz,\n"
 							  "  current_step text,\n"
-							  "  interrupted boolean NOT NULL DEFAULT false\n"
+							  "  interrupted boolean NOT NULL DEFAULT false,\n"
+							  "  step_started_at timestamptz\n"
 							  ")");
 	ok = run_short_transaction(conn, settings, NULL, (const char *const *) statements, 2, err);
 	free(statements[0]);
@@ -285,6 +287,7 @@ read_row(const PGresult *res, int i, HistoryRow *row, Error *err)
 	row->finalized_at = value_or_null(res, i, 11);
 	row->current_step = value_or_null(res, i, 12);
 	row->interrupted = strcmp(PQgetvalue(res, i, 13), "t") == 0;
+	row->step_elapsed_ms = strtoll(PQgetvalue(res, i, 14), NULL, 10);
 	if (!parse_status(status, &row->status))
 		return error_set(err, EXIT_STEP_FAILED, "version %lld has an unknown status \"%s\"",
 						 (long long) row->version, status);
@@ -311,10 +314,11 @@ history_load(PGconn *conn, const char *table, History *out, Error *err)
 	sql = table_sql(has_added_columns(&cols)
 					? "SELECT version, name, checksum, status, started_at, completed_at, "
 					"error_message, applied_by, execution_ms, strategy, source, finalized_at, "
-					"current_step, interrupted FROM "
+					"current_step, interrupted, coalesce((extract(epoch FROM "
+					"clock_timestamp() - step_started_at) * 1000)::bigint, -1) FROM "
 					: "SELECT version, name, checksum, status, started_at, completed_at, "
 					"error_message, applied_by, execution_ms, NULL::text, NULL::text, "
-					"NULL::timestamptz, NULL::text, false FROM ",
+					"NULL::timestamptz, NULL::text, false, -1 FROM ",
 					table, " ORDER BY version");
 	res = db_query(conn, sql, 0, NULL, err);
 	if (!(ok = res != NULL))
@@ -424,7 +428,7 @@ history_write(PGconn *conn, const char *table, const char *before,
 	"completed_at = NULL, status = 'running', error_message = NULL, " \
 	"applied_by = EXCLUDED.applied_by, execution_ms = NULL, " \
 	"strategy = EXCLUDED.strategy, source = EXCLUDED.source, finalized_at = NULL, " \
-	"current_step = NULL, interrupted = false"
+	"current_step = NULL, step_started_at = NULL, interrupted = false"
 
 #define HISTORY_UPSERT_COMPLETED \
 	" (version, name, checksum, started_at, completed_at, status, execution_ms) " \
@@ -550,7 +554,8 @@ history_mark_step(PGconn *conn, const char *table, int64_t version, const char *
 				  Error *err)
 {
 	return update_row(conn, table, version,
-					  " SET current_step = $2 WHERE version = $1 AND status = 'running'",
+					  " SET current_step = $2, step_started_at = clock_timestamp() "
+					  "WHERE version = $1 AND status = 'running'",
 					  step_id, err);
 }
 

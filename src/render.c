@@ -496,6 +496,24 @@ render_plan(FILE *out, const Plan *plan, Format fmt, const RenderOptions *opts)
 
 /* ---- status ---- */
 
+/* A running backfill's rows per second since its step started; 0: unknown. */
+static double
+status_rate(const StatusEntry *e)
+{
+	if (!e->backfill || e->step_elapsed_ms <= 0 || e->rows_done <= 0)
+		return 0;
+	return e->rows_done * 1000.0 / (double) e->step_elapsed_ms;
+}
+
+/* Seconds left at rate; -1: unknown. */
+static int64_t
+status_eta_s(const StatusEntry *e, double rate)
+{
+	if (rate <= 0 || e->rows_total < 0)
+		return -1;
+	return e->rows_done >= e->rows_total ? 0 : (int64_t) ((e->rows_total - e->rows_done) / rate);
+}
+
 static void
 status_json(Buf *b, const StatusEntry *e, size_t n)
 {
@@ -528,6 +546,20 @@ status_json(Buf *b, const StatusEntry *e, size_t n)
 			json_str(&j, "finalized", NULL);
 		json_str(&j, "finalized_at", e[i].online ? row->finalized_at : NULL);
 		json_bool(&j, "text_kept", row && row->source);
+		if (e[i].step_id)
+		{
+			double		rate = status_rate(&e[i]);
+
+			json_open(&j, "current", '{');
+			json_str(&j, "step", e[i].step_id);
+			json_str(&j, "summary", e[i].step_summary);
+			json_int(&j, "elapsed_ms", e[i].step_elapsed_ms, e[i].step_elapsed_ms >= 0);
+			json_int(&j, "rows_done", e[i].rows_done, e[i].backfill);
+			json_int(&j, "rows_total", e[i].rows_total, e[i].backfill && e[i].rows_total >= 0);
+			json_int(&j, "rows_per_sec", (int64_t) rate, rate > 0);
+			json_int(&j, "eta_s", status_eta_s(&e[i], rate), status_eta_s(&e[i], rate) >= 0);
+			json_close(&j, '}');
+		}
 		json_close(&j, '}');
 	}
 	json_close(&j, ']');
@@ -564,7 +596,28 @@ status_text(Buf *b, const StatusEntry *e, size_t n)
 					 : "  (no file)");
 		if (row && row->status == HISTORY_FAILED && row->error_message)
 			buf_printf(b, "\n    error: %s%s", row->error_message, ways_out);
-		else if (e[i].interrupted)
+		if (e[i].step_id)
+		{
+			double		rate = status_rate(&e[i]);
+			int64_t		eta = status_eta_s(&e[i], rate);
+
+			buf_printf(b, "\n    at step %s: %s", e[i].step_id,
+					   e[i].step_summary ? e[i].step_summary : "");
+			if (e[i].step_elapsed_ms >= 0)
+				buf_printf(b, " (for %lld s)", (long long) (e[i].step_elapsed_ms / 1000));
+			if (e[i].backfill && e[i].rows_total > 0)
+				buf_printf(b, "\n    %lld / %lld rows (%d%%)", (long long) e[i].rows_done,
+						   (long long) e[i].rows_total,
+						   (int) (100 * (e[i].rows_done < e[i].rows_total
+										 ? e[i].rows_done : e[i].rows_total) / e[i].rows_total));
+			else if (e[i].backfill)
+				buf_printf(b, "\n    %lld rows", (long long) e[i].rows_done);
+			if (rate > 0)
+				buf_printf(b, ", %.0f rows/s", rate);
+			if (eta >= 0)
+				buf_printf(b, ", ETA %lld s", (long long) eta);
+		}
+		if (!(row && row->status == HISTORY_FAILED && row->error_message) && e[i].interrupted)
 			buf_printf(b, "\n    interrupted: no migrate is running it (killed, or its "
 					   "connection was lost)%s", ways_out);
 		buf_putc(b, '\n');
