@@ -174,7 +174,12 @@ tenant_from_listed(PlanCtx *pc, const StrList *names)
 	return true;
 }
 
-/* The tenant table, created when missing (and dropped by rollback only then). */
+/*
+ * The tenant table, created when missing.  Rollback drops it only then, and
+ * only when it is empty by then (the default tenant, the one row this
+ * migration made, is deleted before): tenants added since are not the
+ * migration's to drop, so a table holding them is kept.
+ */
 static void
 plan_tenant_table(PlanCtx *pc)
 {
@@ -182,7 +187,9 @@ plan_tenant_table(PlanCtx *pc)
 	const char *tenants = op->u.multi_tenancy.tenant_table;
 	char	   *key = saved_key(pc, "tenant_table");
 	char	   *created = saved_flag(pc, "tenant_table", NULL);
-	char	   *drop = sql_format("DROP TABLE IF EXISTS %Q", tenants);
+	char	   *drop = sql_format("IF to_regclass(%R) IS NOT NULL THEN "
+								  "IF NOT EXISTS (SELECT FROM %Q) THEN DROP TABLE %Q; END IF; "
+								  "END IF", tenants, tenants, tenants);
 	const char *const forget[] = {"tenant_table", NULL};
 	Step	   *s;
 	Step	   *undo;
@@ -202,7 +209,8 @@ plan_tenant_table(PlanCtx *pc)
 			 "created_at", "settings");
 	step_done(s, "SELECT to_regclass(%R) IS NOT NULL", tenants);
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, tenants,
-					"drop the tenant table %Q if this migration created it", tenants);
+					"drop the tenant table %Q if this migration created it and no tenant "
+					"was added since (else it is kept, with them)", tenants);
 	strlist_push(&undo->sql, guarded(created, drop));
 	step_done(undo, "SELECT NOT %s OR to_regclass(%R) IS NULL", created, tenants);
 	undo_forget_saved(pc, s, forget);

@@ -34,13 +34,14 @@ cases=0
 # rollback (with the state file, or after removing it when KEEP_STATE is no).
 killed()
 {
-	local mode=$1 after=$2 keep_state=$3 before flag=
+	local mode=$1 after=$2 keep_state=$3 before flag=--plain
 
 	new_db
 	fixture
 	sql "INSERT INTO items (name, price, code, extra)
 		SELECT 'Big ' || g, g, 'k' || g, g % 50 FROM generate_series(1, $rows) g" >/dev/null
 	before=$(db_snapshot) || fail "db_snapshot failed"
+	# plain blocks on purpose here: --plain, past the safe default
 	[ "$mode" = online ] && flag=--online
 	capture timeout -s KILL "$after" "$MIGRATE" -d "$DB_URL" --state "$STATE" \
 		--dir "$MIGDIR" apply $flag
