@@ -51,6 +51,13 @@ ColumnWriter catalog_column_writer(const Catalog *cat, const char *table,
  */
 int			catalog_rows_exceed(const Catalog *cat, const char *table, int64_t limit);
 
+/*
+ * Whether relation (a materialized view) has a unique index on plain
+ * columns without a WHERE, as REFRESH ... CONCURRENTLY needs: 1, 0, or -1
+ * (no such relation, or it cannot be told).
+ */
+int			catalog_has_unique_index(const Catalog *cat, const char *relation);
+
 /* 1: exists, 0: does not, -1: could not tell. */
 int			catalog_table_exists(const Catalog *cat, const char *table);
 

@@ -86,6 +86,21 @@ typedef enum OpKind
 	OP_ATTACH_PARTITION,
 	OP_DETACH_PARTITION,
 	OP_PARTITION_TABLE,
+	OP_CREATE_VIEW,
+	OP_REPLACE_VIEW,
+	OP_DROP_VIEW,
+	OP_CREATE_MATERIALIZED_VIEW,
+	OP_REFRESH_MATERIALIZED_VIEW,
+	OP_REPLACE_MATERIALIZED_VIEW,
+	OP_DROP_MATERIALIZED_VIEW,
+	OP_CREATE_TYPE,
+	OP_DROP_TYPE,
+	OP_ADD_ENUM_VALUE,
+	OP_COMMENT,
+	OP_SET_REPLICA_IDENTITY,
+	OP_GRANT,
+	OP_REVOKE,
+	OP_CREATE_ROLE,
 	OP__COUNT
 } OpKind;
 
@@ -169,7 +184,8 @@ typedef enum ConstraintKind
 	CONSTRAINT_CHECK,
 	CONSTRAINT_FOREIGN_KEY,
 	CONSTRAINT_UNIQUE,
-	CONSTRAINT_PRIMARY_KEY
+	CONSTRAINT_PRIMARY_KEY,
+	CONSTRAINT_EXCLUDE
 } ConstraintKind;
 
 /* add_constraint's body, and an entry of create_table's constraints[]. */
@@ -185,6 +201,10 @@ typedef struct ConstraintDef
 	char	   *on_delete;		/* FOREIGN_KEY; NULL: default */
 	char	   *on_update;		/* FOREIGN_KEY; NULL: default */
 	StrList		include;		/* UNIQUE, PRIMARY_KEY: INCLUDE (...) columns */
+	char	   *exclude_using;	/* EXCLUDE: the index method; NULL: gist */
+	IndexElemList exclude_elems;	/* EXCLUDE: each column or expression ... */
+	StrList		exclude_ops;	/* ... WITH this operator */
+	char	   *exclude_where;	/* EXCLUDE: NULL, or a predicate */
 } ConstraintDef;
 
 typedef enum DefaultChange
@@ -323,6 +343,11 @@ typedef struct Operation
 			Tristate	nullable;
 			DefaultChange default_change;
 			char	   *default_expr;	/* DEFAULT_SET */
+			bool		unique;		/* add a unique constraint on the column */
+			char	   *check_name; /* check: {name, expr}; NULL: none */
+			char	   *check_expr;
+			bool		comment_given;	/* comment: text, or null to remove it */
+			char	   *comment;	/* NULL with comment_given: remove */
 		}			alter_column;
 		struct
 		{
@@ -381,6 +406,64 @@ typedef struct Operation
 			char	   *rls_setting;	/* NULL: no RLS */
 			char	   *rls_admin_role;
 		}			multi_tenancy;
+		struct
+		{
+			char	   *name;
+			char	   *query;		/* NULL for drop_view */
+			Tristate	security_invoker;
+			char	   *check_option;	/* "local", "cascaded"; NULL: none */
+		}			view;		/* OP_CREATE_VIEW, OP_REPLACE_VIEW, OP_DROP_VIEW */
+		struct
+		{
+			char	   *name;
+			char	   *query;		/* create, replace */
+			bool		populate;	/* create: default true */
+			bool		concurrently;	/* refresh: default true */
+			IndexDef   *indexes;	/* create, replace */
+			size_t		n_indexes;
+		}			matview;	/* OP_*_MATERIALIZED_VIEW */
+		struct
+		{
+			char	   *name;
+			StrList		enum_values;	/* an enum; or */
+			StrList		attr_names; /* a composite's attributes */
+			StrList		attr_types;
+		}			type;		/* OP_CREATE_TYPE, OP_DROP_TYPE */
+		struct
+		{
+			char	   *type;
+			char	   *value;
+			char	   *before;		/* NULL: none */
+			char	   *after;		/* NULL: none */
+		}			add_enum_value;
+		struct
+		{
+			char	   *kind;		/* table column index constraint view
+									 * materialized_view type */
+			char	   *table;		/* column, constraint: its table */
+			char	   *name;		/* the object (the column, the constraint) */
+			char	   *text;		/* NULL: remove the comment */
+		}			comment;
+		struct
+		{
+			char	   *table;
+			char	   *identity;	/* default full nothing index */
+			char	   *index;		/* identity "index" */
+		}			replica_identity;
+		struct
+		{
+			StrList		privileges; /* lower-case: select, insert, ..., all */
+			char	   *kind;		/* table schema sequence function */
+			char	   *object;		/* a function: name(argtypes), as written */
+			StrList		roles;
+		}			grant;		/* OP_GRANT, OP_REVOKE */
+		struct
+		{
+			char	   *name;
+			bool		login;		/* default false */
+			bool		inherit;	/* default true */
+			StrList		in_roles;
+		}			create_role;
 		struct
 		{
 			char	   *up;

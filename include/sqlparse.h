@@ -22,8 +22,9 @@ struct PgQuery__ParseResult *sql_parse(const char *sql, size_t skip, const char 
 /*
  * Reads one index element written as PostgreSQL writes it inside CREATE
  * INDEX ... (...): "created_at DESC NULLS LAST", "title text_pattern_ops",
- * "name COLLATE \"C\"", "lower(email)", "(a + b) DESC".  A lone name is the
- * column of that name, taken literally.  Fills out's parts (out->text is
+ * "name COLLATE \"C\"", "lower(email)", "(a + b) DESC".  A lone name (no
+ * blank, parenthesis or double quote) is the column of that name, taken
+ * literally.  Fills out's parts (out->text is
  * not touched); false with err at pos (what prefixes the message).
  */
 bool		sql_parse_index_elem(const char *text, const SrcPos *pos, const char *what,

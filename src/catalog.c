@@ -112,6 +112,24 @@ catalog_table_exists(const Catalog *cat, const char *table)
 	return exists;
 }
 
+int
+catalog_has_unique_index(const Catalog *cat, const char *relation)
+{
+	PGresult   *res = ask_about_table(cat,
+									  "SELECT CASE WHEN to_regclass($1) IS NULL THEN NULL ELSE "
+									  "EXISTS (SELECT FROM pg_catalog.pg_index "
+									  "WHERE indrelid = to_regclass($1) AND indisunique AND indisvalid "
+									  "AND indpred IS NULL AND indexprs IS NULL) END",
+									  relation);
+	int			has;
+
+	if (res == NULL)
+		return -1;
+	has = PQgetisnull(res, 0, 0) ? -1 : PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return has;
+}
+
 bool
 catalog_primary_key(const Catalog *cat, const char *table, StrList *names,
 					StrList *types, Error *err)

@@ -1,12 +1,15 @@
 /*
  * cmd_validate.c: "migrate validate": every file of --dir loads (the
- * dispatcher loaded them) and each SQL expression parses; a problem is
- * exit 2 with file:line:col.
+ * dispatcher loaded them), each SQL expression parses and each migration
+ * compiles into a plan (what the files alone can tell: a concurrent refresh
+ * of a view made without a unique index, say); a problem is exit 2 with
+ * file:line:col.
  */
 #include "cli.h"
 
 #include <stdio.h>
 
+#include "plan.h"
 #include "preflight.h"
 
 int
@@ -17,8 +20,12 @@ cmd_validate(Run *r)
 
 	for (size_t i = 0; i < r->set.n; i++)
 	{
-		if (!preflight_parse(&r->set.items[i], &err))
+		MigrationPlan mp = {0};
+
+		if (!preflight_parse(&r->set.items[i], &err) ||
+			!plan_migration(&r->set.items[i], STRATEGY_ONLINE, NULL, &mp, &err))
 			return cli_fail(&err);
+		migration_plan_free(&mp);
 		ops += r->set.items[i].n_ops;
 	}
 	if (r->g->format == FORMAT_JSON)

@@ -887,6 +887,21 @@ undo_add_constraint(PlanCtx *pc, Step *owner, const char *table, const char *nam
 	free(exists);
 }
 
+Step *
+plan_add_constraint_now(PlanCtx *pc, const char *table, const char *name, const char *body,
+						const char *referenced, LockMode add_lock)
+{
+	char	   *exists = sql_constraint_exists(table, name);
+	Step	   *s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, add_lock, table,
+							 "add constraint %I to %Q", name, table);
+
+	step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s", table, name, body);
+	step_done(s, "SELECT %s", exists);
+	undo_add_constraint(pc, s, table, name, referenced);
+	free(exists);
+	return s;
+}
+
 void
 plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
 							const char *body, const char *referenced, LockMode add_lock)
@@ -896,11 +911,7 @@ plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
 
 	if (!ONLINE(pc))
 	{
-		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, add_lock, table,
-					 "add constraint %I to %Q", name, table);
-		step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s", table, name, body);
-		step_done(s, "SELECT %s", exists);
-		undo_add_constraint(pc, s, table, name, referenced);
+		plan_add_constraint_now(pc, table, name, body, referenced, add_lock);
 		free(exists);
 		return;
 	}

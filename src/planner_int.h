@@ -171,6 +171,10 @@ Step	   *plan_backfill_step(PlanCtx *pc, Step *owner, const char *table,
 Step	   *plan_index_build(PlanCtx *pc, const char *table, const char *index,
 							 bool unique, const char *definition);
 
+/* ADD CONSTRAINT in one step, validated under its lock; its undo drops it. */
+Step	   *plan_add_constraint_now(PlanCtx *pc, const char *table, const char *name,
+									const char *body, const char *referenced, LockMode add_lock);
+
 /*
  * ADD CONSTRAINT ... NOT VALID then VALIDATE (online), or validating (plain).
  * referenced: a foreign key's referenced table (NULL for a check), which
@@ -248,11 +252,22 @@ char	   *do_block(const char *body);
 /* An inverse step of owner that drops column. */
 void		undo_add_column(PlanCtx *pc, Step *owner, const char *table, const char *column);
 
+/*
+ * COMMENT ON what IS text (NULL: removes it), the previous comment saved
+ * first and given back by the undo.  what: "TABLE t", "COLUMN t.c" ...;
+ * current: a SQL expression of the comment now; relation: the table it
+ * locks (SHARE UPDATE EXCLUSIVE), or NULL.  k tells apart several of one
+ * operation.
+ */
+void		plan_comment(PlanCtx *pc, const char *what, const char *current,
+						 const char *relation, const char *text, int k);
+
 /* The operation planners. */
 bool		plan_op(PlanCtx *pc);
 bool		plan_rename_table(PlanCtx *pc);	/* planner_rename.c */
 bool		plan_rename_column(PlanCtx *pc);
 bool		plan_multi_tenancy(PlanCtx *pc);
+bool		plan_object_op(PlanCtx *pc);	/* planner_objects.c: views, types, grants ... */
 
 /*
  * Partitions (planner_partition.c): create_table's " PARTITION BY ..." and

@@ -49,6 +49,19 @@ append_constraint_body(Buf *b, const ConstraintDef *con)
 		case CONSTRAINT_PRIMARY_KEY:
 			sql_append(b, "PRIMARY KEY (%C)", &con->columns);
 			break;
+		case CONSTRAINT_EXCLUDE:
+			/* the method and operators come from fixed lists the loader checked */
+			buf_printf(b, "EXCLUDE USING %s (", con->exclude_using ? con->exclude_using : "gist");
+			for (size_t i = 0; i < con->exclude_elems.n; i++)
+			{
+				buf_puts(b, i > 0 ? ", " : "");
+				append_index_element(b, &con->exclude_elems.items[i]);
+				buf_printf(b, " WITH %s", con->exclude_ops.items[i]);
+			}
+			buf_putc(b, ')');
+			if (con->exclude_where)
+				sql_append(b, " WHERE %E", con->exclude_where);
+			break;
 	}
 	if (con->include.n > 0)
 		sql_append(b, " INCLUDE (%C)", &con->include);
@@ -998,6 +1011,47 @@ type_change_in_place(const PlanCtx *pc)
 	return in_place;
 }
 
+/*
+ * unique: a unique index built concurrently, then the constraint USING
+ * INDEX; check: NOT VALID, then VALIDATE; comment: the previous one saved.
+ */
+static void
+plan_alter_column_extras(PlanCtx *pc)
+{
+	const Operation *op = pc->op;
+	const char *table = op->u.alter_column.table;
+	const char *column = op->u.alter_column.column;
+
+	if (op->u.alter_column.unique)
+	{
+		StrList		cols = one_name(column);
+		char	   *name = derived_name(table, column, "key");
+
+		plan_add_unique_constraint(pc, table, name, "UNIQUE", &cols, NULL);
+		free(name);
+		strlist_free(&cols);
+	}
+	if (op->u.alter_column.check_expr)
+	{
+		char	   *body = sql_format("CHECK %E", op->u.alter_column.check_expr);
+
+		plan_add_checked_constraint(pc, table, op->u.alter_column.check_name, body, NULL,
+									LOCK_ACCESS_EXCLUSIVE);
+		free(body);
+	}
+	if (op->u.alter_column.comment_given)
+	{
+		char	   *what = sql_format("COLUMN %Q.%I", table, column);
+		char	   *current = sql_format("col_description(to_regclass(%R), (SELECT attnum "
+										 "FROM pg_attribute WHERE attrelid = to_regclass(%R) "
+										 "AND attname = %L))", table, table, column);
+
+		plan_comment(pc, what, current, table, op->u.alter_column.comment, 0);
+		free(current);
+		free(what);
+	}
+}
+
 static bool
 plan_alter_column(PlanCtx *pc)
 {
@@ -1005,17 +1059,22 @@ plan_alter_column(PlanCtx *pc)
 	const char *column = pc->op->u.alter_column.column;
 	SavedColumn sc;
 
-	saved_column_init(&sc, pc, table, column);
-	plan_save_column(pc, table, column);
-	if (!ONLINE(pc))
-		plan_alter_column_plain(pc, &sc);
-	else if (pc->op->u.alter_column.type && type_change_in_place(pc))
-		plan_alter_type_in_place(pc, &sc);
-	else if (pc->op->u.alter_column.type)
-		plan_alter_type_online(pc, &sc);
-	else
-		plan_alter_column_online(pc, &sc);
-	saved_column_free(&sc);
+	if (pc->op->u.alter_column.type || pc->op->u.alter_column.nullable != TRI_UNSET ||
+		pc->op->u.alter_column.default_change != DEFAULT_KEEP)
+	{
+		saved_column_init(&sc, pc, table, column);
+		plan_save_column(pc, table, column);
+		if (!ONLINE(pc))
+			plan_alter_column_plain(pc, &sc);
+		else if (pc->op->u.alter_column.type && type_change_in_place(pc))
+			plan_alter_type_in_place(pc, &sc);
+		else if (pc->op->u.alter_column.type)
+			plan_alter_type_online(pc, &sc);
+		else
+			plan_alter_column_online(pc, &sc);
+		saved_column_free(&sc);
+	}
+	plan_alter_column_extras(pc);
 	return true;
 }
 
@@ -1291,6 +1350,13 @@ plan_add_constraint(PlanCtx *pc)
 		case CONSTRAINT_PRIMARY_KEY:
 			plan_add_unique_constraint(pc, table, con->name, "PRIMARY KEY", &con->columns,
 									   &con->include);
+			break;
+		case CONSTRAINT_EXCLUDE:
+			/* no NOT VALID for an exclusion constraint: built under its lock (lint says so) */
+			buf_init(&body);
+			append_constraint_body(&body, con);
+			plan_add_constraint_now(pc, table, con->name, body.data, NULL, LOCK_ACCESS_EXCLUSIVE);
+			buf_free(&body);
 			break;
 	}
 	return true;
@@ -1782,6 +1848,22 @@ plan_op(PlanCtx *pc)
 		case OP_DETACH_PARTITION:
 		case OP_PARTITION_TABLE:
 			return plan_partition_op(pc);
+		case OP_CREATE_VIEW:
+		case OP_REPLACE_VIEW:
+		case OP_DROP_VIEW:
+		case OP_CREATE_MATERIALIZED_VIEW:
+		case OP_REFRESH_MATERIALIZED_VIEW:
+		case OP_REPLACE_MATERIALIZED_VIEW:
+		case OP_DROP_MATERIALIZED_VIEW:
+		case OP_CREATE_TYPE:
+		case OP_DROP_TYPE:
+		case OP_ADD_ENUM_VALUE:
+		case OP_COMMENT:
+		case OP_SET_REPLICA_IDENTITY:
+		case OP_GRANT:
+		case OP_REVOKE:
+		case OP_CREATE_ROLE:
+			return plan_object_op(pc);
 		case OP__COUNT:
 			break;
 	}

@@ -14,6 +14,7 @@
  */
 #include "spec.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +28,8 @@
 #include "sha256.h"
 #include "spec_yaml.h"
 #include "sqlparse.h"
+
+#include <pg_query/pg_query.pb-c.h>
 
 /* A mapping being read, with what to call it in messages. */
 typedef struct Fields
@@ -706,6 +709,7 @@ static const char *const constraint_kinds[] = {
 	[CONSTRAINT_FOREIGN_KEY] = "foreign_key",
 	[CONSTRAINT_UNIQUE] = "unique",
 	[CONSTRAINT_PRIMARY_KEY] = "primary_key",
+	[CONSTRAINT_EXCLUDE] = "exclude",
 	NULL
 };
 static const char *const foreign_key_keys[] = {
@@ -737,6 +741,69 @@ parse_foreign_key(const Fields *f, ConstraintDef *con)
 	return true;
 }
 
+static const char *const exclude_keys[] = {"using", "elements", "where", NULL};
+static const char *const exclude_elem_keys[] = {"column", "expression", "operator", NULL};
+
+/* An operator as SQL writes it: "=", "&&", "<->"; never anything else. */
+static bool
+is_operator(const char *op)
+{
+	if (*op == '\0' || strlen(op) > 63)
+		return false;
+	for (; *op; op++)
+		if (!strchr("+-*/<>=~!@#%^&|`?", *op))
+			return false;
+	return true;
+}
+
+/* exclude: {using, elements: [{column|expression, operator}], where} */
+static bool
+parse_exclude(const Fields *f, ConstraintDef *con)
+{
+	Fields		ex,
+				item;
+	bool		present;
+	const YNode *seq;
+
+	if (!get_map(f, "exclude", REQUIRED, &ex, &present) ||
+		!check_keys(&ex, exclude_keys) ||
+		!get_choice(&ex, "using", index_methods, &con->exclude_using) ||
+		!get_text(&ex, "where", 0, &con->exclude_where) ||
+		!get_seq(&ex, "elements", REQUIRED | NONEMPTY, &seq))
+		return false;
+	con->exclude_elems.items = xcalloc(seq->n, sizeof(IndexElem));
+	for (size_t i = 0; i < seq->n; i++)
+	{
+		IndexElem  *e = &con->exclude_elems.items[i];
+		const YNode *column,
+				   *expression;
+		char	   *op = NULL;
+
+		con->exclude_elems.n = i + 1;
+		if (!item_map(&ex, "elements", seq, i, &item) ||
+			!check_keys(&item, exclude_elem_keys))
+			return false;
+		e->pos = item.pos;
+		column = map_key(item.map, "column");
+		expression = map_key(item.map, "expression");
+		if ((column == NULL) == (expression == NULL))
+			return spec_error_at(f->err, &item.pos,
+								 "%s: give exactly one of \"column\" and \"expression\"", item.owner);
+		if (!get_ident(&item, "column", 0, &e->column) ||
+			!get_text(&item, "expression", 0, &e->expression) ||
+			(e->expression &&
+			 !sql_check_index_expression(e->expression, &(expression + 1)->pos, item.owner, f->err)) ||
+			!get_string(&item, "operator", REQUIRED, &op))
+			return false;
+		strlist_push(&con->exclude_ops, op);
+		if (!is_operator(op))
+			return spec_error_at(f->err, &map_value(item.map, "operator")->pos,
+								 "%s: \"operator\": \"%s\" is not an operator (=, &&, ...)",
+								 item.owner, op);
+	}
+	return true;
+}
+
 /*
  * A named constraint: f holds "name" and exactly one of check, foreign_key,
  * unique, primary_key (the caller has checked the other keys).
@@ -758,14 +825,14 @@ parse_constraint(const Fields *f, ConstraintDef *con)
 		if (kind_key != NULL)
 			return spec_error_at(f->err, &key->pos,
 								 "%s: \"%s\" and \"%s\" cannot be combined; give exactly one "
-								 "of \"check\", \"foreign_key\", \"unique\", \"primary_key\"",
-								 f->owner, kind_key->text, key->text);
+								 "of \"check\", \"foreign_key\", \"unique\", \"primary_key\", "
+								 "\"exclude\"", f->owner, kind_key->text, key->text);
 		kind_key = key;
 	}
 	if (kind_key == NULL)
 		return spec_error_at(f->err, &f->pos,
 							 "%s: missing one of \"check\", \"foreign_key\", \"unique\", "
-							 "\"primary_key\"", f->owner);
+							 "\"primary_key\", \"exclude\"", f->owner);
 	if (map_key(f->map, "include") && strcmp(kind_key->text, "unique") != 0 &&
 		strcmp(kind_key->text, "primary_key") != 0)
 		return spec_error_at(f->err, &map_key(f->map, "include")->pos,
@@ -784,6 +851,8 @@ parse_constraint(const Fields *f, ConstraintDef *con)
 		case CONSTRAINT_PRIMARY_KEY:
 			return get_idents(f, kind_key->text, REQUIRED | NONEMPTY, &con->columns) &&
 				get_idents(f, "include", 0, &con->include);
+		case CONSTRAINT_EXCLUDE:
+			return parse_exclude(f, con);
 	}
 	return true;
 }
@@ -1237,7 +1306,7 @@ static const char *const create_table_keys[] = {
 	"unsafe_ok", NULL
 };
 static const char *const table_constraint_keys[] = {
-	"name", "check", "foreign_key", "unique", "primary_key", "include", NULL
+	"name", "check", "foreign_key", "unique", "primary_key", "include", "exclude", NULL
 };
 
 static bool
@@ -1330,8 +1399,33 @@ parse_rename_column(const Fields *f, Operation *op)
 }
 
 static const char *const alter_column_keys[] = {
-	"table", "column", "type", "using", "nullable", "default", "unsafe_ok", NULL
+	"table", "column", "type", "using", "nullable", "default", "unique", "check", "comment",
+	"unsafe_ok", NULL
 };
+
+/* unique: true, check: {name, expr}, comment: text or null. */
+static bool
+parse_alter_column_extras(const Fields *f, Operation *op)
+{
+	const YNode *unique = map_value(f->map, "unique");
+	const YNode *check = map_value(f->map, "check");
+	const YNode *comment = map_value(f->map, "comment");
+
+	if (!get_bool(f, "unique", false, &op->u.alter_column.unique))
+		return false;
+	if (unique && !op->u.alter_column.unique)
+		return spec_error_at(f->err, &unique->pos,
+							 "%s: \"unique: false\" changes nothing; drop_constraint drops a "
+							 "unique constraint", f->owner);
+	if (check && check->kind != Y_MAP)
+		return wrong_type(f, "\"check\"", check, "a mapping {name, expr}");
+	if (check && !get_named_check(f, &op->u.alter_column.check_expr,
+								  &op->u.alter_column.check_name))
+		return false;
+	op->u.alter_column.comment_given = comment != NULL;
+	return comment == NULL || is_null(comment) ||
+		conv_text(f, "\"comment\"", comment, ALLOW_EMPTY, &op->u.alter_column.comment);
+}
 
 static bool
 parse_alter_column(const Fields *f, Operation *op)
@@ -1366,11 +1460,15 @@ parse_alter_column(const Fields *f, Operation *op)
 		if (!conv_text(f, "\"default\"", default_value, 0, &op->u.alter_column.default_expr))
 			return false;
 	}
+	if (!parse_alter_column_extras(f, op))
+		return false;
 	if (op->u.alter_column.type == NULL && op->u.alter_column.nullable == TRI_UNSET &&
-		op->u.alter_column.default_change == DEFAULT_KEEP)
+		op->u.alter_column.default_change == DEFAULT_KEEP && !op->u.alter_column.unique &&
+		op->u.alter_column.check_expr == NULL && !op->u.alter_column.comment_given)
 		return spec_error_at(f->err, &f->pos,
 							 "%s: nothing to change; give at least one of \"type\", "
-							 "\"nullable\", \"default\"", f->owner);
+							 "\"nullable\", \"default\", \"unique\", \"check\", \"comment\"",
+							 f->owner);
 	if (using_key && op->u.alter_column.type == NULL)
 		return spec_error_at(f->err, &using_key->pos,
 							 "%s: \"using\" is only allowed with \"type\"", f->owner);
@@ -1532,7 +1630,8 @@ parse_drop_index(const Fields *f, Operation *op)
 }
 
 static const char *const add_constraint_keys[] = {
-	"table", "name", "check", "foreign_key", "unique", "primary_key", "include", "unsafe_ok", NULL
+	"table", "name", "check", "foreign_key", "unique", "primary_key", "include", "exclude",
+	"unsafe_ok", NULL
 };
 
 static bool
@@ -1741,6 +1840,390 @@ parse_sql(const Fields *f, Operation *op)
 		get_bool(f, "transactional", true, &op->u.sql.transactional);
 }
 
+/* ---- views, materialized views, types, comments, grants, roles ---- */
+
+/* query: one SELECT, parsed now so that validate refuses what does not parse. */
+static bool
+get_query(const Fields *f, char **out)
+{
+	const YNode *v = map_value(f->map, "query");
+	PgQuery__ParseResult *tree;
+	char		what[sizeof f->owner + 16];
+	bool		ok;
+
+	if (!get_text(f, "query", REQUIRED, out))
+		return false;
+	/* it is followed by WITH NO DATA or a CHECK OPTION: no ";" at its end */
+	for (size_t len = strlen(*out); len > 0 && (isspace((unsigned char) (*out)[len - 1]) ||
+											   (*out)[len - 1] == ';'); len--)
+		(*out)[len - 1] = '\0';
+	snprintf(what, sizeof what, "%s: \"query\"", f->owner);
+	tree = sql_parse(*out, 0, v->pos.file, text_first_line(v), 1, what, f->err);
+	if (tree == NULL)
+		return false;
+	ok = tree->n_stmts == 1 && tree->stmts[0]->stmt &&
+		tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT;
+	pg_query__parse_result__free_unpacked(tree, NULL);
+	if (!ok)
+		return spec_error_at(f->err, &v->pos, "%s: one SELECT statement (or VALUES)", what);
+	return true;
+}
+
+static const char *const check_options[] = {"local", "cascaded", NULL};
+static const char *const view_keys[] = {
+	"name", "query", "security_invoker", "check_option", "unsafe_ok", NULL
+};
+
+static bool
+parse_view(const Fields *f, Operation *op)
+{
+	const YNode *si;
+
+	op->u.view.security_invoker = TRI_UNSET;
+	if (!get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.view.name) ||
+		!get_query(f, &op->u.view.query) ||
+		!get_choice(f, "check_option", check_options, &op->u.view.check_option) ||
+		!lookup(f, "security_invoker", 0, &si))
+		return false;
+	if (si)
+	{
+		bool		value;
+
+		if (!conv_bool(f, "\"security_invoker\"", si, &value))
+			return false;
+		op->u.view.security_invoker = value ? TRI_TRUE : TRI_FALSE;
+	}
+	return true;
+}
+
+static const char *const name_only_keys[] = {"name", "unsafe_ok", NULL};
+
+static bool
+parse_drop_view(const Fields *f, Operation *op)
+{
+	return get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.view.name);
+}
+
+static const char *const matview_index_keys[] = {
+	"name", "columns", "unique", "method", "where", "include", "with", "nulls_not_distinct", NULL
+};
+
+/* indexes[]: as create_index, without table. */
+static bool
+parse_matview_indexes(const Fields *f, Operation *op)
+{
+	const YNode *seq;
+	Fields		item;
+
+	if (!get_seq(f, "indexes", 0, &seq))
+		return false;
+	if (seq == NULL)
+		return true;
+	op->u.matview.indexes = xcalloc(seq->n ? seq->n : 1, sizeof(IndexDef));
+	for (size_t i = 0; i < seq->n; i++)
+	{
+		op->u.matview.n_indexes = i + 1;
+		if (!item_map(f, "indexes", seq, i, &item) ||
+			!check_keys(&item, matview_index_keys) ||
+			!parse_index_def(&item, false, &op->u.matview.indexes[i]))
+			return false;
+	}
+	return true;
+}
+
+static const char *const create_matview_keys[] = {
+	"name", "query", "populate", "indexes", "unsafe_ok", NULL
+};
+
+static bool
+parse_create_matview(const Fields *f, Operation *op)
+{
+	return get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.matview.name) &&
+		get_query(f, &op->u.matview.query) &&
+		get_bool(f, "populate", true, &op->u.matview.populate) &&
+		parse_matview_indexes(f, op);
+}
+
+static const char *const refresh_matview_keys[] = {"name", "concurrently", "unsafe_ok", NULL};
+
+static bool
+parse_refresh_matview(const Fields *f, Operation *op)
+{
+	return get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.matview.name) &&
+		get_bool(f, "concurrently", true, &op->u.matview.concurrently);
+}
+
+static const char *const replace_matview_keys[] = {"name", "query", "indexes", "unsafe_ok", NULL};
+
+static bool
+parse_replace_matview(const Fields *f, Operation *op)
+{
+	op->u.matview.populate = true;
+	return get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.matview.name) &&
+		get_query(f, &op->u.matview.query) &&
+		parse_matview_indexes(f, op);
+}
+
+static bool
+parse_drop_matview(const Fields *f, Operation *op)
+{
+	return get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.matview.name);
+}
+
+static const char *const type_keys[] = {"name", "enum", "composite", "unsafe_ok", NULL};
+static const char *const attribute_keys[] = {"name", "type", NULL};
+
+/* enum: [values] or composite: [{name, type}]; required for create_type. */
+static bool
+parse_type(const Fields *f, Operation *op, bool required)
+{
+	const YNode *en = map_key(f->map, "enum");
+	const YNode *comp = map_key(f->map, "composite");
+	const YNode *seq;
+	Fields		item;
+
+	if (!get_ident(f, "name", REQUIRED | QUALIFIED, &op->u.type.name))
+		return false;
+	if (en && comp)
+		return spec_error_at(f->err, &comp->pos, "%s: give \"enum\" or \"composite\", not both",
+							 f->owner);
+	if (required && !en && !comp)
+		return spec_error_at(f->err, &f->pos, "%s: missing \"enum\" or \"composite\"", f->owner);
+	if (!get_list_with(f, "enum", NONEMPTY, conv_ident, &op->u.type.enum_values) ||
+		!get_seq(f, "composite", NONEMPTY, &seq))
+		return false;
+	if (en && !refuse_repeated(f, (const char *const *) op->u.type.enum_values.items,
+							   op->u.type.enum_values.n, (en + 1)->items, "value"))
+		return false;
+	for (size_t i = 0; seq && i < seq->n; i++)
+	{
+		char	   *name = NULL,
+				   *type = NULL;
+		bool		ok;
+
+		ok = item_map(f, "composite", seq, i, &item) && check_keys(&item, attribute_keys) &&
+			get_ident(&item, "name", REQUIRED, &name) && get_string(&item, "type", REQUIRED, &type);
+		strlist_push(&op->u.type.attr_names, name ? name : xstrdup(""));
+		strlist_push(&op->u.type.attr_types, type ? type : xstrdup(""));
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool
+parse_create_type(const Fields *f, Operation *op)
+{
+	return parse_type(f, op, true);
+}
+
+static bool
+parse_drop_type(const Fields *f, Operation *op)
+{
+	return parse_type(f, op, false);
+}
+
+static const char *const add_enum_value_keys[] = {
+	"type", "value", "before", "after", "unsafe_ok", NULL
+};
+
+static bool
+parse_add_enum_value(const Fields *f, Operation *op)
+{
+	if (!get_ident(f, "type", REQUIRED | QUALIFIED, &op->u.add_enum_value.type) ||
+		!get_ident(f, "value", REQUIRED, &op->u.add_enum_value.value) ||
+		!get_ident(f, "before", 0, &op->u.add_enum_value.before) ||
+		!get_ident(f, "after", 0, &op->u.add_enum_value.after))
+		return false;
+	if (op->u.add_enum_value.before && op->u.add_enum_value.after)
+		return spec_error_at(f->err, &map_key(f->map, "after")->pos,
+							 "%s: give \"before\" or \"after\", not both", f->owner);
+	return true;
+}
+
+static const char *const comment_keys[] = {"on", "text", "unsafe_ok", NULL};
+static const char *const comment_kinds[] = {
+	"table", "column", "index", "constraint", "view", "materialized_view", "type", NULL
+};
+static const char *const table_and_name_keys[] = {"table", "name", NULL};
+
+/*
+ * on: {kind: name}; a column or a constraint is {table, name}, or
+ * "table.name" split at the last dot.
+ */
+static bool
+parse_comment(const Fields *f, Operation *op)
+{
+	Fields		on;
+	bool		present;
+	const YNode *key,
+			   *text = map_value(f->map, "text");
+	bool		in_table;
+
+	if (!get_map(f, "on", REQUIRED, &on, &present) || !check_keys(&on, comment_kinds))
+		return false;
+	if (on.map->n != 1)
+		return spec_error_at(f->err, &on.pos, "%s: give exactly one of %s", on.owner,
+							 "table, column, index, constraint, view, materialized_view, type");
+	key = YMAP_KEY(on.map, 0);
+	op->u.comment.kind = xstrdup(key->text);
+	in_table = strcmp(key->text, "column") == 0 || strcmp(key->text, "constraint") == 0;
+	if (in_table && (key + 1)->kind == Y_MAP)
+	{
+		Fields		sub;
+
+		if (!get_map(&on, key->text, 0, &sub, &present) ||
+			!check_keys(&sub, table_and_name_keys) ||
+			!get_ident(&sub, "table", REQUIRED | QUALIFIED, &op->u.comment.table) ||
+			!get_ident(&sub, "name", REQUIRED, &op->u.comment.name))
+			return false;
+	}
+	else if (in_table)
+	{
+		char	   *whole;
+		char	   *dot;
+
+		if (!get_ident(&on, key->text, REQUIRED | QUALIFIED, &whole))
+			return false;
+		dot = strrchr(whole, '.');
+		if (dot == NULL)
+		{
+			free(whole);
+			return spec_error_at(f->err, &(key + 1)->pos,
+								 "%s: a %s is \"table.name\" or {table, name}", on.owner, key->text);
+		}
+		op->u.comment.table = xstrndup(whole, (size_t) (dot - whole));
+		op->u.comment.name = xstrdup(dot + 1);
+		free(whole);
+	}
+	else if (!get_ident(&on, key->text, REQUIRED | QUALIFIED, &op->u.comment.name))
+		return false;
+	if (text == NULL)
+		return spec_error_at(f->err, &f->pos, "%s: missing required field \"text\" "
+							 "(text: null removes the comment)", f->owner);
+	return is_null(text) || conv_text(f, "\"text\"", text, ALLOW_EMPTY, &op->u.comment.text);
+}
+
+static const char *const replica_identity_keys[] = {"table", "identity", "unsafe_ok", NULL};
+static const char *const replica_identities[] = {"default", "full", "nothing", NULL};
+static const char *const replica_index_keys[] = {"index", NULL};
+
+static bool
+parse_replica_identity(const Fields *f, Operation *op)
+{
+	const YNode *v;
+
+	if (!get_ident(f, "table", REQUIRED | QUALIFIED, &op->u.replica_identity.table) ||
+		!lookup(f, "identity", REQUIRED, &v))
+		return false;
+	if (v->kind == Y_MAP)
+	{
+		Fields		sub;
+		bool		present;
+
+		op->u.replica_identity.identity = xstrdup("index");
+		return get_map(f, "identity", 0, &sub, &present) &&
+			check_keys(&sub, replica_index_keys) &&
+			get_ident(&sub, "index", REQUIRED, &op->u.replica_identity.index);
+	}
+	return conv_choice(f, "\"identity\"", v, replica_identities, &op->u.replica_identity.identity);
+}
+
+static const char *const grant_keys[] = {"privileges", "on", "to", "unsafe_ok", NULL};
+static const char *const revoke_keys[] = {"privileges", "on", "from", "unsafe_ok", NULL};
+static const char *const grant_kinds[] = {"table", "schema", "sequence", "function", NULL};
+static const char *const privilege_names[] = {
+	"select", "insert", "update", "delete", "truncate", "references", "trigger", "usage",
+	"create", "execute", "all", NULL
+};
+
+static bool
+conv_privilege(const Fields *f, const char *label, const YNode *v, unsigned flags, char **out)
+{
+	(void) flags;
+	return conv_choice(f, label, v, privilege_names, out);
+}
+
+/* A function "name(argtypes)", checked by the parser in a GRANT. */
+static bool
+check_function_signature(const Fields *f, const YNode *v, const char *signature)
+{
+	static const char prefix[] = "GRANT EXECUTE ON FUNCTION ";
+	char	   *sql = xasprintf("%s%s TO migrate_r", prefix, signature);
+	PgQuery__ParseResult *tree = sql_parse(sql, sizeof prefix - 1, v->pos.file, v->pos.line,
+										   v->pos.col, f->owner, f->err);
+	bool		ok = tree != NULL;
+
+	free(sql);
+	if (tree && (tree->n_stmts != 1 || tree->stmts[0]->stmt->node_case != PG_QUERY__NODE__NODE_GRANT_STMT ||
+				 tree->stmts[0]->stmt->grant_stmt->n_objects != 1 ||
+				 tree->stmts[0]->stmt->grant_stmt->n_grantees != 1 || !strchr(signature, '(')))
+		ok = spec_error_at(f->err, &v->pos, "%s: \"function\": one function, written "
+						   "name(argument types)", f->owner);
+	if (tree)
+		pg_query__parse_result__free_unpacked(tree, NULL);
+	return ok;
+}
+
+static bool
+parse_grant_common(const Fields *f, Operation *op, const char *roles_key)
+{
+	Fields		on;
+	bool		present;
+	const YNode *key;
+
+	if (!get_list_with(f, "privileges", REQUIRED | NONEMPTY, conv_privilege,
+					   &op->u.grant.privileges) ||
+		!get_map(f, "on", REQUIRED, &on, &present) || !check_keys(&on, grant_kinds))
+		return false;
+	if (on.map->n != 1)
+		return spec_error_at(f->err, &on.pos, "%s: give exactly one of table, schema, sequence, "
+							 "function", on.owner);
+	key = YMAP_KEY(on.map, 0);
+	op->u.grant.kind = xstrdup(key->text);
+	if (strcmp(key->text, "function") == 0)
+	{
+		if (!get_string(&on, "function", REQUIRED, &op->u.grant.object) ||
+			!check_function_signature(f, key + 1, op->u.grant.object))
+			return false;
+	}
+	else if (!get_ident(&on, key->text, REQUIRED | QUALIFIED, &op->u.grant.object))
+		return false;
+	return get_idents(f, roles_key, REQUIRED | NONEMPTY, &op->u.grant.roles);
+}
+
+static bool
+parse_grant(const Fields *f, Operation *op)
+{
+	return parse_grant_common(f, op, "to");
+}
+
+static bool
+parse_revoke(const Fields *f, Operation *op)
+{
+	return parse_grant_common(f, op, "from");
+}
+
+static const char *const create_role_keys[] = {
+	"name", "login", "inherit", "in_roles", "password", "unsafe_ok", NULL
+};
+
+static bool
+parse_create_role(const Fields *f, Operation *op)
+{
+	const YNode *password = map_key(f->map, "password");
+
+	if (password)
+		return spec_error_at(f->err, &password->pos,
+							 "%s: no password in migration files (they are kept in the history "
+							 "table and in version control); set it outside migrate, with "
+							 "ALTER ROLE ... PASSWORD from a secret store", f->owner);
+	return get_ident(f, "name", REQUIRED, &op->u.create_role.name) &&
+		get_bool(f, "login", false, &op->u.create_role.login) &&
+		get_bool(f, "inherit", true, &op->u.create_role.inherit) &&
+		get_idents(f, "in_roles", 0, &op->u.create_role.in_roles);
+}
+
 typedef struct OpDef
 {
 	const char *const *keys;
@@ -1770,6 +2253,21 @@ static const OpDef op_defs[OP__COUNT] = {
 	[OP_ATTACH_PARTITION] = {attach_partition_keys, parse_attach_partition},
 	[OP_DETACH_PARTITION] = {detach_partition_keys, parse_detach_partition},
 	[OP_PARTITION_TABLE] = {partition_table_keys, parse_partition_table},
+	[OP_CREATE_VIEW] = {view_keys, parse_view},
+	[OP_REPLACE_VIEW] = {view_keys, parse_view},
+	[OP_DROP_VIEW] = {name_only_keys, parse_drop_view},
+	[OP_CREATE_MATERIALIZED_VIEW] = {create_matview_keys, parse_create_matview},
+	[OP_REFRESH_MATERIALIZED_VIEW] = {refresh_matview_keys, parse_refresh_matview},
+	[OP_REPLACE_MATERIALIZED_VIEW] = {replace_matview_keys, parse_replace_matview},
+	[OP_DROP_MATERIALIZED_VIEW] = {name_only_keys, parse_drop_matview},
+	[OP_CREATE_TYPE] = {type_keys, parse_create_type},
+	[OP_DROP_TYPE] = {type_keys, parse_drop_type},
+	[OP_ADD_ENUM_VALUE] = {add_enum_value_keys, parse_add_enum_value},
+	[OP_COMMENT] = {comment_keys, parse_comment},
+	[OP_SET_REPLICA_IDENTITY] = {replica_identity_keys, parse_replica_identity},
+	[OP_GRANT] = {grant_keys, parse_grant},
+	[OP_REVOKE] = {revoke_keys, parse_revoke},
+	[OP_CREATE_ROLE] = {create_role_keys, parse_create_role},
 };
 
 /* Operation names (and the sibling key unsafe_ok), for "did you mean". */

@@ -32,6 +32,21 @@ static const char *const op_names[OP__COUNT] = {
 	[OP_ATTACH_PARTITION] = "attach_partition",
 	[OP_DETACH_PARTITION] = "detach_partition",
 	[OP_PARTITION_TABLE] = "partition_table",
+	[OP_CREATE_VIEW] = "create_view",
+	[OP_REPLACE_VIEW] = "replace_view",
+	[OP_DROP_VIEW] = "drop_view",
+	[OP_CREATE_MATERIALIZED_VIEW] = "create_materialized_view",
+	[OP_REFRESH_MATERIALIZED_VIEW] = "refresh_materialized_view",
+	[OP_REPLACE_MATERIALIZED_VIEW] = "replace_materialized_view",
+	[OP_DROP_MATERIALIZED_VIEW] = "drop_materialized_view",
+	[OP_CREATE_TYPE] = "create_type",
+	[OP_DROP_TYPE] = "drop_type",
+	[OP_ADD_ENUM_VALUE] = "add_enum_value",
+	[OP_COMMENT] = "comment",
+	[OP_SET_REPLICA_IDENTITY] = "set_replica_identity",
+	[OP_GRANT] = "grant",
+	[OP_REVOKE] = "revoke",
+	[OP_CREATE_ROLE] = "create_role",
 };
 
 const char *
@@ -272,6 +287,8 @@ canon_column(Canon *c, const char *key, const ColumnDef *col)
 	canon_close(c, '}');
 }
 
+static void canon_index_elems(Canon *c, const char *key, const IndexElemList *list);
+
 static void
 canon_constraint(Canon *c, const char *key, const ConstraintDef *con)
 {
@@ -280,6 +297,7 @@ canon_constraint(Canon *c, const char *key, const ConstraintDef *con)
 		[CONSTRAINT_FOREIGN_KEY] = "foreign_key",
 		[CONSTRAINT_UNIQUE] = "unique",
 		[CONSTRAINT_PRIMARY_KEY] = "primary_key",
+		[CONSTRAINT_EXCLUDE] = "exclude",
 	};
 
 	canon_open(c, key, '{');
@@ -292,6 +310,13 @@ canon_constraint(Canon *c, const char *key, const ConstraintDef *con)
 	canon_str(c, "on_delete", con->on_delete);
 	canon_str(c, "on_update", con->on_update);
 	canon_opt_list(c, "include", &con->include);
+	if (con->kind == CONSTRAINT_EXCLUDE)
+	{
+		canon_str(c, "exclude_using", con->exclude_using);
+		canon_index_elems(c, "exclude_elems", &con->exclude_elems);
+		canon_list(c, "exclude_ops", &con->exclude_ops);
+		canon_str(c, "exclude_where", con->exclude_where);
+	}
 	canon_close(c, '}');
 }
 
@@ -469,6 +494,12 @@ canon_operation(Canon *c, const Operation *op)
 			canon_str(c, "default_change",
 					  default_changes[op->u.alter_column.default_change]);
 			canon_str(c, "default", op->u.alter_column.default_expr);
+			if (op->u.alter_column.unique)
+				canon_bool(c, "unique", true);
+			canon_opt_str(c, "check_name", op->u.alter_column.check_name);
+			canon_opt_str(c, "check", op->u.alter_column.check_expr);
+			if (op->u.alter_column.comment_given)
+				canon_str(c, "comment", op->u.alter_column.comment);
 			break;
 		case OP_BACKFILL:
 			canon_str(c, "table", op->u.backfill.table);
@@ -537,6 +568,68 @@ canon_operation(Canon *c, const Operation *op)
 			canon_str(c, "table", op->u.partition_table.table);
 			canon_partitioning(c, "by", &op->u.partition_table.by);
 			break;
+		case OP_CREATE_VIEW:
+		case OP_REPLACE_VIEW:
+		case OP_DROP_VIEW:
+			canon_str(c, "name", op->u.view.name);
+			canon_str(c, "query", op->u.view.query);
+			canon_int(c, "security_invoker", op->u.view.security_invoker);
+			canon_str(c, "check_option", op->u.view.check_option);
+			break;
+		case OP_CREATE_MATERIALIZED_VIEW:
+		case OP_REFRESH_MATERIALIZED_VIEW:
+		case OP_REPLACE_MATERIALIZED_VIEW:
+		case OP_DROP_MATERIALIZED_VIEW:
+			canon_str(c, "name", op->u.matview.name);
+			canon_str(c, "query", op->u.matview.query);
+			canon_bool(c, "populate", op->u.matview.populate);
+			canon_bool(c, "concurrently", op->u.matview.concurrently);
+			canon_open(c, "indexes", '[');
+			for (size_t i = 0; i < op->u.matview.n_indexes; i++)
+			{
+				canon_open(c, NULL, '{');
+				canon_index_def(c, &op->u.matview.indexes[i]);
+				canon_close(c, '}');
+			}
+			canon_close(c, ']');
+			break;
+		case OP_CREATE_TYPE:
+		case OP_DROP_TYPE:
+			canon_str(c, "name", op->u.type.name);
+			canon_list(c, "enum", &op->u.type.enum_values);
+			canon_list(c, "attr_names", &op->u.type.attr_names);
+			canon_list(c, "attr_types", &op->u.type.attr_types);
+			break;
+		case OP_ADD_ENUM_VALUE:
+			canon_str(c, "type", op->u.add_enum_value.type);
+			canon_str(c, "value", op->u.add_enum_value.value);
+			canon_str(c, "before", op->u.add_enum_value.before);
+			canon_str(c, "after", op->u.add_enum_value.after);
+			break;
+		case OP_COMMENT:
+			canon_str(c, "kind", op->u.comment.kind);
+			canon_str(c, "table", op->u.comment.table);
+			canon_str(c, "name", op->u.comment.name);
+			canon_str(c, "text", op->u.comment.text);
+			break;
+		case OP_SET_REPLICA_IDENTITY:
+			canon_str(c, "table", op->u.replica_identity.table);
+			canon_str(c, "identity", op->u.replica_identity.identity);
+			canon_str(c, "index", op->u.replica_identity.index);
+			break;
+		case OP_GRANT:
+		case OP_REVOKE:
+			canon_list(c, "privileges", &op->u.grant.privileges);
+			canon_str(c, "kind", op->u.grant.kind);
+			canon_str(c, "object", op->u.grant.object);
+			canon_list(c, "roles", &op->u.grant.roles);
+			break;
+		case OP_CREATE_ROLE:
+			canon_str(c, "name", op->u.create_role.name);
+			canon_bool(c, "login", op->u.create_role.login);
+			canon_bool(c, "inherit", op->u.create_role.inherit);
+			canon_list(c, "in_roles", &op->u.create_role.in_roles);
+			break;
 		case OP__COUNT:
 			break;
 	}
@@ -586,6 +679,24 @@ column_free(ColumnDef *col)
 }
 
 static void
+index_elems_free(IndexElemList *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+	{
+		IndexElem  *e = &list->items[i];
+
+		free(e->text);
+		free(e->column);
+		free(e->expression);
+		free(e->order);
+		free(e->nulls);
+		free(e->opclass);
+		free(e->collate);
+	}
+	free(list->items);
+}
+
+static void
 constraint_free(ConstraintDef *con)
 {
 	free(con->name);
@@ -596,6 +707,10 @@ constraint_free(ConstraintDef *con)
 	free(con->on_delete);
 	free(con->on_update);
 	strlist_free(&con->include);
+	free(con->exclude_using);
+	index_elems_free(&con->exclude_elems);
+	strlist_free(&con->exclude_ops);
+	free(con->exclude_where);
 }
 
 static void
@@ -603,19 +718,7 @@ index_def_free(IndexDef *d)
 {
 	free(d->table);
 	free(d->name);
-	for (size_t i = 0; i < d->columns.n; i++)
-	{
-		IndexElem  *e = &d->columns.items[i];
-
-		free(e->text);
-		free(e->column);
-		free(e->expression);
-		free(e->order);
-		free(e->nulls);
-		free(e->opclass);
-		free(e->collate);
-	}
-	free(d->columns.items);
+	index_elems_free(&d->columns);
 	free(d->method);
 	free(d->where);
 	strlist_free(&d->include);
@@ -682,6 +785,9 @@ operation_free(Operation *op)
 			free(op->u.alter_column.type);
 			free(op->u.alter_column.using_expr);
 			free(op->u.alter_column.default_expr);
+			free(op->u.alter_column.check_name);
+			free(op->u.alter_column.check_expr);
+			free(op->u.alter_column.comment);
 			break;
 		case OP_BACKFILL:
 			free(op->u.backfill.table);
@@ -758,6 +864,58 @@ operation_free(Operation *op)
 		case OP_PARTITION_TABLE:
 			free(op->u.partition_table.table);
 			partitioning_free(&op->u.partition_table.by);
+			break;
+		case OP_CREATE_VIEW:
+		case OP_REPLACE_VIEW:
+		case OP_DROP_VIEW:
+			free(op->u.view.name);
+			free(op->u.view.query);
+			free(op->u.view.check_option);
+			break;
+		case OP_CREATE_MATERIALIZED_VIEW:
+		case OP_REFRESH_MATERIALIZED_VIEW:
+		case OP_REPLACE_MATERIALIZED_VIEW:
+		case OP_DROP_MATERIALIZED_VIEW:
+			free(op->u.matview.name);
+			free(op->u.matview.query);
+			for (size_t i = 0; i < op->u.matview.n_indexes; i++)
+				index_def_free(&op->u.matview.indexes[i]);
+			free(op->u.matview.indexes);
+			break;
+		case OP_CREATE_TYPE:
+		case OP_DROP_TYPE:
+			free(op->u.type.name);
+			strlist_free(&op->u.type.enum_values);
+			strlist_free(&op->u.type.attr_names);
+			strlist_free(&op->u.type.attr_types);
+			break;
+		case OP_ADD_ENUM_VALUE:
+			free(op->u.add_enum_value.type);
+			free(op->u.add_enum_value.value);
+			free(op->u.add_enum_value.before);
+			free(op->u.add_enum_value.after);
+			break;
+		case OP_COMMENT:
+			free(op->u.comment.kind);
+			free(op->u.comment.table);
+			free(op->u.comment.name);
+			free(op->u.comment.text);
+			break;
+		case OP_SET_REPLICA_IDENTITY:
+			free(op->u.replica_identity.table);
+			free(op->u.replica_identity.identity);
+			free(op->u.replica_identity.index);
+			break;
+		case OP_GRANT:
+		case OP_REVOKE:
+			strlist_free(&op->u.grant.privileges);
+			free(op->u.grant.kind);
+			free(op->u.grant.object);
+			strlist_free(&op->u.grant.roles);
+			break;
+		case OP_CREATE_ROLE:
+			free(op->u.create_role.name);
+			strlist_free(&op->u.create_role.in_roles);
 			break;
 		case OP__COUNT:
 			break;

@@ -4,6 +4,7 @@
  */
 #include "sqlparse.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +192,21 @@ is_plain_name(const PgQuery__ScanToken *t, const char *text)
 		t->keyword_kind != PG_QUERY__KEYWORD_KIND__NO_KEYWORD;
 }
 
+/*
+ * A lone name, taken literally as before elements had more to them: no
+ * blank, no parenthesis, no double quote ("x$y", "<column>", "order").
+ */
+static bool
+is_lone_name(const char *text)
+{
+	if (*text == '\0')
+		return false;
+	for (const char *p = text; *p; p++)
+		if (isspace((unsigned char) *p) || *p == '(' || *p == ')' || *p == '"')
+			return false;
+	return true;
+}
+
 /* The index of the ')' that closes the first '(' of tokens; -1: none. */
 static long
 first_group_end(const PgQuery__ScanResult *tokens)
@@ -269,11 +285,9 @@ sql_parse_index_elem(const char *text, const SrcPos *pos, const char *what, Inde
 		return false;
 	if (tokens->n_tokens == 0)
 		spec_error_at(err, pos, "%s: an empty index element", what);
-	else if (tokens->n_tokens == 1 && is_plain_name(tokens->tokens[0], text))
+	else if (is_lone_name(text))
 	{
-		const PgQuery__ScanToken *t = tokens->tokens[0];
-
-		out->column = xstrndup(text + t->start, (size_t) (t->end - t->start));
+		out->column = xstrdup(text);
 		ok = true;
 	}
 	else if (stays_inside(tokens, text, pos, what, true, err))

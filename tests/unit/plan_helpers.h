@@ -42,6 +42,7 @@ static const char *const plan_fixtures[] = {
 	"0020_sql",
 	"0021_hostile",
 	"0030_index_elements",
+	"0031_objects",
 };
 
 #define N_PLAN_FIXTURES (sizeof plan_fixtures / sizeof plan_fixtures[0])

@@ -656,7 +656,11 @@ START_TEST(test_op_kind_names)
 		"rename_column", "alter_column", "backfill", "create_index", "drop_index",
 		"add_constraint", "drop_constraint", "enable_rls", "disable_rls",
 		"create_policy", "drop_policy", "multi_tenancy", "sql",
-		"add_partitions", "attach_partition", "detach_partition", "partition_table"
+		"add_partitions", "attach_partition", "detach_partition", "partition_table",
+		"create_view", "replace_view", "drop_view", "create_materialized_view",
+		"refresh_materialized_view", "replace_materialized_view", "drop_materialized_view",
+		"create_type", "drop_type", "add_enum_value", "comment", "set_replica_identity",
+		"grant", "revoke", "create_role"
 	};
 
 	for (int i = 0; i < OP__COUNT; i++)
