@@ -36,27 +36,33 @@ RC=
 
 lib_cleanup()
 {
-	local rc=$? pid
+	local pid lost=false
 
 	# Background commands a test started and did not wait for.
 	for pid in $(jobs -p); do
 		kill "$pid" 2>/dev/null || true
 	done
-	# A failure whose status was lost; one that ended the test was told.
-	if [ "$rc" -eq 0 ] && [ -s "$HELPER_FAILED" ]; then
-		echo "FAIL: the test failed in a helper (its status was lost on the way):" >&2
+	if [ -s "$HELPER_FAILED" ]; then
+		echo "FAIL: a helper failed (its status may have been lost on the way):" >&2
 		sed 's/^/    /' "$HELPER_FAILED" >&2
-		rc=1
+		lost=true
 	fi
 	rm -rf "$TMP"
-	exit "$rc"
+	# Only ever from passed to failed: a test's own exit status stands
+	# (this may run last in a test's own EXIT trap, where $? is not it).
+	if $lost; then
+		exit 1
+	fi
 }
 trap lib_cleanup EXIT
 
 fail()
 {
 	echo "FAIL: $*" >&2
-	[ -n "${LIB_EXPECT_FAILURE:-}" ] || printf '%s\n' "$*" >>"$HELPER_FAILED"
+	# In a subshell (a "$(...)", a check_case) this exit alone may be lost.
+	if [ "$BASH_SUBSHELL" -gt 0 ] && [ -z "${LIB_EXPECT_FAILURE:-}" ]; then
+		printf '%s\n' "$*" >>"$HELPER_FAILED"
+	fi
 	exit 1
 }
 

@@ -45,6 +45,21 @@ echo "after the condition"
 EOF
 must_fail cond "a failed sql in a condition"
 
+# A test's own EXIT trap that ends with lib_cleanup (t_connection,
+# t_replica) keeps the test's failure.
+child own_trap <<'EOF'
+cleanup_more() { true; lib_cleanup; }
+trap cleanup_more EXIT
+fail "on purpose"
+EOF
+must_fail own_trap "a failure under a test's own EXIT trap"
+child own_trap_ok <<'EOF'
+cleanup_more() { false || true; lib_cleanup; }
+trap cleanup_more EXIT
+assert_eq 1 "$(sql "SELECT 1")"
+EOF
+[ "$RC" = 0 ] || { cat "$TMP/own_trap_ok.log" >&2; fail "a test's own EXIT trap failed a passing test"; }
+
 # schema_snapshot of a database that is not there: two empty snapshots.
 child snap <<'EOF'
 gone="$DB_URL dbname=it_no_such_database"
