@@ -100,6 +100,17 @@ typedef struct Step
 	char	   *irreversible;	/* why it cannot be undone; NULL: it can */
 	char	   *warning;		/* e.g. a rename breaks running code; NULL */
 	int64_t		est_rows;		/* rows of lock_relation, -1: unknown */
+
+	/*
+	 * Decided by the planner, once, for everyone who reads the plan
+	 * (executor, render, lint, the commands):
+	 */
+	bool		deferred;		/* apply leaves it to finalize (an online
+								 * contract step): rollback before finalize
+								 * has nothing of it to undo */
+	bool		batched;		/* a STEP_BACKFILL run by the batch engine
+								 * (online), not as its one UPDATE (plain);
+								 * inverse steps too */
 } Step;
 
 typedef struct MigrationPlan

@@ -150,13 +150,12 @@ cli_rollback_refusal(const MigrationPlan *mp, bool finalized)
 		const Step *st = &mp->steps[k];
 		const Operation *op = &m->ops[st->op_index];
 
-		if (st->irreversible == NULL ||
-			(mp->strategy == STRATEGY_ONLINE && st->phase == PHASE_CONTRACT && !finalized))
+		if (st->irreversible == NULL || (st->deferred && !finalized))
 			continue;
 		return xasprintf("%s:%d: migration %s_%s cannot be rolled back: %s (step %s, %s)%s",
 						 m->path, op->pos.line, m->version_text, m->name, st->irreversible,
 						 st->id, op_kind_name(op->kind),
-						 st->phase == PHASE_CONTRACT && finalized ? "; it was finalized" : "");
+						 st->deferred && finalized ? "; it was finalized" : "");
 	}
 	return NULL;
 }

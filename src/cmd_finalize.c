@@ -75,7 +75,7 @@ cmd_finalize(Run *r)
 		}
 		for (size_t k = 0; k < plans[i].n_steps; k++)
 		{
-			if (plans[i].steps[k].phase != PHASE_CONTRACT)
+			if (!plans[i].steps[k].deferred)
 				continue;
 			if (n == cap)
 				items = xrealloc(items, (cap = cap ? 2 * cap : 8) * sizeof *items);
@@ -89,7 +89,6 @@ cmd_finalize(Run *r)
 	fflush(stdout);
 	if (rc == EXIT_OK && n > 0 && !r->a->dry_run && !r->a->yes)
 		rc = confirm(progress.json, &err);
-	ctx.strategy = STRATEGY_ONLINE;
 	for (size_t i = 0; i < n && rc == EXIT_OK && !r->a->dry_run; i++)
 	{
 		ctx.settings = cli_settings(items[i].m, r->a);

@@ -256,7 +256,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	progress_step_started(ctx->progress, m, s);
 	note_step(ctx, m, s);
 
-	if (s->kind == STEP_BACKFILL && ctx->strategy == STRATEGY_ONLINE && s->backfill)
+	if (s->batched)
 		ok = backfill_run(ctx, m, s, &rows, err);
 	else if (s->in_txn)
 	{
@@ -453,7 +453,7 @@ execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err)
 	for (size_t i = 0; i < mp->n_steps; i++)
 	{
 		/* The contract phase waits for finalize in the online strategy. */
-		if (mp->strategy == STRATEGY_ONLINE && mp->steps[i].phase == PHASE_CONTRACT)
+		if (mp->steps[i].deferred)
 			continue;
 		run[n_run++] = &mp->steps[i];
 	}
@@ -535,12 +535,8 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 	else
 	{
 		/* the inverse of an online migration is online: batched, short locks */
-		Strategy	caller = ctx->strategy;
-
-		ctx->strategy = STRATEGY_ONLINE;
 		for (size_t i = 0; ok && i < n_run; i++)
 			ok = execute_step(ctx, m, run[i], true, err);
-		ctx->strategy = caller;
 	}
 	if (ok && !history_done)
 		ok = history_mark_rolled_back(ctx->conn, ctx->history_table, m->version, err);

@@ -1423,7 +1423,7 @@ lint_plan(const MigrationPlan *plan, const LintOptions *o, LintReport *out, Erro
 		/* The batched engine runs backfills; finalize's drops come when the old version is gone. */
 		if (s->kind == STEP_BACKFILL || s->sql.n == 0)
 			continue;
-		st.contract_online = o->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT;
+		st.contract_online = s->deferred;
 		st.line = op->pos.line;
 		st.step_id = s->id;
 		st.accepted = op->unsafe_ok;

@@ -1097,7 +1097,7 @@ plan_rollback_steps(const MigrationPlan *mp, const StrList *done, const Step ***
 
 		if (done != NULL && !strlist_contains(done, s->id))
 			continue;
-		if (done == NULL && mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT)
+		if (done == NULL && s->deferred)
 			continue;
 		if (s->irreversible)
 		{
@@ -1123,6 +1123,23 @@ plan_free(Plan *p)
 		migration_plan_free(&p->items[i]);
 	free(p->items);
 	memset(p, 0, sizeof *p);
+}
+
+/*
+ * What the others read of a step instead of deciding it again: whether
+ * apply leaves it to finalize, and whether the batch engine runs it (and
+ * its inverse steps).
+ */
+static void
+mark_how_it_runs(Step *s, Strategy strategy)
+{
+	bool		online = strategy == STRATEGY_ONLINE;
+
+	s->deferred = online && s->phase == PHASE_CONTRACT;
+	s->batched = online && s->kind == STEP_BACKFILL && s->backfill != NULL;
+	for (size_t r = 0; r < s->n_rollback; r++)
+		s->rollback[r].batched = online && s->rollback[r].kind == STEP_BACKFILL &&
+			s->rollback[r].backfill != NULL;
 }
 
 bool
@@ -1156,13 +1173,14 @@ plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
 
 		if (ok)
 		{
+			mark_how_it_runs(s, strategy);
 			out->steps[out->n_steps++] = *s;
 
 			/*
 			 * The online contract phase is finalize's, which cannot be
 			 * undone anyway: what rollback can undo is what apply did.
 			 */
-			if (s->irreversible && !(ONLINE(&pc) && s->phase == PHASE_CONTRACT))
+			if (s->irreversible && !s->deferred)
 				out->irreversible = true;
 		}
 		else

@@ -76,8 +76,7 @@ irreversible_reason(const MigrationPlan *mp)
 	{
 		const Step *s = &mp->steps[i];
 
-		if (s->irreversible &&
-			!(mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT))
+		if (s->irreversible && !s->deferred)
 			return s->irreversible;
 	}
 	return NULL;
@@ -182,8 +181,7 @@ render_text(Buf *b, const Plan *plan, const RenderOptions *opts)
 
 			buf_printf(b, "\n  %zu. [%s] %s: %s%s\n", k + 1, s->id, step_phase_name(s->phase),
 					   s->summary,
-					   mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT
-					   ? " (run by finalize)" : "");
+					   s->deferred ? " (run by finalize)" : "");
 			text_step_body(b, s, "     ", &st);
 			for (size_t r = 0; r < s->n_rollback; r++)
 			{
@@ -262,7 +260,7 @@ render_sql_migration(Buf *b, const MigrationPlan *mp, const Settings *st)
 		const Step *s = &mp->steps[i];
 		bool		transactional = s->in_txn && s->kind != STEP_BACKFILL;
 
-		if (mp->strategy == STRATEGY_ONLINE && s->phase == PHASE_CONTRACT)
+		if (s->deferred)
 		{
 			any_contract = true;
 			continue;
@@ -292,7 +290,7 @@ render_sql_migration(Buf *b, const MigrationPlan *mp, const Settings *st)
 		const Step *s = &mp->steps[i];
 		Buf			step;
 
-		if (s->phase != PHASE_CONTRACT)
+		if (!s->deferred)
 			continue;
 		buf_init(&step);
 		sql_step(&step, s);

@@ -1022,6 +1022,50 @@ START_TEST(test_names_of_enums)
 }
 END_TEST
 
+/*
+ * The planner decides, once, what apply leaves to finalize and what the
+ * batch engine runs; everyone else reads the marks.
+ */
+START_TEST(test_marks_how_steps_run)
+{
+	Migration	m;
+	MigrationPlan mp;
+	size_t		deferred = 0,
+				batched = 0,
+				inverse_batched = 0;
+
+	plan_fixture("0009_alter_column_type", STRATEGY_ONLINE, &m, &mp);
+	for (size_t i = 0; i < mp.n_steps; i++)
+	{
+		const Step *s = &mp.steps[i];
+
+		ck_assert(s->deferred == (s->phase == PHASE_CONTRACT));
+		ck_assert(s->batched == (s->kind == STEP_BACKFILL && s->backfill != NULL));
+		deferred += s->deferred;
+		batched += s->batched;
+		for (size_t r = 0; r < s->n_rollback; r++)
+			inverse_batched += s->rollback[r].batched;
+	}
+	ck_assert_uint_gt(deferred, 0);
+	ck_assert_uint_gt(batched, 0);
+	(void) inverse_batched;
+	migration_plan_free(&mp);
+	migration_free(&m);
+
+	/* plain: nothing waits for finalize, nothing is batched */
+	plan_fixture("0009_alter_column_type", STRATEGY_PLAIN, &m, &mp);
+	for (size_t i = 0; i < mp.n_steps; i++)
+	{
+		ck_assert(!mp.steps[i].deferred);
+		ck_assert(!mp.steps[i].batched);
+		for (size_t r = 0; r < mp.steps[i].n_rollback; r++)
+			ck_assert(!mp.steps[i].rollback[r].batched);
+	}
+	migration_plan_free(&mp);
+	migration_free(&m);
+}
+END_TEST
+
 START_TEST(test_free_is_safe)
 {
 	MigrationPlan mp = {0};
@@ -1062,6 +1106,7 @@ make_suite(void)
 	tcase_add_test(tc, test_plan_errors);
 	tcase_add_test(tc, test_names_fit);
 	tcase_add_test(tc, test_names_of_enums);
+	tcase_add_test(tc, test_marks_how_steps_run);
 	tcase_add_test(tc, test_free_is_safe);
 	suite_add_tcase(s, golden);
 	suite_add_tcase(s, each);
