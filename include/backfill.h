@@ -1,9 +1,11 @@
 /*
  * backfill.h: the batched UPDATE engine of STEP_BACKFILL in the online
- * strategy.  Keyset batches on the primary key (ctid page ranges when there
- * is none), each its own short transaction under lock_timeout, bounded by
- * the rows that existed when it started, sized to take about batch_time,
- * paused while a replica lags, with its cursor saved after every batch.
+ * strategy.  Keyset batches on the table's walk key (the primary key, else
+ * unique NOT NULL columns; a table with neither is refused), each its own
+ * short transaction under lock_timeout with its cursor, bounded by the rows
+ * that existed when it started, sized to take about batch_time, paused
+ * while a replica lags.  The cursors live in migrate.backfill_cursors
+ * (docs/design.md, "Backfills").
  */
 #ifndef MIGRATE_BACKFILL_H
 #define MIGRATE_BACKFILL_H
@@ -21,8 +23,37 @@ bool		backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 bool		backfill_rows_done(PGconn *conn, int64_t version, const char *step_id,
 							   int64_t *rows_done, Error *err);
 
-/* Drops the saved cursor of a backfill step (finished, or rolled back). */
+/* How far a backfill step got, as the database records it. */
+typedef enum BackfillState
+{
+	BACKFILL_NOT_STARTED,		/* no batch committed */
+	BACKFILL_STARTED,			/* some batches committed, not the last */
+	BACKFILL_FINISHED			/* the last batch committed: never runs again */
+} BackfillState;
+
+bool		backfill_step_state(ExecContext *ctx, const Migration *m, const Step *s,
+								BackfillState *state, Error *err);
+
+/* Drops the saved cursor of a backfill step (rolled back). */
 void		backfill_forget_cursor(ExecContext *ctx, const Migration *m, const Step *s);
+
+/*
+ * A backfill's progress as the database shows it, for `status` from any
+ * machine while a migration runs (read-only: it creates nothing).
+ */
+typedef struct BackfillProgress
+{
+	bool		found;			/* some batch committed, or it finished */
+	bool		finished;
+	int64_t		rows_done;
+	int64_t		rows_total;		/* the estimate at the start; -1: unknown */
+	double		rows_per_sec;	/* rows_done over the time since it started */
+	int64_t		elapsed_ms;		/* from its start to its latest batch */
+	int64_t		idle_ms;		/* since its latest batch */
+} BackfillProgress;
+
+bool		backfill_progress_read(PGconn *conn, int64_t version, const char *step_id,
+								   BackfillProgress *out, Error *err);
 
 /* Cursor text: the key's values, each as "<length>:<bytes>". */
 char	   *backfill_cursor_encode(const StrList *values);

@@ -22,10 +22,31 @@ bool		catalog_open(Catalog *cat, PGconn *conn, Error *err);
 int64_t		catalog_row_estimate(const Catalog *cat, const char *table);
 
 /*
- * The primary key's columns in key order, with their format_type(); none
- * when the table has no primary key.  False with err when the question
- * failed (no such table, say).
+ * The index a walk over every row of a table goes by (a backfill, the save
+ * of its old values): the primary key, else the unique index of fewest
+ * columns, all NOT NULL, without expressions or predicate, so that each row
+ * has one key and no two rows the same.  REL is the regclass expression.
+ * One text for the C catalog question and migrate's SQL helpers, so both
+ * choose the same key.
  */
+#define CATALOG_WALK_KEY_INDEX(REL) \
+	"(SELECT i.indexrelid FROM pg_catalog.pg_index i " \
+	"WHERE i.indrelid = " REL " AND i.indisvalid AND (i.indisprimary OR " \
+	"(i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL " \
+	"AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a " \
+	"WHERE a.attrelid = i.indrelid AND NOT a.attnotnull " \
+	"AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])))) " \
+	"ORDER BY i.indisprimary DESC, i.indnkeyatts, i.indexrelid LIMIT 1)"
+
+/*
+ * The walk key's columns (CATALOG_WALK_KEY_INDEX) in key order, with their
+ * format_type(); none when the table has no such key.  False with err when
+ * the question failed (no such table, say).
+ */
+bool		catalog_walk_key(const Catalog *cat, const char *table,
+							 StrList *names, StrList *types, Error *err);
+
+/* The primary key's columns in key order, with their format_type(); none without one. */
 bool		catalog_primary_key(const Catalog *cat, const char *table,
 								StrList *names, StrList *types, Error *err);
 

@@ -53,6 +53,14 @@ bool		executor_done_in_database(ExecContext *ctx, const MigrationPlan *mp,
 									  StrList *out, Error *err);
 
 /*
+ * Adds to done the backfill steps that committed some batches though no
+ * journal calls them done (failed or killed half way): their undo runs too,
+ * and goes only as far as they went.
+ */
+bool		executor_add_started_backfills(ExecContext *ctx, const MigrationPlan *mp,
+										   StrList *done, Error *err);
+
+/*
  * Rolls a migration back: the inverse steps of its steps, last step first,
  * limited to the steps in done (NULL: all of them); then marks it
  * rolled_back.

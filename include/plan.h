@@ -71,6 +71,13 @@ typedef struct BackfillSpec
 								 * each batch copies its rows there instead
 								 * (INSERT ... SELECT ... ON CONFLICT DO
 								 * NOTHING; set is empty) */
+	char	   *save_batches;	/* owned; NULL, or with save_table (online): the
+								 * table of migrate in which each batch saves
+								 * one row, an array of save_table's rows;
+								 * with restore_from, the one to put back */
+	char	   *undo_of;		/* owned; NULL, or the id of the backfill step
+								 * this one undoes: it walks only as far as
+								 * that one went */
 } BackfillSpec;
 
 typedef struct Step

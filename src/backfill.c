@@ -1,14 +1,15 @@
 /*
  * backfill.c: batched UPDATEs that an application does not notice.
  *
- * Batches walk the primary key (keyset pagination: each batch finds its
- * upper bound through the index, never a scan per batch), from the first
- * key to the last key that existed when the backfill started; rows written
- * later are the sync trigger's job, so a heavy insert load cannot keep the
- * backfill from finishing.  A table without a primary key is walked in
- * ctid page ranges.  Each batch is its own transaction under lock_timeout;
- * its size adapts to take about batch_time; the cursor is saved after every
- * batch so that a killed run resumes where it stopped.
+ * Batches walk a key (the primary key, else unique NOT NULL columns: keyset
+ * pagination, each batch finds its upper bound through the index, never a
+ * scan per batch), from the first key to the last key that existed when
+ * the backfill started; rows written later are the sync trigger's job, so
+ * a heavy insert load cannot keep the backfill from finishing.  A table
+ * without such a key is refused before the first batch.  Each batch is its
+ * own transaction under lock_timeout, with its cursor (and, with the last
+ * batch, the backfill's completion) in the same transaction; its size
+ * adapts to take about batch_time.
  */
 #include "backfill.h"
 
@@ -24,7 +25,6 @@
 #define BATCH_MIN 100
 #define BATCH_MAX 100000
 #define BATCH_START 1000
-#define PAGES_MAX 10000			/* of a ctid batch: 80 MB of 8 kB pages */
 #define LAG_POLL_MS 1000
 
 /* ---- cursor text ---- */
@@ -78,8 +78,8 @@ cursor_key(ExecContext *ctx, const Step *s)
 static void forget_cursor_db(ExecContext *ctx, const Migration *m, const Step *s);
 
 /*
- * A finished (or rolled back) backfill leaves no cursor behind: the next
- * application of the migration starts from the first row again.
+ * A rolled back backfill leaves no cursor behind: the next application of
+ * the migration starts from the first row again.
  */
 void
 backfill_forget_cursor(ExecContext *ctx, const Migration *m, const Step *s)
@@ -98,7 +98,7 @@ backfill_forget_cursor(ExecContext *ctx, const Migration *m, const Step *s)
 
 typedef struct KeyInfo
 {
-	StrList		names;			/* primary key columns, in key order */
+	StrList		names;			/* walk key columns (catalog_walk_key), in key order */
 	StrList		types;			/* their format_type() */
 	char	   *copy_columns;	/* a copy (BackfillSpec.copy_to): the quoted
 								 * columns an INSERT writes, ", "-separated */
@@ -280,7 +280,7 @@ append_param_tuple(Buf *b, const KeyInfo *key, int first)
 
 /*
  * "(k) <= ($1..$k)", and with a cursor " AND (k) > ($k+1..$2k)": the rows of
- * one batch, a range of the primary key's index.
+ * one batch, a range of the key's index.
  */
 static void
 append_key_range(Buf *b, const KeyInfo *key, const char *prefix, bool with_cursor)
@@ -312,9 +312,9 @@ append_order(Buf *b, const KeyInfo *key, const char *dir)
 
 /*
  * The key of the row n places past the cursor, not past the bound: the
- * batch's last key, found by walking the primary key's index.  $1..$k: the
- * bound, $k+1..$2k: the cursor (when with_cursor), last: n - 1.  The keys
- * are aliased so that ORDER BY sorts the key, not its text.
+ * batch's last key, found by walking the key's index.  $1..$k: the bound,
+ * $k+1..$2k: the cursor (when with_cursor), last: n - 1.  The keys are
+ * aliased so that ORDER BY sorts the key, not its text.
  */
 static char *
 keyset_upper_sql(const char *qtable, const KeyInfo *key, bool with_cursor)
@@ -347,96 +347,179 @@ append_batch_rows(Buf *b, const KeyInfo *key, const BackfillSpec *bf, bool with_
 		buf_printf(b, " AND (%s)", bf->where);
 }
 
-/* "k1, k2, c1, c2": the key and the columns a backfill sets. */
+/*
+ * The save table's name for the value a backfill wrote into its i-th set
+ * column (0-based); migrate.track_new_values adds these columns.
+ */
 static void
-append_saved_columns(Buf *b, const KeyInfo *key, const BackfillSpec *bf)
+append_new_value_column(Buf *b, size_t i)
 {
-	for (size_t i = 0; i < key->names.n; i++)
-	{
-		buf_puts(b, i > 0 ? ", " : "");
-		quote_ident(b, key->names.items[i]);
-	}
-	for (size_t i = 0; i < bf->set.n; i++)
-	{
-		buf_puts(b, ", ");
-		quote_ident(b, bf->set.items[i].key);
-	}
+	buf_printf(b, "migrate_new_%zu", i + 1);
 }
 
 /*
- * The save of one batch's old values, run in the batch's transaction just
- * before its UPDATE: the rows are locked as they are read, so the value
- * saved is the one the UPDATE overwrites, even when the application changed
- * the row since.  (A data-modifying WITH cannot do both in one statement:
- * its parts run in no fixed order.)  Parameters as the UPDATE's.
+ * One batch that saves what it overwrites, in one statement: the batch's
+ * rows (their place, key and old values, under names of migrate's own),
+ * the UPDATE joined to them by place, and the key, old and new values it
+ * returns saved as one row of the batches table (an array of the save
+ * table's rows: one insert, one compressed value, whatever the batch's
+ * size).  A row the application changed after the statement's snapshot
+ * has moved from that place: the UPDATE skips it (its recheck no longer
+ * joins), so no stale old value is ever saved; the statement returns how
+ * many rows it read and how many it changed, and when they differ the
+ * locked form below does the rest in the same transaction.  The new value
+ * is kept so that rollback can tell a value the application wrote since.
+ * $1..$k: the batch's upper key, $k+1..$2k: the cursor (when with_cursor).
+ *
+ * locked: the rows not yet changed by this transaction, locked as they are
+ * read, joined by key: the old value saved is the one overwritten.
  */
 static char *
-keyset_save_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
-				bool with_cursor)
+keyset_save_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
+					   bool with_cursor, bool locked)
 {
+	char	   *target = xasprintf("%s.", qtable);
+	size_t		k = key->names.n;
 	Buf			b;
 
 	buf_init(&b);
-	buf_puts(&b, "INSERT INTO migrate.");
-	quote_ident(&b, bf->save_table);
-	buf_puts(&b, " (");
-	append_saved_columns(&b, key, bf);
-	buf_puts(&b, ") SELECT ");
-	append_saved_columns(&b, key, bf);
+	buf_puts(&b, "WITH migrate_old AS (SELECT ");
+	if (!locked)
+		buf_puts(&b, "ctid AS migrate_place, ");
+	for (size_t i = 0; i < k; i++)
+	{
+		buf_puts(&b, i > 0 ? ", " : "");
+		quote_ident(&b, key->names.items[i]);
+		buf_printf(&b, " AS migrate_k%zu", i);
+	}
+	for (size_t i = 0; i < bf->set.n; i++)
+	{
+		buf_puts(&b, ", ");
+		quote_ident(&b, bf->set.items[i].key);
+		buf_printf(&b, " AS migrate_o%zu", i);
+	}
 	buf_printf(&b, " FROM %s WHERE ", qtable);
 	append_batch_rows(&b, key, bf, with_cursor);
-	buf_puts(&b, " FOR NO KEY UPDATE");
+	if (locked)
+		buf_printf(&b, " AND %s.xmin <> pg_current_xact_id()::xid FOR NO KEY UPDATE", qtable);
+	buf_printf(&b, "), migrate_set AS (UPDATE %s", qtable);
+	append_set_list(&b, bf);
+	buf_puts(&b, " FROM migrate_old WHERE ");
+	if (locked)
+	{
+		append_key_tuple(&b, key, target);
+		buf_puts(&b, " = (");
+		for (size_t i = 0; i < k; i++)
+			buf_printf(&b, "%smigrate_old.migrate_k%zu", i > 0 ? ", " : "", i);
+		buf_putc(&b, ')');
+	}
+	else
+		buf_printf(&b, "%sctid = migrate_old.migrate_place", target);
+	/* the range again: an index range scan of the table, whatever the join */
+	buf_puts(&b, " AND ");
+	append_key_range(&b, key, target, with_cursor);
+	buf_puts(&b, " RETURNING ");
+	for (size_t i = 0; i < k; i++)
+		buf_printf(&b, "%smigrate_old.migrate_k%zu", i > 0 ? ", " : "", i);
+	for (size_t i = 0; i < bf->set.n; i++)
+		buf_printf(&b, ", migrate_old.migrate_o%zu", i);
+	for (size_t i = 0; i < bf->set.n; i++)
+	{
+		buf_printf(&b, ", %s", target);
+		quote_ident(&b, bf->set.items[i].key);
+	}
+	buf_puts(&b, "), migrate_saved AS (INSERT INTO migrate.");
+	quote_ident(&b, bf->save_batches);
+	buf_puts(&b, " (saved) SELECT array_agg(ROW(migrate_set.*)::migrate.");
+	quote_ident(&b, bf->save_table);
+	buf_puts(&b, ") FROM migrate_set HAVING count(*) > 0 RETURNING 1) "
+			 "SELECT (SELECT count(*) FROM migrate_old), (SELECT count(*) FROM migrate_set)");
+	free(target);
+	return buf_detach(&b);
+}
+
+/* "t.c::text IS NOT DISTINCT FROM migrate_saved.migrate_new_i::text": it still holds what the backfill wrote */
+static void
+append_still_backfilled(Buf *b, const char *target, const BackfillSpec *bf, size_t i)
+{
+	buf_puts(b, target);
+	quote_ident(b, bf->set.items[i].key);
+	buf_puts(b, "::text IS NOT DISTINCT FROM migrate_saved.");
+	append_new_value_column(b, i);
+	buf_puts(b, "::text");
+}
+
+/*
+ * One batch of a rollback that puts saved values back: the oldest saved
+ * batch, deleted as its rows are put back in the same statement (so a
+ * killed rollback resumes with the batches left, and no saved value is
+ * gone before it is back).  A value goes back only where the row still
+ * holds what the backfill wrote: a value the application wrote since wins
+ * (compared as text, so that a type without equality compares too, and
+ * 1.0 is not 1.00).  Returns the saved rows, the rows put back, and the
+ * saved batches left.
+ */
+static char *
+restore_batch_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf)
+{
+	char	   *target = xasprintf("%s.", qtable);
+	Buf			b;
+
+	buf_init(&b);
+	buf_puts(&b, "WITH migrate_batch AS (DELETE FROM migrate.");
+	quote_ident(&b, bf->save_batches);
+	buf_puts(&b, " WHERE batch = (SELECT min(batch) FROM migrate.");
+	quote_ident(&b, bf->save_batches);
+	buf_puts(&b, ") RETURNING saved), migrate_saved AS (SELECT r.* FROM migrate_batch, "
+			 "unnest(migrate_batch.saved) AS r), migrate_put AS (UPDATE ");
+	buf_printf(&b, "%s SET ", qtable);
+	for (size_t i = 0; i < bf->set.n; i++)
+	{
+		buf_puts(&b, i > 0 ? ", " : "");
+		quote_ident(&b, bf->set.items[i].key);
+		buf_puts(&b, " = CASE WHEN ");
+		append_still_backfilled(&b, target, bf, i);
+		buf_puts(&b, " THEN migrate_saved.");
+		quote_ident(&b, bf->set.items[i].key);
+		buf_puts(&b, " ELSE ");
+		buf_puts(&b, target);
+		quote_ident(&b, bf->set.items[i].key);
+		buf_puts(&b, " END");
+	}
+	buf_puts(&b, " FROM migrate_saved WHERE ");
+	append_key_tuple(&b, key, target);
+	buf_puts(&b, " = ");
+	append_key_tuple(&b, key, "migrate_saved.");
+	buf_puts(&b, " AND (");
+	for (size_t i = 0; i < bf->set.n; i++)
+	{
+		buf_puts(&b, i > 0 ? " OR " : "");
+		append_still_backfilled(&b, target, bf, i);
+	}
+	buf_puts(&b, ") RETURNING 1) SELECT (SELECT count(*) FROM migrate_saved), "
+			 "(SELECT count(*) FROM migrate_put), (SELECT count(*) FROM migrate.");
+	quote_ident(&b, bf->save_batches);
+	buf_puts(&b, ") - (SELECT count(*) FROM migrate_batch)");
+	free(target);
 	return buf_detach(&b);
 }
 
 /*
- * The UPDATE of one batch that puts saved values back: the saved table
- * joined on the key, both sides bounded to the batch's key range so that
- * each is an index range scan, never a scan of the whole saved table.
- */
-static void
-append_restore(Buf *b, const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
-			   bool with_cursor)
-{
-	char	   *target = xasprintf("%s.", qtable);
-
-	buf_printf(b, "UPDATE %s SET ", qtable);
-	for (size_t i = 0; i < bf->set.n; i++)
-	{
-		buf_puts(b, i > 0 ? ", " : "");
-		quote_ident(b, bf->set.items[i].key);
-		buf_puts(b, " = migrate_saved.");
-		quote_ident(b, bf->set.items[i].key);
-	}
-	buf_puts(b, " FROM migrate.");
-	quote_ident(b, bf->restore_from);
-	buf_puts(b, " AS migrate_saved WHERE ");
-	append_key_tuple(b, key, target);
-	buf_puts(b, " = ");
-	append_key_tuple(b, key, "migrate_saved.");
-	buf_puts(b, " AND ");
-	append_key_range(b, key, target, with_cursor);
-	buf_puts(b, " AND ");
-	append_key_range(b, key, "migrate_saved.", with_cursor);
-	free(target);
-}
-
-/*
- * The UPDATE of one batch: the key range (cursor, upper], an index range
+ * The statement of one batch: the key range (cursor, upper], an index range
  * scan however far into the table the batch is (a join of the batch's keys
  * back to the table may be planned as a scan from the table's first key).
  * $1..$k: the batch's upper key, $k+1..$2k: the cursor (when with_cursor).
  */
 static char *
-keyset_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
-				  bool with_cursor)
+keyset_batch_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
+				 bool with_cursor)
 {
 	Buf			b;
 
+	if (bf->save_table)
+		return keyset_save_update_sql(qtable, key, bf, with_cursor, false);
 	buf_init(&b);
-	if (bf->restore_from)
-		append_restore(&b, qtable, key, bf, with_cursor);
-	else if (bf->copy_to)
+	if (bf->copy_to)
 	{
 		/*
 		 * The rows are read FOR SHARE: an update or delete of one waits for
@@ -449,14 +532,12 @@ keyset_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 				   key->copy_columns, key->copy_columns, qtable);
 		append_batch_rows(&b, key, bf, with_cursor);
 		buf_puts(&b, " FOR SHARE ON CONFLICT DO NOTHING");
+		return buf_detach(&b);
 	}
-	else
-	{
-		buf_printf(&b, "UPDATE %s", qtable);
-		append_set_list(&b, bf);
-		buf_puts(&b, " WHERE ");
-		append_batch_rows(&b, key, bf, with_cursor);
-	}
+	buf_printf(&b, "UPDATE %s", qtable);
+	append_set_list(&b, bf);
+	buf_puts(&b, " WHERE ");
+	append_batch_rows(&b, key, bf, with_cursor);
 	return buf_detach(&b);
 }
 
@@ -495,25 +576,45 @@ load_upper_bound(PGconn *conn, const char *qtable, const KeyInfo *key,
 /* ---- the cursor in the database ---- */
 
 /*
- * The database keeps the cursor too, in migrate.backfill_cursors, written
- * in each batch's own transaction: cursor and rows commit together, so a
- * run killed at any moment resumes exactly after its last committed batch,
- * even without the state file (whose cursor is written after the commit).
- * The row also keeps the upper bound of the first run, so that a resumed
- * backfill covers the rows that existed when it started, and no more.
+ * The database keeps the cursor, in migrate.backfill_cursors, written in
+ * each batch's own transaction: cursor and rows commit together, so a run
+ * killed at any moment resumes exactly after its last committed batch, even
+ * without the state file.  The row also keeps the upper bound of the first
+ * run, so that a resumed backfill covers the rows that existed when it
+ * started, and no more; and, with the last batch, that the walk finished:
+ * a finished backfill never runs again (until a rollback forgets it).
  */
+static const char cursor_table_sql[] =
+	"CREATE TABLE IF NOT EXISTS migrate.backfill_cursors ("
+	"version bigint NOT NULL, step text NOT NULL, "
+	"upper_bound text NOT NULL, cursor text NOT NULL, "
+	"rows_done bigint NOT NULL, "
+	"updated_at timestamptz NOT NULL DEFAULT now(), "
+	"finished boolean NOT NULL DEFAULT false, "
+	"rows_total bigint, "
+	"started_at timestamptz NOT NULL DEFAULT now(), "
+	"PRIMARY KEY (version, step))";
+
+/* A table made by an earlier migrate lacks the newer columns. */
+static const char cursor_table_upgrade_sql[] =
+	"ALTER TABLE migrate.backfill_cursors "
+	"ADD COLUMN IF NOT EXISTS finished boolean NOT NULL DEFAULT false, "
+	"ADD COLUMN IF NOT EXISTS rows_total bigint, "
+	"ADD COLUMN IF NOT EXISTS started_at timestamptz NOT NULL DEFAULT now()";
+
+/* True when the table exists with its newest column. */
+static const char cursor_table_ready_sql[] =
+	"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute "
+	"WHERE attrelid = to_regclass('migrate.backfill_cursors') "
+	"AND attname = 'started_at' AND NOT attisdropped)";
+
 static bool
 create_cursor_table(PGconn *conn, void *arg, Error *err)
 {
 	(void) arg;
 	return db_exec(conn, "CREATE SCHEMA IF NOT EXISTS migrate", err) &&
-		db_exec(conn,
-				"CREATE TABLE IF NOT EXISTS migrate.backfill_cursors ("
-				"version bigint NOT NULL, step text NOT NULL, "
-				"upper_bound text NOT NULL, cursor text NOT NULL, "
-				"rows_done bigint NOT NULL, "
-				"updated_at timestamptz NOT NULL DEFAULT now(), "
-				"PRIMARY KEY (version, step))", err);
+		db_exec(conn, cursor_table_sql, err) &&
+		db_exec(conn, cursor_table_upgrade_sql, err);
 }
 
 /* A short transaction of the backfill's (txn.h), its retries told as the step's. */
@@ -534,55 +635,37 @@ batch_txn(ExecContext *ctx, const Migration *m, const Step *s, TxnBody body, voi
 	return txn_run(&t, body, arg, err);
 }
 
+/* Whether migrate.backfill_cursors exists (as this version makes it). */
 static bool
-ensure_cursor_table(ExecContext *ctx, const Migration *m, const Step *s, Error *err)
+cursor_table_ready(PGconn *conn, bool *ready, Error *err)
 {
-	PGresult   *res = db_query(ctx->conn,
-								"SELECT to_regclass('migrate.backfill_cursors') IS NOT NULL",
-								0, NULL, err);
-	bool		exists;
+	PGresult   *res = db_query(conn, cursor_table_ready_sql, 0, NULL, err);
 
 	if (res == NULL)
 		return false;
-	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	return exists || batch_txn(ctx, m, s, create_cursor_table, NULL, err);
-}
-
-bool
-backfill_rows_done(PGconn *conn, int64_t version, const char *step_id, int64_t *rows_done,
-				   Error *err)
-{
-	char		text[32];
-	const char *params[2] = {text, step_id};
-	PGresult   *res;
-
-	*rows_done = 0;
-	snprintf(text, sizeof text, "%lld", (long long) version);
-	res = db_query(conn, "SELECT to_regclass('migrate.backfill_cursors') IS NOT NULL", 0, NULL, err);
-	if (res == NULL)
-		return false;
-	if (PQgetvalue(res, 0, 0)[0] != 't')
-	{
-		PQclear(res);
-		return true;
-	}
-	PQclear(res);
-	res = db_query(conn, "SELECT rows_done FROM migrate.backfill_cursors "
-				   "WHERE version = $1 AND step = $2", 2, params, err);
-	if (res == NULL)
-		return false;
-	if (PQntuples(res) == 1)
-		*rows_done = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*ready = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return true;
 }
 
+static bool
+ensure_cursor_table(ExecContext *ctx, const Migration *m, const Step *s, Error *err)
+{
+	bool		ready;
+
+	if (!cursor_table_ready(ctx->conn, &ready, err))
+		return false;
+	return ready || batch_txn(ctx, m, s, create_cursor_table, NULL, err);
+}
+
+
 /* A saved cursor: the bound and the cursor, encoded; the rows done. */
 typedef struct SavedCursor
 {
+	bool		found;
+	bool		finished;
 	char	   *upper_bound;
-	char	   *cursor;
+	char	   *cursor;			/* "": no batch committed yet */
 	int64_t		rows_done;
 } SavedCursor;
 
@@ -591,78 +674,82 @@ saved_cursor_free(SavedCursor *sc)
 {
 	free(sc->upper_bound);
 	free(sc->cursor);
-	sc->upper_bound = sc->cursor = NULL;
+	memset(sc, 0, sizeof *sc);
 }
 
-/*
- * The cursor to resume from: the database's, else the state file's (which
- * has no bound: the bound is then the table's last key now).
- */
+/* The database's cursor of one step, if it has one. */
 static bool
-load_cursor(ExecContext *ctx, const Migration *m, const Step *s,
-			SavedCursor *sc, Error *err)
+load_cursor_of(PGconn *conn, int64_t version, const char *step_id, SavedCursor *sc,
+			   Error *err)
 {
-	char		version[32];
+	char		v[32];
 	const char *params[2];
 	PGresult   *res;
+	bool		ready;
 
 	memset(sc, 0, sizeof *sc);
-	snprintf(version, sizeof version, "%lld", (long long) m->version);
-	params[0] = version;
-	params[1] = s->id;
-	res = db_query(ctx->conn, "SELECT upper_bound, cursor, rows_done "
+	if (!cursor_table_ready(conn, &ready, err))
+		return false;
+	if (!ready)
+		return true;
+	snprintf(v, sizeof v, "%lld", (long long) version);
+	params[0] = v;
+	params[1] = step_id;
+	res = db_query(conn, "SELECT upper_bound, cursor, rows_done, finished "
 				   "FROM migrate.backfill_cursors WHERE version = $1 AND step = $2",
 				   2, params, err);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1)
 	{
+		sc->found = true;
 		sc->upper_bound = xstrdup(PQgetvalue(res, 0, 0));
 		sc->cursor = xstrdup(PQgetvalue(res, 0, 1));
 		sc->rows_done = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		sc->finished = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	}
 	PQclear(res);
-	if (sc->cursor == NULL && ctx->journal)
-	{
-		char	   *ckey = cursor_key(ctx, s);
-
-		sc->cursor = journal_load_cursor(ctx->journal, m->version, ckey, &sc->rows_done);
-		free(ckey);
-	}
 	return true;
 }
 
 /* Saves the cursor in the batch's transaction (the caller's). */
 static bool
-save_cursor_db(ExecContext *ctx, const Migration *m, const Step *s,
+save_cursor_db(PGconn *conn, const Migration *m, const Step *s,
 			   const char *upper_bound, const char *cursor, int64_t rows_done,
-			   Error *err)
+			   int64_t rows_total, bool finished, Error *err)
 {
 	char		version[32],
-				rows[32];
-	const char *params[5];
+				rows[32],
+				total[32];
+	const char *params[7];
 	PGresult   *res;
 
 	snprintf(version, sizeof version, "%lld", (long long) m->version);
 	snprintf(rows, sizeof rows, "%lld", (long long) rows_done);
+	snprintf(total, sizeof total, "%lld", (long long) rows_total);
 	params[0] = version;
 	params[1] = s->id;
 	params[2] = upper_bound;
 	params[3] = cursor;
 	params[4] = rows;
-	res = db_query(ctx->conn,
+	params[5] = finished ? "true" : "false";
+	params[6] = total;
+	res = db_query(conn,
 				   "INSERT INTO migrate.backfill_cursors "
-				   "(version, step, upper_bound, cursor, rows_done) VALUES ($1, $2, $3, $4, $5) "
+				   "(version, step, upper_bound, cursor, rows_done, finished, rows_total) "
+				   "VALUES ($1, $2, $3, $4, $5, $6, $7) "
 				   "ON CONFLICT (version, step) DO UPDATE SET upper_bound = excluded.upper_bound, "
-				   "cursor = excluded.cursor, rows_done = excluded.rows_done, updated_at = now()",
-				   5, params, err);
+				   "cursor = excluded.cursor, rows_done = excluded.rows_done, "
+				   "finished = excluded.finished, rows_total = excluded.rows_total, "
+				   "updated_at = now()",
+				   7, params, err);
 	if (res == NULL)
 		return false;
 	PQclear(res);
 	return true;
 }
 
-/* The state file's copy, after the batch committed. */
+/* The state file's copy, after the batch committed (for people: the database's counts). */
 static void
 save_cursor_journal(ExecContext *ctx, const Migration *m, const Step *s,
 					const char *cursor, int64_t rows_done)
@@ -684,58 +771,131 @@ forget_cursor_db(ExecContext *ctx, const Migration *m, const Step *s)
 	char		version[32];
 	const char *params[2];
 	PGresult   *res;
+	bool		ready = false;
 
+	if (!cursor_table_ready(ctx->conn, &ready, &err) || !ready)
+	{
+		error_clear(&err);
+		return;
+	}
 	snprintf(version, sizeof version, "%lld", (long long) m->version);
 	params[0] = version;
 	params[1] = s->id;
-	res = db_query(ctx->conn,
-				   "SELECT to_regclass('migrate.backfill_cursors') IS NOT NULL", 0, NULL, &err);
-	if (res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0)
-	{
-		PQclear(res);
-		res = db_query(ctx->conn, "DELETE FROM migrate.backfill_cursors "
-					   "WHERE version = $1 AND step = $2", 2, params, &err);
-	}
+	res = db_query(ctx->conn, "DELETE FROM migrate.backfill_cursors "
+				   "WHERE version = $1 AND step = $2", 2, params, &err);
 	PQclear(res);
 	error_clear(&err);
+}
+
+bool
+backfill_step_state(ExecContext *ctx, const Migration *m, const Step *s,
+					BackfillState *state, Error *err)
+{
+	SavedCursor sc;
+
+	*state = BACKFILL_NOT_STARTED;
+	if (!load_cursor_of(ctx->conn, m->version, s->id, &sc, err))
+		return false;
+	if (sc.finished)
+		*state = BACKFILL_FINISHED;
+	else if (sc.found && sc.cursor[0] != '\0')
+		*state = BACKFILL_STARTED;
+	saved_cursor_free(&sc);
+	return true;
+}
+
+bool
+backfill_progress_read(PGconn *conn, int64_t version, const char *step_id,
+					   BackfillProgress *out, Error *err)
+{
+	char		v[32];
+	const char *params[2];
+	PGresult   *res;
+	bool		ready;
+
+	memset(out, 0, sizeof *out);
+	out->rows_total = -1;
+	if (!cursor_table_ready(conn, &ready, err))
+		return false;
+	if (!ready)
+		return true;
+	snprintf(v, sizeof v, "%lld", (long long) version);
+	params[0] = v;
+	params[1] = step_id;
+	res = db_query(conn,
+				   "SELECT count(*), coalesce(sum(rows_done), 0), max(rows_total), "
+				   "coalesce(bool_and(finished), false), "
+				   "coalesce(extract(epoch FROM max(updated_at) - min(started_at)) * 1000, 0)::bigint, "
+				   "coalesce(extract(epoch FROM now() - max(updated_at)) * 1000, 0)::bigint "
+				   "FROM migrate.backfill_cursors WHERE version = $1 AND step = $2",
+				   2, params, err);
+	if (res == NULL)
+		return false;
+	out->found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	out->rows_done = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	if (!PQgetisnull(res, 0, 2))
+		out->rows_total = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	out->finished = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	out->elapsed_ms = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	out->idle_ms = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	out->rows_per_sec = out->elapsed_ms > 0
+		? (double) out->rows_done * 1000.0 / (double) out->elapsed_ms : 0.0;
+	if (out->rows_total >= 0 && out->rows_total < out->rows_done)
+		out->rows_total = out->rows_done;
+	PQclear(res);
+	return true;
+}
+
+bool
+backfill_rows_done(PGconn *conn, int64_t version, const char *step_id, int64_t *rows_done,
+				   Error *err)
+{
+	BackfillProgress bp;
+
+	*rows_done = 0;
+	if (!backfill_progress_read(conn, version, step_id, &bp, err))
+		return false;
+	*rows_done = bp.rows_done;
+	return true;
 }
 
 /* ---- the loop ---- */
 
 /*
- * One batch of either walk, run in its own short transaction: the walk's
- * UPDATE, then the cursor it leads to, saved in the same transaction.
+ * One batch, run in its own short transaction: its statement, then the
+ * cursor it leads to, saved in the same transaction.
  */
 typedef struct Batch
 {
-	ExecContext *ctx;
 	const Migration *m;
 	const Step *s;
-	/* keyset walk: finds the batch's upper key first (NULL: ctid walk) */
+	/* finds the batch's upper key first (none: upper_value) */
 	const char *upper_value;	/* a span walk: the upper key, computed */
 	const char *upper_sql;
 	const char **upper_params;
 	int			n_upper_params;
 	const StrList *bound;		/* the last key: the batch's upper key at the end */
-	/* the UPDATE; for the keyset walk, its first k params are the upper key */
-	const char *save_sql;		/* NULL, or the save of the old values */
-	const char *update_sql;
-	const char **update_params;
-	int			n_update_params;
+	/* the batch's statement; its first k params are the upper key */
+	const char *batch_sql;
+	const char *locked_sql;		/* saving: for the rows batch_sql skipped */
+	const char **batch_params;
+	int			n_batch_params;
 	const char *bound_text;		/* encoded, for the saved cursor */
 	int64_t		rows_before;
+	int64_t		rows_total;
 	/* results */
-	StrList		upper;			/* keyset: the batch's upper key */
-	char	   *cursor_text;	/* the cursor after this batch (ctid: given) */
+	StrList		upper;			/* the batch's upper key */
+	char	   *cursor_text;	/* the cursor after this batch */
 	int64_t		updated;
+	bool		finished;		/* the batch reached the bound */
 } Batch;
 
 static bool
 batch_body(PGconn *conn, void *arg, Error *err)
 {
 	Batch	   *bt = arg;
-	ExecContext *ctx = bt->ctx;
 	PGresult   *res;
+	int			k = (int) bt->bound->n;
 
 	/*
 	 * The planner misjudges a row-comparison key range (a composite key) as
@@ -746,53 +906,73 @@ batch_body(PGconn *conn, void *arg, Error *err)
 	if (!db_exec(conn, "SELECT set_config('jit', 'off', true)", err))
 		return false;
 
+	strlist_free(&bt->upper);
 	if (bt->upper_value)
-	{
-		strlist_free(&bt->upper);
 		strlist_add(&bt->upper, bt->upper_value);
-		bt->update_params[0] = bt->upper.items[0];
-		free(bt->cursor_text);
-		bt->cursor_text = backfill_cursor_encode(&bt->upper);
-	}
-	else if (bt->upper_sql)
+	else
 	{
-		int			k = (int) bt->bound->n;
-
 		res = db_query(conn, bt->upper_sql, bt->n_upper_params, bt->upper_params, err);
 		if (res == NULL)
 			return false;
-		strlist_free(&bt->upper);
 		for (int i = 0; i < k; i++)
 			strlist_add(&bt->upper, PQntuples(res) == 1 ? PQgetvalue(res, 0, i)
 						: bt->bound->items[i]);
 		PQclear(res);
-		for (int i = 0; i < k; i++)
-			bt->update_params[i] = bt->upper.items[i];
-		free(bt->cursor_text);
-		bt->cursor_text = backfill_cursor_encode(&bt->upper);
 	}
-	if (bt->save_sql)
-	{
-		res = db_query(conn, bt->save_sql, bt->n_update_params, bt->update_params, err);
-		if (res == NULL)
-			return false;
-		PQclear(res);
-	}
-	res = db_query(conn, bt->update_sql, bt->n_update_params, bt->update_params, err);
+	for (int i = 0; i < k; i++)
+		bt->batch_params[i] = bt->upper.items[i];
+	free(bt->cursor_text);
+	bt->cursor_text = backfill_cursor_encode(&bt->upper);
+	bt->finished = strcmp(bt->cursor_text, bt->bound_text) == 0;
+
+	res = db_query(conn, bt->batch_sql, bt->n_batch_params, bt->batch_params, err);
 	if (res == NULL)
 		return false;
-	bt->updated = strtoll(PQcmdTuples(res), NULL, 10);
-	PQclear(res);
-	return save_cursor_db(ctx, bt->m, bt->s, bt->bound_text, bt->cursor_text,
-						  bt->rows_before + bt->updated, err);
+	if (bt->locked_sql)
+	{
+		/* read, changed: rows changed since the snapshot were skipped */
+		bool		skipped = strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)) != 0;
+
+		bt->updated = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		PQclear(res);
+		if (skipped)
+		{
+			res = db_query(conn, bt->locked_sql, bt->n_batch_params, bt->batch_params, err);
+			if (res == NULL)
+				return false;
+			bt->updated += strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+			PQclear(res);
+		}
+	}
+	else
+	{
+		bt->updated = strtoll(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+	}
+	return save_cursor_db(conn, bt->m, bt->s, bt->bound_text, bt->cursor_text,
+						  bt->rows_before + bt->updated, bt->rows_total, bt->finished, err);
 }
 
-/* Runs one batch in its own short transaction. */
+/* Runs one batch in its own short transaction, under the executor's rules. */
 static bool
 run_batch(ExecContext *ctx, Batch *bt, Error *err)
 {
-	bt->ctx = ctx;
 	return batch_txn(ctx, bt->m, bt->s, batch_body, bt, err);
+}
+
+/* A walk with nothing to do (an empty table) is finished at once, and says so. */
+typedef struct EmptyWalk
+{
+	const Migration *m;
+	const Step *s;
+} EmptyWalk;
+
+static bool
+empty_walk_body(PGconn *conn, void *arg, Error *err)
+{
+	EmptyWalk  *ew = arg;
+
+	return save_cursor_db(conn, ew->m, ew->s, "", "", 0, 0, true, err);
 }
 
 int64_t
@@ -838,7 +1018,7 @@ rows_per_sec(int64_t rows, int64_t since_ms)
 	return (double) rows * 1000.0 / (double) (now_ms() - since_ms + 1);
 }
 
-/* How a walk ends: interrupted, failed, or finished (cursor forgotten). */
+/* How a walk ends: interrupted, failed, or finished. */
 static bool
 finish_walk(ExecContext *ctx, const Migration *m, const Step *s, bool ok,
 			int64_t done, Error *err)
@@ -850,20 +1030,14 @@ finish_walk(ExecContext *ctx, const Migration *m, const Step *s, bool ok,
 		ok = txn_interrupted_error(err, what);
 		free(what);
 	}
-	else if (ok)
-		backfill_forget_cursor(ctx, m, s);
-	return ok;
-}
+	else if (ok && ctx->journal)
+	{
+		char	   *key = cursor_key(ctx, s);
 
-static bool
-strlist_equal(const StrList *a, const StrList *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->items[i], b->items[i]) != 0)
-			return false;
-	return true;
+		journal_save_cursor(ctx->journal, m->version, key, "", 0);
+		free(key);
+	}
+	return ok;
 }
 
 /*
@@ -903,6 +1077,80 @@ backfill_span_upper(const char *cursor, int64_t span, const char *bound, char *o
 	return true;
 }
 
+/*
+ * Where a walk starts and ends.  Resumed: its own saved cursor and bound.
+ * Fresh: from the first key to the last key there is now; but the undo of
+ * a backfill (down, or the saved values put back) goes exactly as far as
+ * that backfill went, its cursor when it was cut short, its bound when it
+ * finished, so that only the rows it changed are changed back.
+ */
+typedef struct WalkRange
+{
+	StrList		cursor;			/* empty: from the first key */
+	StrList		bound;
+	bool		empty;			/* nothing to walk */
+	bool		finished;		/* finished before: nothing to do */
+	int64_t		done;
+	int64_t		total;
+} WalkRange;
+
+static bool
+decode_key(const char *text, size_t k, StrList *out)
+{
+	if (text == NULL || !backfill_cursor_decode(text, out) || out->n != k)
+	{
+		strlist_free(out);
+		return false;
+	}
+	return true;
+}
+
+static bool
+load_walk_range(ExecContext *ctx, const Migration *m, const Step *s, const char *qtable,
+				const KeyInfo *key, WalkRange *wr, Error *err)
+{
+	const BackfillSpec *bf = s->backfill;
+	size_t		k = key->names.n;
+	SavedCursor sc;
+
+	memset(wr, 0, sizeof *wr);
+	wr->total = estimate_rows(ctx, bf->table);
+	if (!load_cursor_of(ctx->conn, m->version, s->id, &sc, err))
+		return false;
+	if (sc.finished)
+	{
+		wr->finished = true;
+		wr->done = sc.rows_done;
+		saved_cursor_free(&sc);
+		return true;
+	}
+	if (sc.found && decode_key(sc.upper_bound, k, &wr->bound))
+	{
+		if (sc.cursor[0] != '\0' && decode_key(sc.cursor, k, &wr->cursor))
+			wr->done = sc.rows_done;
+		saved_cursor_free(&sc);
+		return true;
+	}
+	saved_cursor_free(&sc);
+
+	if (bf->undo_of)
+	{
+		if (!load_cursor_of(ctx->conn, m->version, bf->undo_of, &sc, err))
+			return false;
+		if (sc.found)
+		{
+			const char *reach = sc.finished ? sc.upper_bound : sc.cursor;
+
+			wr->empty = reach[0] == '\0' || !decode_key(reach, k, &wr->bound);
+			wr->total = sc.rows_done;
+			saved_cursor_free(&sc);
+			return true;
+		}
+		/* no cursor of it (applied by a plain run): the whole table */
+	}
+	return load_upper_bound(ctx->conn, qtable, key, &wr->bound, &wr->empty, err);
+}
+
 static bool
 backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 				const char *qtable, const KeyInfo *key, Replicas *rp,
@@ -910,80 +1158,70 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 {
 	const BackfillSpec *bf = s->backfill;
 	int			k = (int) key->names.n;
-	StrList		bound = {0};
-	StrList		cursor = {0};
-	SavedCursor saved;
-	bool		empty = false;
+	WalkRange	wr;
 	bool		fixed = bf->batch_size > 0 || ctx->settings.batch_size > 0;
 	int64_t		batch = bf->batch_size > 0 ? bf->batch_size
 		: ctx->settings.batch_size > 0 ? ctx->settings.batch_size : BATCH_START;
 	int64_t		delay = bf->batch_delay_ms >= 0 ? bf->batch_delay_ms : ctx->settings.batch_delay_ms;
-	int64_t		total = estimate_rows(ctx, bf->table);
-	int64_t		done = 0;
 	int64_t		done_at_start;
 	int64_t		t_start = now_ms();
 	char	   *upper_first,
 			   *upper_next,
-			   *update_first,
-			   *update_next,
-			   *save_first = NULL,
-			   *save_next = NULL,
-			   *bound_text = NULL;
-	const char **upper_params = xcalloc((size_t) (2 * k + 1), sizeof(char *));
-	const char **update_params = xcalloc((size_t) (2 * k), sizeof(char *));
+			   *batch_first,
+			   *batch_next,
+			   *locked_first = NULL,
+			   *locked_next = NULL,
+			   *bound_text;
+	const char **upper_params;
+	const char **batch_params;
 	char		offset[32];
 	char		span_bound[32];
 	bool		by_span = !fixed && integer_key(key);
 	bool		ok;
 
-	if (!load_cursor(ctx, m, s, &saved, err))
-	{
-		free(upper_params);
-		free(update_params);
+	if (!load_walk_range(ctx, m, s, qtable, key, &wr, err))
 		return false;
-	}
-	if (saved.cursor && (!backfill_cursor_decode(saved.cursor, &cursor) ||
-						 cursor.n != (size_t) k))
-		strlist_free(&cursor);
-	if (cursor.n == (size_t) k)
-		done = saved.rows_done;
-	if (saved.upper_bound && cursor.n == (size_t) k &&
-		(!backfill_cursor_decode(saved.upper_bound, &bound) || bound.n != (size_t) k))
-		strlist_free(&bound);
-	saved_cursor_free(&saved);
-	ok = bound.n == (size_t) k ||
-		load_upper_bound(ctx->conn, qtable, key, &bound, &empty, err);
-	if (ok && !empty)
-		bound_text = backfill_cursor_encode(&bound);
-	done_at_start = done;
+	*rows_out = wr.done;
+	if (wr.finished)
+		return true;
+	if (wr.empty)
+	{
+		EmptyWalk	ew = {m, s};
 
+		strlist_free(&wr.bound);
+		return batch_txn(ctx, m, s, empty_walk_body, &ew, err);
+	}
+	bound_text = backfill_cursor_encode(&wr.bound);
+	done_at_start = wr.done;
+	upper_params = xcalloc((size_t) (2 * k + 1), sizeof(char *));
+	batch_params = xcalloc((size_t) (2 * k), sizeof(char *));
 	upper_first = keyset_upper_sql(qtable, key, false);
 	upper_next = keyset_upper_sql(qtable, key, true);
-	update_first = keyset_update_sql(qtable, key, bf, false);
-	update_next = keyset_update_sql(qtable, key, bf, true);
+	batch_first = keyset_batch_sql(qtable, key, bf, false);
+	batch_next = keyset_batch_sql(qtable, key, bf, true);
 	if (bf->save_table)
 	{
-		save_first = keyset_save_sql(qtable, key, bf, false);
-		save_next = keyset_save_sql(qtable, key, bf, true);
+		locked_first = keyset_save_update_sql(qtable, key, bf, false, true);
+		locked_next = keyset_save_update_sql(qtable, key, bf, true, true);
 	}
 
-	/* A cursor at the bound: the last run committed its last batch. */
-	while (ok && !empty && !strlist_equal(&cursor, &bound))
+	ok = true;
+	for (;;)
 	{
 		Batch		bt = {0};
 		int64_t		t0 = now_ms();
 		int			np = 0;
-		bool		with_cursor = cursor.n == (size_t) k;
+		bool		with_cursor = wr.cursor.n == (size_t) k;
 
-		throttle_for_replicas(ctx, m, s, rp, done, total, batch);
+		throttle_for_replicas(ctx, m, s, rp, wr.done, wr.total, batch);
 		if (txn_interrupted())
 			break;
 		for (int i = 0; i < k; i++)
-			upper_params[np++] = bound.items[i];
+			upper_params[np++] = wr.bound.items[i];
 		for (int i = 0; with_cursor && i < k; i++)
 		{
-			upper_params[np++] = cursor.items[i];
-			update_params[k + i] = cursor.items[i];
+			upper_params[np++] = wr.cursor.items[i];
+			batch_params[k + i] = wr.cursor.items[i];
 		}
 		snprintf(offset, sizeof offset, "%lld", (long long) batch - 1);
 		upper_params[np++] = offset;
@@ -991,30 +1229,32 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		bt.s = s;
 		bt.upper_sql = with_cursor ? upper_next : upper_first;
 		if (by_span && with_cursor &&
-			backfill_span_upper(cursor.items[0], batch, bound.items[0], span_bound, sizeof span_bound))
+			backfill_span_upper(wr.cursor.items[0], batch, wr.bound.items[0], span_bound,
+								sizeof span_bound))
 			bt.upper_value = span_bound;
 		bt.upper_params = upper_params;
 		bt.n_upper_params = np;
-		bt.bound = &bound;
-		bt.save_sql = with_cursor ? save_next : save_first;
-		bt.update_sql = with_cursor ? update_next : update_first;
-		bt.update_params = update_params;
-		bt.n_update_params = with_cursor ? 2 * k : k;
+		bt.bound = &wr.bound;
+		bt.batch_sql = with_cursor ? batch_next : batch_first;
+		bt.locked_sql = with_cursor ? locked_next : locked_first;
+		bt.batch_params = batch_params;
+		bt.n_batch_params = with_cursor ? 2 * k : k;
 		bt.bound_text = bound_text;
-		bt.rows_before = done;
+		bt.rows_before = wr.done;
+		bt.rows_total = wr.total > wr.done ? wr.total : wr.done;
 		ok = run_batch(ctx, &bt, err);
 		if (ok)
 		{
-			strlist_free(&cursor);
-			cursor = bt.upper;
+			strlist_free(&wr.cursor);
+			wr.cursor = bt.upper;
 			memset(&bt.upper, 0, sizeof bt.upper);
-			done += bt.updated;
+			wr.done += bt.updated;
 			note_batch_committed(ctx, rp);
-			save_cursor_journal(ctx, m, s, bt.cursor_text, done);
-			if (total < done)
-				total = done;
-			progress_backfill(ctx->progress, m, s, done, total, batch,
-							  rows_per_sec(done - done_at_start, t_start), false);
+			save_cursor_journal(ctx, m, s, bt.cursor_text, wr.done);
+			if (wr.total < wr.done)
+				wr.total = wr.done;
+			progress_backfill(ctx->progress, m, s, wr.done, wr.total, batch,
+							  rows_per_sec(wr.done - done_at_start, t_start), false);
 			/* keys too sparse for the largest span to fill a batch: walk the index */
 			if (by_span && batch == BATCH_MAX &&
 				now_ms() - t0 < ctx->settings.batch_time_ms / 4)
@@ -1026,121 +1266,154 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		}
 		strlist_free(&bt.upper);
 		free(bt.cursor_text);
-		if (ok && delay > 0 && !strlist_equal(&cursor, &bound))
+		if (!ok || bt.finished)
+			break;
+		if (delay > 0)
 			txn_sleep(delay);
 	}
-	ok = finish_walk(ctx, m, s, ok, done, err);
+	ok = finish_walk(ctx, m, s, ok, wr.done, err);
 	free(upper_first);
 	free(upper_next);
-	free(update_first);
-	free(update_next);
-	free(save_first);
-	free(save_next);
+	free(batch_first);
+	free(batch_next);
+	free(locked_first);
+	free(locked_next);
 	free(bound_text);
 	free(upper_params);
-	free(update_params);
-	strlist_free(&bound);
-	strlist_free(&cursor);
+	free(batch_params);
+	strlist_free(&wr.bound);
+	strlist_free(&wr.cursor);
+	*rows_out = wr.done;
+	return ok;
+}
+
+/* ---- putting saved values back ---- */
+
+typedef struct RestoreBatch
+{
+	const Migration *m;
+	const Step *s;
+	const char *sql;
+	int64_t		rows_before;
+	int64_t		rows_total;
+	/* results */
+	int64_t		saved;			/* rows of the saved batch */
+	int64_t		put_back;		/* of those, rows that still held the backfill's value */
+	bool		finished;		/* no saved batch left */
+} RestoreBatch;
+
+static bool
+restore_body(PGconn *conn, void *arg, Error *err)
+{
+	RestoreBatch *rb = arg;
+	PGresult   *res;
+	char		left[32];
+
+	if (!db_exec(conn, "SELECT set_config('jit', 'off', true)", err))
+		return false;
+	res = db_query(conn, rb->sql, 0, NULL, err);
+	if (res == NULL)
+		return false;
+	rb->saved = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	rb->put_back = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	snprintf(left, sizeof left, "%s", PQgetvalue(res, 0, 2));
+	rb->finished = strcmp(left, "0") == 0;
+	PQclear(res);
+	/* the cursor: the saved batches left (the walk resumes with those) */
+	return save_cursor_db(conn, rb->m, rb->s, "", left, rb->rows_before + rb->saved,
+						  rb->rows_total, rb->finished, err);
+}
+
+/*
+ * The rollback of an online backfill without down: its saved batches put
+ * back one per short transaction, until none is left.
+ */
+static bool
+restore_saved(ExecContext *ctx, const Migration *m, const Step *s, const char *qtable,
+			  const KeyInfo *key, Replicas *rp, int64_t *rows_out, Error *err)
+{
+	const BackfillSpec *bf = s->backfill;
+	int64_t		delay = bf->batch_delay_ms >= 0 ? bf->batch_delay_ms : ctx->settings.batch_delay_ms;
+	int64_t		t_start = now_ms();
+	int64_t		done = 0,
+				done_at_start,
+				total = -1,
+				put_back = 0;
+	SavedCursor sc;
+	char	   *sql;
+	bool		ok = true;
+
+	if (!load_cursor_of(ctx->conn, m->version, s->id, &sc, err))
+		return false;
+	done = sc.rows_done;
+	*rows_out = done;
+	if (sc.finished)
+	{
+		saved_cursor_free(&sc);
+		return true;
+	}
+	saved_cursor_free(&sc);
+	if (bf->undo_of && load_cursor_of(ctx->conn, m->version, bf->undo_of, &sc, err))
+	{
+		if (sc.found)
+			total = sc.rows_done;
+		saved_cursor_free(&sc);
+	}
+	if (total < 0)
+		total = estimate_rows(ctx, bf->table);
+	done_at_start = done;
+	sql = restore_batch_sql(qtable, key, bf);
+	while (!txn_interrupted())
+	{
+		RestoreBatch rb = {0};
+
+		throttle_for_replicas(ctx, m, s, rp, done, total, 0);
+		if (txn_interrupted())
+			break;
+		rb.m = m;
+		rb.s = s;
+		rb.sql = sql;
+		rb.rows_before = done;
+		rb.rows_total = total > done ? total : done;
+		ok = batch_txn(ctx, m, s, restore_body, &rb, err);
+		if (!ok)
+			break;
+		done += rb.saved;
+		put_back += rb.put_back;
+		note_batch_committed(ctx, rp);
+		if (total < done)
+			total = done;
+		progress_backfill(ctx->progress, m, s, done, total, rb.saved,
+						  rows_per_sec(done - done_at_start, t_start), false);
+		if (rb.finished)
+			break;
+		if (delay > 0)
+			txn_sleep(delay);
+	}
+	free(sql);
+	ok = finish_walk(ctx, m, s, ok, done, err);
 	*rows_out = done;
 	return ok;
 }
 
 /*
- * Tables without a primary key: ctid page ranges up to the size at start.
- * The cursor is the next page to walk; the bound, the page count.
+ * The key to walk by, or a clear refusal before the first batch: a table
+ * without one cannot be walked so that each row is visited once (its rows
+ * move as they are updated: a ctid walk meets some of them again).
  */
 static bool
-backfill_ctid(ExecContext *ctx, const Migration *m, const Step *s,
-			  const char *qtable, Replicas *rp, int64_t *rows_out, Error *err)
+load_walk_key(ExecContext *ctx, const char *table, KeyInfo *key, Error *err)
 {
-	const BackfillSpec *bf = s->backfill;
-	const char *params[2];
-	char		lo[48],
-				hi[48];
-	Buf			b;
 	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
-	SavedCursor saved;
-	StrList		pos = {0};
-	char	   *bound_text;
-	int64_t		pages = -1,
-				page = 0,
-				step_pages = 64,
-				done = 0,
-				done_at_start,
-				total = estimate_rows(ctx, bf->table),
-				t_start = now_ms();
-	bool		ok = true;
 
-	if (!load_cursor(ctx, m, s, &saved, err))
+	if (!catalog_walk_key(&cat, table, &key->names, &key->types, err))
 		return false;
-	if (saved.cursor && saved.upper_bound &&
-		backfill_cursor_decode(saved.cursor, &pos) && pos.n == 1)
-	{
-		page = strtoll(pos.items[0], NULL, 10);
-		pages = strtoll(saved.upper_bound, NULL, 10);
-		done = saved.rows_done;
-	}
-	strlist_free(&pos);
-	saved_cursor_free(&saved);
-	if (pages < 0)
-		pages = catalog_table_pages(&cat, bf->table);
-	if (pages < 0)
-		return error_set(err, EXIT_STEP_FAILED, "backfill: cannot tell the size of %s", qtable);
-	bound_text = xasprintf("%lld", (long long) pages);
-	done_at_start = done;
-
-	buf_init(&b);
-	buf_printf(&b, "UPDATE %s", qtable);
-	append_set_list(&b, bf);
-	buf_puts(&b, " WHERE ctid >= $1::tid AND ctid < $2::tid");
-	if (bf->where)
-		buf_printf(&b, " AND (%s)", bf->where);
-
-	while (page < pages && !txn_interrupted())
-	{
-		Batch		bt = {0};
-		int64_t		t0 = now_ms();
-		char		next[32];
-
-		throttle_for_replicas(ctx, m, s, rp, done, total, step_pages);
-		if (txn_interrupted())
-			break;
-		snprintf(lo, sizeof lo, "(%lld,0)", (long long) page);
-		snprintf(hi, sizeof hi, "(%lld,0)", (long long) (page + step_pages));
-		snprintf(next, sizeof next, "%lld", (long long) (page + step_pages));
-		strlist_add(&pos, next);
-		params[0] = lo;
-		params[1] = hi;
-		bt.m = m;
-		bt.s = s;
-		bt.update_sql = b.data;
-		bt.update_params = params;
-		bt.n_update_params = 2;
-		bt.bound_text = bound_text;
-		bt.rows_before = done;
-		bt.cursor_text = backfill_cursor_encode(&pos);
-		strlist_free(&pos);
-		ok = run_batch(ctx, &bt, err);
-		if (ok)
-		{
-			done += bt.updated;
-			page += step_pages;
-			note_batch_committed(ctx, rp);
-			save_cursor_journal(ctx, m, s, bt.cursor_text, done);
-			progress_backfill(ctx->progress, m, s, done, total > done ? total : done,
-							  step_pages, rows_per_sec(done - done_at_start, t_start), false);
-			step_pages = backfill_next_batch_size(step_pages, now_ms() - t0,
-												  ctx->settings.batch_time_ms, 1, PAGES_MAX);
-		}
-		free(bt.cursor_text);
-		if (!ok)
-			break;
-	}
-	buf_free(&b);
-	free(bound_text);
-	ok = finish_walk(ctx, m, s, ok, done, err);
-	*rows_out = done;
-	return ok;
+	if (key->names.n == 0)
+		return error_set(err, EXIT_STEP_FAILED,
+						 "backfill: %s has no primary key nor unique NOT NULL columns to "
+						 "walk its rows by, each once; add one (or run the migration "
+						 "without --online: one UPDATE)", table);
+	return true;
 }
 
 bool
@@ -1148,7 +1421,6 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 			 int64_t *rows_out, Error *err)
 {
 	char	   *qtable = quoted_qualified(s->backfill->table);
-	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
 	KeyInfo		key = {0};
 	Replicas	rp = {0};
 	bool		ok = true;
@@ -1157,6 +1429,14 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 	rp.conns = xcalloc(ctx->replicas.n + 1, sizeof(PGconn *));
 	rp.lsn = xcalloc(LAG_SAMPLES_MAX, sizeof(uint64_t));
 	rp.at = xcalloc(LAG_SAMPLES_MAX, sizeof(int64_t));
+	ok = load_walk_key(ctx, s->backfill->table, &key, err);
+	if (ok && s->backfill->copy_to)
+	{
+		Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
+
+		key.copy_columns = catalog_insert_columns(&cat, s->backfill->copy_to, err);
+		ok = key.copy_columns != NULL;
+	}
 	for (size_t i = 0; ok && i < ctx->replicas.n; i++)
 	{
 		rp.conns[i] = db_connect(ctx->replicas.items[i], err);
@@ -1170,20 +1450,11 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 		else
 			rp.n++;
 	}
-	ok = ok && ensure_cursor_table(ctx, m, s, err) &&
-		catalog_primary_key(&cat, s->backfill->table, &key.names, &key.types, err);
-	if (ok && s->backfill->copy_to)
-	{
-		key.copy_columns = catalog_insert_columns(&cat, s->backfill->copy_to, err);
-		ok = key.copy_columns != NULL;
-		if (ok && key.names.n == 0)
-			ok = error_set(err, EXIT_STEP_FAILED, "backfill: %s has no primary key to copy its "
-						   "rows by", qtable);
-	}
-	if (ok && key.names.n > 0)
-		ok = backfill_keyset(ctx, m, s, qtable, &key, &rp, rows_out, err);
+	ok = ok && ensure_cursor_table(ctx, m, s, err);
+	if (ok && s->backfill->restore_from && s->backfill->save_batches)
+		ok = restore_saved(ctx, m, s, qtable, &key, &rp, rows_out, err);
 	else if (ok)
-		ok = backfill_ctid(ctx, m, s, qtable, &rp, rows_out, err);
+		ok = backfill_keyset(ctx, m, s, qtable, &key, &rp, rows_out, err);
 	for (size_t i = 0; i < rp.n; i++)
 		PQfinish(rp.conns[i]);
 	free(rp.conns);

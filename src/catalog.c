@@ -130,22 +130,22 @@ catalog_has_unique_index(const Catalog *cat, const char *relation)
 	return has;
 }
 
-bool
-catalog_primary_key(const Catalog *cat, const char *table, StrList *names,
-					StrList *types, Error *err)
+/* The key columns of the index index_sql chooses ($1: the table), in key order. */
+static bool
+index_key_columns(const Catalog *cat, const char *table, const char *index_sql,
+				  StrList *names, StrList *types, Error *err)
 {
 	char	   *quoted = quoted_qualified(table);
 	const char *params[1] = {quoted};
-	PGresult   *res;
+	char	   *sql = xasprintf("SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
+								"FROM pg_catalog.pg_index i "
+								"JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
+								"     AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1]) "
+								"WHERE i.indexrelid = %s "
+								"ORDER BY array_position(i.indkey::int2[], a.attnum)", index_sql);
+	PGresult   *res = db_query(cat->conn, sql, 1, params, err);
 
-	res = db_query(cat->conn,
-				   "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
-				   "FROM pg_catalog.pg_index i "
-				   "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid "
-				   "     AND a.attnum = ANY (i.indkey::int2[]) "
-				   "WHERE i.indrelid = $1::regclass AND i.indisprimary "
-				   "ORDER BY array_position(i.indkey::int2[], a.attnum)",
-				   1, params, err);
+	free(sql);
 	free(quoted);
 	if (res == NULL)
 		return false;
@@ -156,6 +156,24 @@ catalog_primary_key(const Catalog *cat, const char *table, StrList *names,
 	}
 	PQclear(res);
 	return true;
+}
+
+bool
+catalog_walk_key(const Catalog *cat, const char *table, StrList *names,
+				 StrList *types, Error *err)
+{
+	return index_key_columns(cat, table, CATALOG_WALK_KEY_INDEX("$1::regclass"), names, types,
+							 err);
+}
+
+bool
+catalog_primary_key(const Catalog *cat, const char *table, StrList *names,
+					StrList *types, Error *err)
+{
+	return index_key_columns(cat, table,
+							 "(SELECT indexrelid FROM pg_catalog.pg_index "
+							 "WHERE indrelid = $1::regclass AND indisprimary)",
+							 names, types, err);
 }
 
 ColumnWriter

@@ -37,7 +37,8 @@ completed_steps(Run *r, ExecContext *ctx, const MigrationPlan *mp, StrList *out,
 {
 	if (r->s.journal)
 		journal_completed_steps(r->s.journal, mp->migration->version, out);
-	return out->n > 0 || executor_done_in_database(ctx, mp, out, err);
+	return (out->n > 0 || executor_done_in_database(ctx, mp, out, err)) &&
+		executor_add_started_backfills(ctx, mp, out, err);
 }
 
 /*

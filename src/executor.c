@@ -192,13 +192,28 @@ step_body(PGconn *conn, void *arg, Error *err)
 	return run_step_sql(conn, w->s, w->s->kind == STEP_SQL ? w : NULL, err);
 }
 
-/* true when the step's done_check says it already happened. */
+/*
+ * true when the step already happened: its done_check says so, or, for a
+ * backfill, the database recorded its last batch.
+ */
 static bool
-already_done(ExecContext *ctx, const Step *s, bool *done, Error *err)
+already_done(ExecContext *ctx, const Migration *m, const Step *s, bool *done, Error *err)
 {
 	PGresult   *res;
 
 	*done = false;
+	if (s->kind == STEP_BACKFILL && s->backfill)
+	{
+		BackfillState state;
+
+		if (!backfill_step_state(ctx, m, s, &state, err))
+			return false;
+		if (state == BACKFILL_FINISHED)
+		{
+			*done = true;
+			return true;
+		}
+	}
 	if (s->done_check == NULL)
 		return true;
 	res = db_query(ctx->conn, s->done_check, 0, NULL, err);
@@ -242,7 +257,7 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 
 	if (txn_interrupted())
 		return txn_interrupted_error(err, NULL);
-	if (!already_done(ctx, s, &done, err))
+	if (!already_done(ctx, m, s, &done, err))
 		return false;
 	if (ctx->journal)
 		row = journal_step_begin(ctx->journal, ctx->run_id, m, s, rollback);
@@ -499,13 +514,32 @@ executor_done_in_database(ExecContext *ctx, const MigrationPlan *mp, StrList *ou
 			pending++;
 			continue;
 		}
-		if (!already_done(ctx, s, &done, err))
+		if (!already_done(ctx, mp->migration, s, &done, err))
 			return false;
 		if (!done)
 			break;
 		for (size_t k = i - pending; k <= i; k++)
 			strlist_push(out, xstrdup(mp->steps[k].id));
 		pending = 0;
+	}
+	return true;
+}
+
+bool
+executor_add_started_backfills(ExecContext *ctx, const MigrationPlan *mp, StrList *done,
+							   Error *err)
+{
+	for (size_t i = 0; i < mp->n_steps; i++)
+	{
+		const Step *s = &mp->steps[i];
+		BackfillState state;
+
+		if (s->kind != STEP_BACKFILL || s->backfill == NULL || strlist_contains(done, s->id))
+			continue;
+		if (!backfill_step_state(ctx, mp->migration, s, &state, err))
+			return false;
+		if (state != BACKFILL_NOT_STARTED)
+			strlist_add(done, s->id);
 	}
 	return true;
 }
@@ -524,11 +558,6 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 	if (!plan_rollback_steps(mp, done, &run, &n_run, err))
 		return false;
 
-	/* Every backfill's cursor, also one cut short: a later apply starts afresh. */
-	for (size_t i = 0; i < mp->n_steps; i++)
-		if (mp->steps[i].kind == STEP_BACKFILL)
-			backfill_forget_cursor(ctx, m, &mp->steps[i]);
-
 	progress_migration_started(ctx->progress, m, mp->strategy, n_run, true);
 	if (mp->strategy == STRATEGY_PLAIN)
 		ok = run_grouped(ctx, m, run, n_run, true, &history_done, t0, err);
@@ -538,6 +567,19 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 		for (size_t i = 0; ok && i < n_run; i++)
 			ok = execute_step(ctx, m, run[i], true, err);
 	}
+	/*
+	 * Every backfill's cursor, also one cut short, and those of the undoing
+	 * walks: a later apply (and its rollback) starts afresh.  Only now: a
+	 * killed rollback resumes knowing how far each backfill went.
+	 */
+	for (size_t i = 0; ok && i < mp->n_steps; i++)
+		if (mp->steps[i].kind == STEP_BACKFILL)
+		{
+			backfill_forget_cursor(ctx, m, &mp->steps[i]);
+			for (size_t k = 0; k < mp->steps[i].n_rollback; k++)
+				if (mp->steps[i].rollback[k].kind == STEP_BACKFILL)
+					backfill_forget_cursor(ctx, m, &mp->steps[i].rollback[k]);
+		}
 	if (ok && !history_done)
 		ok = history_mark_rolled_back(ctx->conn, ctx->history_table, m->version, err);
 	free(run);

@@ -462,11 +462,11 @@ static const char *const primary_key_columns_fn =
 "BEGIN\n"
 "    SELECT array_agg(a.attname::text ORDER BY k.ord) INTO result\n"
 "    FROM pg_index i\n"
-"    CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)\n"
+"    CROSS JOIN LATERAL unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)\n"
 "    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum\n"
-"    WHERE i.indrelid = target AND i.indisprimary;\n"
+"    WHERE i.indexrelid = " CATALOG_WALK_KEY_INDEX("target") ";\n"
 "    IF result IS NULL THEN\n"
-"        RAISE EXCEPTION 'table % has no primary key: migrate cannot save its old values for rollback', target\n"
+"        RAISE EXCEPTION 'table % has no primary key nor unique NOT NULL columns: migrate cannot save its old values for rollback', target\n"
 "            USING HINT = 'give the table a primary key, or the backfill a \"down\"';\n"
 "    END IF;\n"
 "    RETURN result;\n"
@@ -492,25 +492,82 @@ static const char *const save_rows_fn =
 "END\n"
 "$fn$";
 
-static const char *const restore_rows_fn =
-"CREATE OR REPLACE FUNCTION migrate.restore_rows(target regclass, saved text)\n"
+/*
+ * A backfill's save table also keeps the value the backfill wrote into each
+ * column (migrate_new_<i> for the i-th), so that restore_rows puts an old
+ * value back only where the row still holds it: a later write wins.
+ */
+static const char *const track_new_values_fn =
+"CREATE OR REPLACE FUNCTION migrate.track_new_values(target regclass, saved text, columns text[])\n"
+"RETURNS void LANGUAGE plpgsql AS $fn$\n"
+"DECLARE\n"
+"    adds text;\n"
+"BEGIN\n"
+"    SELECT string_agg(format('ADD COLUMN IF NOT EXISTS %I %s', 'migrate_new_' || c.ord,\n"
+"        format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY c.ord) INTO adds\n"
+"    FROM unnest(columns) WITH ORDINALITY AS c(name, ord)\n"
+"    JOIN pg_attribute a ON a.attrelid = target AND a.attname = c.name AND NOT a.attisdropped;\n"
+"    EXECUTE format('ALTER TABLE migrate.%I %s', saved, adds);\n"
+"END\n"
+"$fn$";
+
+/* After one UPDATE of every row (the plain strategy): what it wrote. */
+static const char *const note_new_values_fn =
+"CREATE OR REPLACE FUNCTION migrate.note_new_values(target regclass, saved text, columns text[])\n"
 "RETURNS void LANGUAGE plpgsql AS $fn$\n"
 "DECLARE\n"
 "    key_columns text[] := migrate.primary_key_columns(target);\n"
 "    assignments text;\n"
 "    matches text;\n"
 "BEGIN\n"
+"    SELECT string_agg(format('%I = t.%I', 'migrate_new_' || c.ord, c.name), ', ') INTO assignments\n"
+"    FROM unnest(columns) WITH ORDINALITY AS c(name, ord);\n"
+"    SELECT string_agg(format('t.%I = s.%I', c, c), ' AND ') INTO matches\n"
+"    FROM unnest(key_columns) AS c;\n"
+"    EXECUTE format('UPDATE migrate.%I AS s SET %s FROM %s AS t WHERE %s',\n"
+"        saved, assignments, target, matches);\n"
+"END\n"
+"$fn$";
+
+/*
+ * Puts the saved values back, then drops them.  With the values a backfill
+ * wrote (track_new_values), only where the row still holds them, compared
+ * as text (a type without equality compares too).
+ */
+static const char *const restore_rows_fn =
+"CREATE OR REPLACE FUNCTION migrate.restore_rows(target regclass, saved text)\n"
+"RETURNS void LANGUAGE plpgsql AS $fn$\n"
+"DECLARE\n"
+"    key_columns text[] := migrate.primary_key_columns(target);\n"
+"    saved_columns text[];\n"
+"    assignments text;\n"
+"    matches text;\n"
+"    still text := 'true';\n"
+"BEGIN\n"
 "    IF to_regclass(format('migrate.%I', saved)) IS NULL THEN\n"
 "        RETURN;\n"
 "    END IF;\n"
-"    SELECT string_agg(format('%I = s.%I', a.attname, a.attname), ', ') INTO assignments\n"
+"    SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO saved_columns\n"
 "    FROM pg_attribute a\n"
 "    WHERE a.attrelid = format('migrate.%I', saved)::regclass AND a.attnum > 0\n"
-"      AND NOT a.attisdropped AND a.attname <> ALL (key_columns);\n"
+"      AND NOT a.attisdropped AND a.attname <> ALL (key_columns)\n"
+"      AND a.attname !~ '^migrate_new_[0-9]+$';\n"
+"    IF to_regclass(format('migrate.%I', saved)) IN (SELECT attrelid FROM pg_attribute\n"
+"                                                 WHERE attname = 'migrate_new_1' AND NOT attisdropped) THEN\n"
+"        SELECT string_agg(format('%1$I = CASE WHEN t.%1$I::text IS NOT DISTINCT FROM s.%2$I::text '\n"
+"                                 'THEN s.%1$I ELSE t.%1$I END', c.name, 'migrate_new_' || c.ord), ', '),\n"
+"               string_agg(format('t.%I::text IS NOT DISTINCT FROM s.%I::text', c.name,\n"
+"                                 'migrate_new_' || c.ord), ' OR ')\n"
+"          INTO assignments, still\n"
+"        FROM unnest(saved_columns) WITH ORDINALITY AS c(name, ord);\n"
+"    ELSE\n"
+"        SELECT string_agg(format('%I = s.%I', c, c), ', ') INTO assignments\n"
+"        FROM unnest(saved_columns) AS c;\n"
+"    END IF;\n"
 "    SELECT string_agg(format('t.%I = s.%I', c, c), ' AND ') INTO matches\n"
 "    FROM unnest(key_columns) AS c;\n"
-"    EXECUTE format('UPDATE %s AS t SET %s FROM migrate.%I AS s WHERE %s',\n"
-"        target, assignments, saved, matches);\n"
+"    EXECUTE format('UPDATE %s AS t SET %s FROM migrate.%I AS s WHERE %s AND (%s)',\n"
+"        target, assignments, saved, matches, still);\n"
 "    EXECUTE format('DROP TABLE migrate.%I', saved);\n"
 "END\n"
 "$fn$";
@@ -541,9 +598,13 @@ ensure_migrate_schema(PlanCtx *pc)
 		step_sql(s, "%s", primary_key_columns_fn);
 		step_sql(s, "%s", save_rows_fn);
 		step_sql(s, "%s", restore_rows_fn);
+		step_sql(s, "%s", track_new_values_fn);
+		step_sql(s, "%s", note_new_values_fn);
 		step_done(s, "SELECT to_regclass('migrate.saved_objects') IS NOT NULL "
 				  "AND to_regprocedure('migrate.save_rows(regclass,text,text[],text)') IS NOT NULL "
-				  "AND to_regprocedure('migrate.restore_rows(regclass,text)') IS NOT NULL");
+				  "AND to_regprocedure('migrate.restore_rows(regclass,text)') IS NOT NULL "
+				  "AND to_regprocedure('migrate.track_new_values(regclass,text,text[])') IS NOT NULL "
+				  "AND to_regprocedure('migrate.note_new_values(regclass,text,text[])') IS NOT NULL");
 	}
 	else
 		step_done(s, "SELECT to_regclass('migrate.saved_objects') IS NOT NULL");
@@ -822,6 +883,8 @@ plan_backfill_step(PlanCtx *pc, Step *owner, const char *table, const KeyExprLis
 	bf->where = xstrdup(where);
 	bf->batch_size = batch_size;
 	bf->batch_delay_ms = batch_delay_ms;
+	if (owner != NULL && owner->kind == STEP_BACKFILL)
+		bf->undo_of = xstrdup(owner->id);
 	s->backfill = bf;
 	return s;
 }
@@ -1049,6 +1112,8 @@ step_clear(Step *s)
 		free(s->backfill->save_table);
 		free(s->backfill->restore_from);
 		free(s->backfill->copy_to);
+		free(s->backfill->undo_of);
+		free(s->backfill->save_batches);
 		free(s->backfill);
 	}
 	for (size_t i = 0; i < s->n_rollback; i++)

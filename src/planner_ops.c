@@ -1104,6 +1104,52 @@ check_backfill_columns(PlanCtx *pc, const KeyExprList *columns)
 	return true;
 }
 
+/*
+ * Online, a backfill walks the table by a key, each row once; a table
+ * without one (a primary key, or unique NOT NULL columns) is refused here,
+ * before anything changed, when the table already exists.
+ */
+static bool
+check_walk_key(PlanCtx *pc, const char *table)
+{
+	StrList		names = {0};
+	StrList		types = {0};
+	Error		ignored = {0};
+	bool		keyless;
+
+	if (!ONLINE(pc) || pc->cat == NULL || catalog_table_exists(pc->cat, table) != 1)
+		return true;
+	if (!catalog_walk_key(pc->cat, table, &names, &types, &ignored))
+	{
+		error_clear(&ignored);
+		return true;
+	}
+	keyless = names.n == 0;
+	strlist_free(&names);
+	strlist_free(&types);
+	if (keyless)
+		return error_set(pc->err, EXIT_USAGE,
+						 "%s:%d:%d: backfill: %s has no primary key nor unique NOT NULL "
+						 "columns, so an online backfill cannot walk its rows each once; "
+						 "add one, or apply this migration without --online",
+						 pc->op->pos.file, pc->op->pos.line, pc->op->pos.col, table);
+	return true;
+}
+
+/* "ARRAY['a', 'b']::text[]": the columns a backfill sets. */
+static char *
+set_columns_array(const KeyExprList *set)
+{
+	Buf			b;
+
+	buf_init(&b);
+	buf_puts(&b, "ARRAY[");
+	for (size_t i = 0; i < set->n; i++)
+		sql_append(&b, "%s%L", i > 0 ? ", " : "", set->items[i].key);
+	buf_puts(&b, "]::text[]");
+	return buf_detach(&b);
+}
+
 static bool
 plan_backfill(PlanCtx *pc)
 {
@@ -1114,7 +1160,8 @@ plan_backfill(PlanCtx *pc)
 	Step	   *undo;
 
 	if (!check_backfill_columns(pc, &op->u.backfill.set) ||
-		!check_backfill_columns(pc, &op->u.backfill.down))
+		!check_backfill_columns(pc, &op->u.backfill.down) ||
+		!check_walk_key(pc, table))
 	{
 		free(summary);
 		return false;
@@ -1132,42 +1179,56 @@ plan_backfill(PlanCtx *pc)
 	}
 
 	/*
-	 * No down: save the values it overwrites, keyed by the primary key.
-	 * Online, each batch saves its own rows in its own transaction, locked
-	 * before they change (no long snapshot, no value missed); plain, one
-	 * statement saves them all before the one UPDATE.
+	 * No down: save the values it overwrites, keyed by the walk key, and
+	 * the values it writes (its rollback keeps later writes).  Online, each
+	 * batch saves its own rows in its own transaction, in the same statement
+	 * as its UPDATE, as one row of an array (docs/design.md, "Backfills");
+	 * plain, one statement saves them all before the one UPDATE.
 	 */
 	{
 		char	   *rows = object_name(pc, "rows", 0);
 		char	   *saved_table = sql_format("migrate.%I", rows);
+		char	   *batches = object_name(pc, "row_batches", 0);
+		char	   *columns = set_columns_array(&op->u.backfill.set);
 		Buf			b;
 
 		ensure_migrate_schema(pc);
 		buf_init(&b);
-		sql_append(&b, "SELECT migrate.save_rows(%R::regclass, %L, ARRAY[", table, rows);
-		for (size_t i = 0; i < op->u.backfill.set.n; i++)
-			sql_append(&b, "%s%L", i > 0 ? ", " : "", op->u.backfill.set.items[i].key);
-		buf_puts(&b, "]::text[], ");
 		if (ONLINE(pc))
 			buf_puts(&b, "'false'");
 		else if (op->u.backfill.where)
 			quote_literal(&b, op->u.backfill.where);
 		else
 			buf_puts(&b, "NULL");
-		buf_putc(&b, ')');
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_SHARE, table,
 					 ONLINE(pc) ? "create the table in which the backfill of %Q saves the "
 					 "values it overwrites" : "save the values that the backfill of %Q overwrites",
 					 table);
-		strlist_push(&s->sql, buf_detach(&b));
+		step_sql(s, "SELECT migrate.save_rows(%R::regclass, %L, %s, %s)", table, rows, columns,
+				 b.data);
+		/* and columns for what the backfill writes: its rollback keeps later writes */
+		step_sql(s, "SELECT migrate.track_new_values(%R::regclass, %L, %s)", table, rows, columns);
+		/* online, each batch saves one row: an array of those rows (compact, one insert) */
+		if (ONLINE(pc))
+			step_sql(s, "CREATE TABLE IF NOT EXISTS migrate.%I (batch bigserial PRIMARY KEY, "
+					 "saved migrate.%I[] NOT NULL)", batches, rows);
+		buf_free(&b);
 		step_done(s, "SELECT to_regclass(%L) IS NOT NULL", saved_table);
 		undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL, "forget the saved values");
+		if (ONLINE(pc))
+			step_sql(undo, "DROP TABLE IF EXISTS migrate.%I", batches);
 		step_sql(undo, "DROP TABLE IF EXISTS %s", saved_table);
 
 		s = plan_backfill_step(pc, NULL, table, &op->u.backfill.set, op->u.backfill.where,
 							   op->u.backfill.batch_size, op->u.backfill.batch_delay_ms, summary);
 		if (ONLINE(pc))
+		{
 			s->backfill->save_table = xstrdup(rows);
+			s->backfill->save_batches = xstrdup(batches);
+		}
+		else
+			step_sql(s, "SELECT migrate.note_new_values(%R::regclass, %L, %s)", table, rows,
+					 columns);
 		/* online, put back in batches like the backfill; plain, one UPDATE */
 		free(summary);
 		summary = sql_format("put the saved values of %Q back", table);
@@ -1178,7 +1239,12 @@ plan_backfill(PlanCtx *pc)
 		step_sql(undo, "SELECT migrate.restore_rows(%R::regclass, %L)", table, rows);
 		step_done(undo, "SELECT to_regclass(%L) IS NULL", saved_table);
 		if (ONLINE(pc))
+		{
 			undo->backfill->restore_from = xstrdup(rows);
+			undo->backfill->save_batches = xstrdup(batches);
+		}
+		free(columns);
+		free(batches);
 		free(saved_table);
 		free(rows);
 	}
