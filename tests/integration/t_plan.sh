@@ -51,7 +51,8 @@ expect_exit 0 "$MIGRATE" --dir migrations plan --offline --format json
 assert_eq "$(python3 -c "print(list(range(1, $(wc -l <<<"$names") + 1)))")" "$(all_versions)" \
 	"versions in the JSON plan"
 expect_exit 0 mg --dir migrations --format json plan
-assert_eq "[3, 4, 5, 6, 7]" "$(all_versions)" "versions in the connected JSON plan"
+assert_eq "$(python3 -c "print(list(range(3, $(wc -l <<<"$names") + 1)))")" "$(all_versions)" \
+	"versions in the connected JSON plan"
 
 # SQL: psql runs the whole script, and the result is what apply gives.
 applied_db=$DB_URL

@@ -21,38 +21,38 @@ bad_case()
 	assert_eq 1 "$(grep -c '^migrate: ' <<<"$ERR")" "one error line"
 }
 
-bad_case 0008_unknown_op.yaml '0008_unknown_op\.yaml:3:[0-9]+' <<'YAML'
+bad_case 0099_unknown_op.yaml '0099_unknown_op\.yaml:3:[0-9]+' <<'YAML'
 description: an operation that does not exist
 operations:
   - add_colum:
       table: orders
       column: { name: x, type: text }
 YAML
-bad_case 0008_missing_field.yaml '0008_missing_field\.yaml:[23]:[0-9]+' <<'YAML'
+bad_case 0099_missing_field.yaml '0099_missing_field\.yaml:[23]:[0-9]+' <<'YAML'
 operations:
   - create_index:
       table: orders
       columns: [created_at]
 YAML
-bad_case 0008_bad_yaml.yaml '0008_bad_yaml\.yaml:4:[0-9]+' <<'YAML'
+bad_case 0099_bad_yaml.yaml '0099_bad_yaml\.yaml:4:[0-9]+' <<'YAML'
 operations:
   - add_column:
       table: orders
       column: { name: x, type: text ]
 YAML
-bad_case 0008_bad_duration.yaml '0008_bad_duration\.yaml:2:[0-9]+' <<'YAML'
+bad_case 0099_bad_duration.yaml '0099_bad_duration\.yaml:2:[0-9]+' <<'YAML'
 settings:
   lock_timeout: two seconds
 operations:
   - drop_index: { name: orders_pending_created_at_idx }
 YAML
-bad_case 0008_unknown_key.yaml '0008_unknown_key\.yaml:4:[0-9]+' <<'YAML'
+bad_case 0099_unknown_key.yaml '0099_unknown_key\.yaml:4:[0-9]+' <<'YAML'
 operations:
   - add_column:
       table: orders
       colour: { name: x, type: text }
 YAML
-bad_case 0008_bad_column.yaml '0008_bad_column\.yaml:5:[0-9]+' <<'YAML'
+bad_case 0099_bad_column.yaml '0099_bad_column\.yaml:5:[0-9]+' <<'YAML'
 operations:
   - add_column:
       table: orders
