@@ -87,6 +87,9 @@ _migrate()
 		--state)
 			mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 			return ;;
+		--targets)
+			mapfile -t COMPREPLY < <(compgen -f -X '!*.y*ml' -- "$cur"; compgen -d -- "$cur")
+			return ;;
 		--template|-t)
 			mapfile -t COMPREPLY < <(compgen -W "$(_migrate_templates "$prog")" -- "$cur")
 			return ;;

@@ -13,6 +13,8 @@
 #ifndef MIGRATE_CLI_H
 #define MIGRATE_CLI_H
 
+#include <signal.h>
+
 #include "options.h"
 #include "session.h"
 
@@ -56,6 +58,18 @@ struct Run
 };
 
 extern const Command cli_commands[];
+
+/*
+ * Set (by SIGUSR1, in a fleet's worker) to stop after the migration that
+ * runs: apply and rollback then say {"event":"halted"} and exit 0.
+ */
+extern volatile sig_atomic_t cli_stop_requested;
+
+/*
+ * Whether to stop before the next of total migrations (done of them
+ * finished) because a stop was requested; says so (a "halted" event).
+ */
+bool		cli_halted(const Progress *p, size_t done, size_t total);
 
 int			cli_main(int argc, char **argv);
 

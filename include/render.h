@@ -83,4 +83,37 @@ typedef struct RollbackPlan
 void		render_rollback_plan(FILE *out, const RollbackPlan *items, size_t n,
 								 Format fmt, const RenderOptions *opts);
 
+/* One target of a fleet, as status --targets shows it. */
+typedef struct FleetStatusRow
+{
+	const char *target;
+	char	   *error;			/* it could not be read: why; NULL */
+	char	   *applied;		/* the newest applied migration, V_name; NULL: none */
+	int64_t		applied_version;
+	size_t		pending;
+	char	   *problem;		/* a failed or running migration, V_name; NULL */
+	const char *problem_state;	/* "failed", "running", "interrupted" */
+	char	   *problem_error;
+	bool		drifted;
+	char	   *drift;			/* the first drifted migration, V_name */
+} FleetStatusRow;
+
+/* status --targets: a row per target (text), or {"targets": [...]} (JSON). */
+void		render_fleet_status(FILE *out, const FleetStatusRow *rows, size_t n, Format fmt);
+
+/* Targets in the same state, and the plan they share (rendered as asked). */
+typedef struct FleetPlanGroup
+{
+	const StrList *targets;
+	int64_t		applied;		/* newest applied version; 0: none */
+	const char *applied_label;	/* its version as written; NULL: none */
+	const char *pending;		/* the pending versions, "2,3" */
+	const char *plan;			/* render_plan's output for them */
+} FleetPlanGroup;
+
+/* plan --targets: each group's targets, then its plan; then the unreachable. */
+void		render_fleet_plan(FILE *out, const FleetPlanGroup *groups, size_t n,
+							  const FleetStatusRow *unreachable, size_t n_unreachable,
+							  Format fmt);
+
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "fleet.h"
 #include "lint.h"
 #include "txn.h"
 
@@ -22,19 +23,20 @@
 const Command cli_commands[] = {
 	{"validate", cmd_validate, CMD_FILES | CMD_FORMATS, opts_none, "validate",
 	"check every migration file, without a database"},
-	{"plan", cmd_plan, CMD_FILES | CMD_MAY_DB | CMD_FORMATS | CMD_SQL, opts_plan,
-		"plan [--online] [--to V] [--offline] [--format text|sql|json]",
+	{"plan", cmd_plan, CMD_FILES | CMD_MAY_DB | CMD_FORMATS | CMD_SQL | CMD_TARGETS, opts_plan,
+		"plan [--online] [--to V] [--offline] [--targets FILE] [--format text|sql|json]",
 	"show the steps of the pending migrations"},
-	{"apply", cmd_apply, CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS, opts_apply,
+	{"apply", cmd_apply, CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS | CMD_TARGETS, opts_apply,
 		"apply [--online | --plain] [--to V] [--dry-run] [--lock-timeout D] [--lock-retries N]\n"
 		"              [--statement-timeout D] [--batch-size N|auto] [--batch-time D]\n"
-		"              [--batch-delay D] [--max-replica-lag D] [--replica CONNINFO]...",
+		"              [--batch-delay D] [--max-replica-lag D] [--replica CONNINFO]...\n"
+		"              [--targets FILE]",
 	"apply the pending migrations"},
-	{"rollback", cmd_rollback, CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS,
-		opts_rollback, "rollback [--to V | --steps N] [--dry-run]",
+	{"rollback", cmd_rollback, CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS | CMD_TARGETS,
+		opts_rollback, "rollback [--to V | --steps N] [--dry-run] [--targets FILE]",
 	"undo applied migrations, newest first"},
-	{"status", cmd_status, CMD_FILES | CMD_DB | CMD_FORMATS, opts_status,
-		"status [--format text|json]",
+	{"status", cmd_status, CMD_FILES | CMD_DB | CMD_FORMATS | CMD_TARGETS, opts_status,
+		"status [--targets FILE] [--format text|json]",
 	"applied, pending, running, failed and drifted migrations"},
 	{"finalize", cmd_finalize, CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS, opts_finalize,
 		"finalize [--yes] [--dry-run]",
@@ -51,6 +53,8 @@ const Command cli_commands[] = {
 	"remove the history record of a failed migration that has nothing left applied"},
 	{NULL, NULL, 0, NULL, NULL, NULL}
 };
+
+volatile sig_atomic_t cli_stop_requested;
 
 /* ---- messages ---- */
 
@@ -224,6 +228,18 @@ cli_exec_context(ExecContext *ctx, Run *r, Progress *progress, const char *appli
 	ctx->status_conn = r->s.locked ? r->s.lock.conn : NULL;
 }
 
+bool
+cli_halted(const Progress *p, size_t done, size_t total)
+{
+	if (!cli_stop_requested || done >= total)
+		return false;
+	if (p->json)
+		printf("{\"event\":\"halted\",\"done\":%zu,\"left\":%zu}\n", done, total - done);
+	else
+		printf("halted after %zu of %zu migrations\n", done, total);
+	return true;
+}
+
 /* ---- dispatch ---- */
 
 int
@@ -248,6 +264,12 @@ cli_run_command(const Command *cmd, GlobalOptions *g, Args *a, const char *targe
 		!session_open(&r.s, g->database, g->table, g->state_path, cmd->name,
 					  (cmd->flags & CMD_WRITES) && !a->dry_run ? &cl_settings : NULL, &err))
 	{
+		/* one line: where it tried (db.c), and how to point migrate elsewhere */
+		if (err.exit_code == EXIT_UNREACHABLE)
+			error_append(&err, "%s", target
+						 ? "; nothing was changed; check its \"database\" in the targets file"
+						 : "; nothing was changed; name the database with -d CONNINFO, "
+						 "DATABASE_URL, or the PG* variables (PGHOST, PGPORT, PGDATABASE, PGUSER)");
 		migration_set_free(&r.set);
 		return cli_fail(&err);
 	}
@@ -268,6 +290,12 @@ check_flags(const Command *cmd, const GlobalOptions *g, const Args *a)
 		return cli_usage_error("--format sql is only for plan%s", "");
 	if (g->format_given && g->format != FORMAT_TEXT && !(cmd->flags & CMD_FORMATS))
 		return cli_usage_error("--format: %s has only one output", cmd->name);
+	if (g->targets && !(cmd->flags & CMD_TARGETS))
+		return cli_usage_error("--targets is for plan, apply, rollback and status, not %s",
+							   cmd->name);
+	if (g->targets && a->dry_run)
+		return cli_usage_error("--targets: %s", "instead of --dry-run, \"migrate plan --targets\" "
+							   "shows what would run on each target");
 	return EXIT_OK;
 }
 
@@ -304,7 +332,10 @@ cli_main(int argc, char **argv)
 	}
 	if ((rc = check_flags(cmd, &g, &a)) != EXIT_OK)
 		goto out;
-	rc = cli_run_command(cmd, &g, &a, NULL);
+	if (g.targets)
+		rc = fleet_run(cmd, &g, &a);
+	else
+		rc = cli_run_command(cmd, &g, &a, NULL);
 out:
 	options_free(&a);
 	return rc;

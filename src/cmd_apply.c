@@ -139,7 +139,7 @@ cmd_apply(Run *r)
 	applied_by = db_applied_by(r->s.conn);
 	cli_exec_context(&ctx, r, &progress, applied_by);
 	todo = pending(r, &n);
-	for (size_t i = 0; i < n && rc == EXIT_OK; i++)
+	for (size_t i = 0; i < n && rc == EXIT_OK && !cli_halted(&progress, i, n); i++)
 		rc = apply_one(r, &ctx, todo[i], &err);
 	if (rc == EXIT_OK && n == 0 && !r->g->quiet)
 	{

@@ -113,7 +113,8 @@ cmd_rollback(Run *r)
 	else if (rc == EXIT_OK && n == 0 && !r->g->quiet)
 		printf(progress.json ? "{\"event\":\"nothing_to_roll_back\"}\n"
 			   : "Nothing to roll back.\n");
-	for (size_t i = 0; i < n && rc == EXIT_OK && !r->a->dry_run; i++)
+	for (size_t i = 0; i < n && rc == EXIT_OK && !r->a->dry_run &&
+		 !cli_halted(&progress, i, n); i++)
 	{
 		ctx.settings = cli_settings(plans[i].migration, r->a);
 		if (!execute_rollback(&ctx, &plans[i], shown[i].partial ? &done[i] : NULL, &err))

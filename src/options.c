@@ -41,6 +41,7 @@ const OptDef opts_apply[] = {
 	{"max-replica-lag", 0, true, OPT_MAX_REPLICA_LAG},
 	{"replica", 0, true, OPT_REPLICA},
 	{"plain", 0, false, OPT_PLAIN},
+	{"targets", 0, true, OPT_TARGETS},
 	{NULL, 0, false, 0}
 };
 
@@ -48,6 +49,7 @@ const OptDef opts_plan[] = {
 	{"online", 0, false, OPT_ONLINE},
 	{"to", 0, true, OPT_TO},
 	{"offline", 0, false, OPT_OFFLINE},
+	{"targets", 0, true, OPT_TARGETS},
 	{NULL, 0, false, 0}
 };
 
@@ -58,10 +60,12 @@ const OptDef opts_rollback[] = {
 	{"lock-timeout", 0, true, OPT_LOCK_TIMEOUT},
 	{"lock-retries", 0, true, OPT_LOCK_RETRIES},
 	{"statement-timeout", 0, true, OPT_STATEMENT_TIMEOUT},
+	{"targets", 0, true, OPT_TARGETS},
 	{NULL, 0, false, 0}
 };
 
 const OptDef opts_status[] = {
+	{"targets", 0, true, OPT_TARGETS},
 	{NULL, 0, false, 0}
 };
 
@@ -137,6 +141,7 @@ static const OptHelp opt_help[] = {
 	{NULL, "batch-time", "D", "target duration (more than 0) of one batch in auto mode (default 200ms)"},
 	{NULL, "batch-delay", "D", "pause between backfill batches (default 0ms)"},
 	{NULL, "max-replica-lag", "D", "pause backfills while a replica lags more (default 10s)"},
+	{NULL, "targets", "FILE", "every database of a fleet's targets file (see FLEETS in migrate(1))"},
 	{NULL, "replica", "CONNINFO", "a replica whose lag throttles backfills (repeatable)"},
 	{NULL, NULL, NULL, NULL}
 };

@@ -752,3 +752,136 @@ render_rollback_plan(FILE *out, const RollbackPlan *items, size_t n, Format fmt,
 	fwrite(b.data, 1, b.len, out);
 	buf_free(&b);
 }
+
+/* ---- fleets ---- */
+
+static void
+fleet_status_json(Buf *b, const FleetStatusRow *rows, size_t n)
+{
+	Json		j = {b, 0, {false}};
+
+	json_open(&j, NULL, '{');
+	json_open(&j, "targets", '[');
+	for (size_t i = 0; i < n; i++)
+	{
+		const FleetStatusRow *r = &rows[i];
+
+		json_open(&j, NULL, '{');
+		json_str(&j, "target", r->target);
+		json_int(&j, "version", r->applied_version, r->applied != NULL);
+		json_str(&j, "applied", r->applied);
+		json_int(&j, "pending", (int64_t) r->pending, r->error == NULL);
+		json_str(&j, "state", r->error ? "unreachable" : r->problem ? r->problem_state
+				 : r->pending ? "pending" : "up_to_date");
+		json_str(&j, "migration", r->problem);
+		json_str(&j, "migration_error", r->problem_error);
+		json_bool(&j, "drifted", r->drifted);
+		json_str(&j, "drift", r->drift);
+		json_str(&j, "error", r->error);
+		json_close(&j, '}');
+	}
+	json_close(&j, ']');
+	json_close(&j, '}');
+	buf_putc(b, '\n');
+}
+
+static void
+fleet_status_text(Buf *b, const FleetStatusRow *rows, size_t n)
+{
+	buf_printf(b, "%-16s %-32s %-8s %s\n", "TARGET", "APPLIED", "PENDING", "STATE");
+	for (size_t i = 0; i < n; i++)
+	{
+		const FleetStatusRow *r = &rows[i];
+
+		if (r->error)
+		{
+			buf_printf(b, "%-16s %-32s %-8s unreachable: %s\n", r->target, "?", "?", r->error);
+			continue;
+		}
+		buf_printf(b, "%-16s %-32s %-8zu ", r->target, r->applied ? r->applied : "(none)",
+				   r->pending);
+		if (r->problem)
+			buf_printf(b, "%s %s%s%s", r->problem_state, r->problem,
+					   r->problem_error ? ": " : "", r->problem_error ? r->problem_error : "");
+		else
+			buf_puts(b, r->pending ? "pending" : "up to date");
+		if (r->drifted)
+			buf_printf(b, "; DRIFTED: %s changed since it was applied", r->drift);
+		buf_putc(b, '\n');
+	}
+}
+
+void
+render_fleet_status(FILE *out, const FleetStatusRow *rows, size_t n, Format fmt)
+{
+	Buf			b;
+
+	buf_init(&b);
+	if (fmt == FORMAT_JSON)
+		fleet_status_json(&b, rows, n);
+	else
+		fleet_status_text(&b, rows, n);
+	fwrite(b.data, 1, b.len, out);
+	buf_free(&b);
+}
+
+void
+render_fleet_plan(FILE *out, const FleetPlanGroup *groups, size_t n,
+				  const FleetStatusRow *unreachable, size_t n_unreachable, Format fmt)
+{
+	Buf			b;
+
+	buf_init(&b);
+	if (fmt == FORMAT_JSON)
+	{
+		/* the plan documents are already JSON: placed as they are */
+		buf_puts(&b, "{\"groups\": [");
+		for (size_t i = 0; i < n; i++)
+		{
+			buf_puts(&b, i ? ",\n{\"targets\": [" : "\n{\"targets\": [");
+			for (size_t k = 0; k < groups[i].targets->n; k++)
+			{
+				buf_puts(&b, k ? ", " : "");
+				buf_json_string(&b, groups[i].targets->items[k]);
+			}
+			buf_puts(&b, "], \"applied\": ");
+			if (groups[i].applied_label || groups[i].applied)
+				buf_printf(&b, "%lld", (long long) groups[i].applied);
+			else
+				buf_puts(&b, "null");
+			buf_printf(&b, ", \"pending\": [%s], \"plan\": ", groups[i].pending);
+			buf_puts(&b, groups[i].plan[0] ? groups[i].plan : "null\n");
+			b.len--;			/* the plan's newline */
+			buf_putc(&b, '}');
+		}
+		buf_puts(&b, "],\n\"unreachable\": [");
+		for (size_t i = 0; i < n_unreachable; i++)
+		{
+			buf_puts(&b, i ? ", {\"target\": " : "{\"target\": ");
+			buf_json_string(&b, unreachable[i].target);
+			buf_puts(&b, ", \"error\": ");
+			buf_json_string(&b, unreachable[i].error);
+			buf_putc(&b, '}');
+		}
+		buf_puts(&b, "]}\n");
+	}
+	else
+	{
+		const char *lead = fmt == FORMAT_SQL ? "-- " : "";
+
+		for (size_t i = 0; i < n; i++)
+		{
+			buf_printf(&b, "%s%s== %zu target%s at %s: ", i ? "\n" : "", lead,
+					   groups[i].targets->n, groups[i].targets->n == 1 ? "" : "s",
+					   groups[i].applied_label ? groups[i].applied_label : "no migration");
+			for (size_t k = 0; k < groups[i].targets->n; k++)
+				buf_printf(&b, "%s%s", k ? ", " : "", groups[i].targets->items[k]);
+			buf_printf(&b, "\n%s", groups[i].plan);
+		}
+		for (size_t i = 0; i < n_unreachable; i++)
+			buf_printf(&b, "%s%s== unreachable: %s: %s\n", i || n ? "\n" : "", lead,
+					   unreachable[i].target, unreachable[i].error);
+	}
+	fwrite(b.data, 1, b.len, out);
+	buf_free(&b);
+}

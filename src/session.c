@@ -32,12 +32,7 @@ open_steps(Session *s, const char *database, const char *table, const char *stat
 {
 	s->conn = db_connect(database, err);
 	if (s->conn == NULL)
-	{
-		if (err->exit_code == EXIT_UNREACHABLE)
-			error_append(err, "; nothing was changed; name the database with -d CONNINFO, "
-						 "DATABASE_URL, or the PG* variables (PGHOST, PGPORT, PGDATABASE, PGUSER)");
 		return false;
-	}
 	txn_set_cancel_conn(s->conn);
 	if (!catalog_open(&s->cat, s->conn, err))
 		return false;

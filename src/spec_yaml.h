@@ -1,6 +1,7 @@
 /*
- * spec_yaml.h: private to the spec module.  A migration file's YAML as a
- * small tree of scalars, lists and mappings, each node with its position.
+ * spec_yaml.h: private to the spec module and the targets file of a fleet
+ * (targets.c).  A migration file's YAML as a small tree of scalars, lists
+ * and mappings, each node with its position.
  *
  * spec_yaml.c builds the tree with libyaml's event parser and refuses here
  * everything that is wrong at the YAML level (bad bytes, syntax, tabs,
