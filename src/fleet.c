@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -698,6 +701,12 @@ run_child(Fleet *f, Worker *w, int out_fd, int err_fd)
 
 	/* its own process group: the parent decides what a signal means */
 	setpgid(0, 0);
+#ifdef __linux__
+	/* and when the parent is gone (kill -9), it stops as after SIGTERM */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(EXIT_SIGTERM);
+#endif
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (devnull >= 0)

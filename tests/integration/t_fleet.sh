@@ -223,6 +223,39 @@ assert_eq '["not_started"]' "$(events '[e["not_started"] == ["fine"] and "not_st
 assert_eq 2 "$(sql "SELECT count(*) FILTER (WHERE status = 'completed') FROM public.schema_migrations" "$(url_of x)")" \
 	"the rollback ran after a failed canary"
 
-for i in $(seq -w 1 $N) x; do
-	dropdb "${prefix}_$i"
+
+# ---- SIGTERM to the fleet: every target stops cleanly; a rerun finishes ----
+kt=$TMP/kill.yaml
+{
+	echo "canary: 0"
+	echo "parallel: 3"
+	echo "targets:"
+	for i in 1 2 3; do
+		createdb "${prefix}_k$i"
+		DB_URL=$(url_of "k$i")
+		expect_exit 0 "$MIGRATE" -d "$DB_URL" --state "$TMP/state.db" --dir migrations apply --to 1
+		load_shop_data 5000
+		echo "  - {name: k$i, database: \"$DB_URL\"}"
+	done
+} >"$kt"
+# (not through the function: $! must be migrate itself)
+"$MIGRATE" --state "$TMP/state.db" --dir migrations apply --online --batch-size 500 \
+	--batch-delay 20ms --targets "$kt" >"$TMP/kill.out" 2>"$TMP/kill.err" &
+fleet_pid=$!
+wait_until 30 grep -q '"event":"progress"' "$TMP/kill.out" || fail "no backfill progress to interrupt"
+kill -TERM "$fleet_pid"
+rc=0
+wait "$fleet_pid" || rc=$?
+assert_eq 143 "$rc" "the fleet's exit after SIGTERM"
+sleep 0.5
+assert_eq "" "$(pgrep -f -- "--state $TMP/state.db" || true)" "a worker outlived the fleet"
+assert_eq '[143, 143, 143]' "$(events '[e["exit"] for e in d if e["event"] == "target_finished"]' "$TMP/kill.out")" \
+	"every target stopped cleanly (exit 143 each)"
+expect_exit 0 fleet apply --online --targets "$kt"
+for i in 1 2 3; do
+	assert_eq 7 "$(sql "SELECT count(*) FROM public.schema_migrations WHERE status = 'completed'" "$(url_of "k$i")")" \
+		"k$i after the rerun"
+	assert_eq 0 "$(sql "SELECT count(*) FROM orders WHERE total_cents IS DISTINCT FROM
+		(SELECT coalesce(sum(i.quantity * i.unit_price_cents), 0) FROM order_items i WHERE i.order_id = orders.id)" \
+		"$(url_of "k$i")")" "k$i: every order's total after the interrupted backfill"
 done

@@ -90,6 +90,5 @@ print(len(d), *sorted(set(t["state"] for t in d)), *sorted(set(t["version"] for 
 [ "$t_100_1" -ge $((t_25_1 * 5 / 2)) ] || fail "N=100 took $t_100_1 ms, N=25 $t_25_1 ms"
 [ "$t_100_8" -le $((t_100_1 * 3 / 4)) ] || fail "parallel 8 took $t_100_8 ms, parallel 1 $t_100_1 ms"
 
-for i in $(seq -f %03g 1 $N); do
-	echo "DROP DATABASE ${prefix}_$i;"
-done | psql -XAtq -v ON_ERROR_STOP=1 -d postgres >/dev/null || fail "cannot drop the databases"
+# The databases stay: the suite's cluster goes away with it, and 100 drops
+# would take as long as the rest of the test.
