@@ -99,7 +99,7 @@ for i in $(seq -w 1 $N); do
 	case $r in
 	'["done"]') assert_eq 7/0 "$applied" "shard$i is done"; done_n=$((done_n + 1)) ;;
 	'["halted"]')
-		assert_match "$applied" '^[1-6]/0$' "shard$i stopped between migrations"
+		assert_match "$applied" '^[0-6]/0$' "shard$i stopped between migrations"
 		halted_n=$((halted_n + 1))
 		;;
 	'["failed"]') assert_eq 3/1 "$applied" "shard$i failed at its 4th migration" ;;
