@@ -228,6 +228,7 @@ typedef struct Preflight
 	size_t		n;
 	size_t		cap;
 	int			next;			/* number of the next temporary table */
+	bool		shape_changed;	/* an operation before changed a table */
 } Preflight;
 
 /* The server's message names a copy: it is the migration's table. */
@@ -697,6 +698,60 @@ compile_op(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
 	}
 }
 
+/* Operations whose effect on the schema preflight does not model. */
+static bool
+opaque_op(OpKind k)
+{
+	switch (k)
+	{
+		case OP_SQL:
+		case OP_MULTI_TENANCY:
+		case OP_ADD_PARTITIONS:
+		case OP_ATTACH_PARTITION:
+		case OP_DETACH_PARTITION:
+		case OP_PARTITION_TABLE:
+		case OP_CREATE_VIEW:
+		case OP_REPLACE_VIEW:
+		case OP_CREATE_MATERIALIZED_VIEW:
+		case OP_REPLACE_MATERIALIZED_VIEW:
+		case OP_CREATE_TYPE:
+		case OP_DROP_TYPE:
+		case OP_ADD_ENUM_VALUE:
+		case OP_CREATE_ROLE:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Operations after which a table is not what the database shows. */
+static bool
+changes_shape(OpKind k)
+{
+	return k == OP_CREATE_TABLE || k == OP_RENAME_TABLE || k == OP_ADD_COLUMN ||
+		k == OP_DROP_COLUMN || k == OP_RENAME_COLUMN || k == OP_ALTER_COLUMN;
+}
+
+/* The query of a view operation; NULL for the others. */
+static const char *
+view_query(const Operation *op)
+{
+	if (op->kind == OP_CREATE_VIEW || op->kind == OP_REPLACE_VIEW)
+		return op->u.view.query;
+	if (op->kind == OP_CREATE_MATERIALIZED_VIEW || op->kind == OP_REPLACE_MATERIALIZED_VIEW)
+		return op->u.matview.query;
+	return NULL;
+}
+
+static bool
+compile_view_query(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
+{
+	Expr		e = {op, view_query(op), "query", NULL};
+
+	return run_expr(conn, pf, &e, "EXPLAIN (COSTS OFF) SELECT * FROM (", "\n) AS migrate_query",
+					err);
+}
+
 static void
 preflight_reset(Preflight *pf)
 {
@@ -710,6 +765,7 @@ preflight_reset(Preflight *pf)
 	pf->copies = NULL;
 	pf->n = pf->cap = 0;
 	pf->next = 0;
+	pf->shape_changed = false;
 }
 
 /*
@@ -725,12 +781,20 @@ preflight_body(PGconn *conn, void *arg, Error *err)
 	preflight_reset(pf);		/* each attempt starts afresh */
 	for (size_t i = 0; ok && i < pf->m->n_ops; i++)
 	{
-		OpKind		k = pf->m->ops[i].kind;
+		const Operation *op = &pf->m->ops[i];
 
-		/* what raw SQL or multi_tenancy makes of the schema is not known here */
-		if (k == OP_SQL || k == OP_MULTI_TENANCY)
+		/*
+		 * A view's query is compiled as long as the tables are as in the
+		 * database (the copies have other names); after an operation whose
+		 * effect on the schema preflight does not model (raw SQL, types,
+		 * views, partitions, multi_tenancy), the rest is parsed only.
+		 */
+		if (view_query(op) && !pf->shape_changed)
+			ok = compile_view_query(conn, pf, op, err);
+		if (!ok || opaque_op(op->kind))
 			break;
-		ok = compile_op(conn, pf, &pf->m->ops[i], err);
+		ok = compile_op(conn, pf, op, err);
+		pf->shape_changed |= changes_shape(op->kind);
 	}
 	if (!ok)
 		return false;
@@ -740,7 +804,7 @@ preflight_body(PGconn *conn, void *arg, Error *err)
 bool
 preflight_compile(ExecContext *ctx, const Migration *m, Error *err)
 {
-	Preflight	pf = {m, ctx->strategy, NULL, 0, 0, 0};
+	Preflight	pf = {m, ctx->strategy, NULL, 0, 0, 0, false};
 	Txn			t = {0};
 	bool		ok;
 

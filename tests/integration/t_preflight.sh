@@ -160,3 +160,26 @@ assert_eq "integer|0" "$(sql "SELECT format_type(atttypid, atttypmod), pg_get_ex
 	FROM pg_attribute JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum
 	WHERE attrelid = 'users'::regclass AND attname = 'code'")"
 app_writes "the type change"
+
+# A view's query over a misspelt column: exit 2 at its position, no view.
+write_migration 0004_view.yaml <<'YAML'
+operations:
+  - create_view: { name: user_codes, query: "SELECT id, cdoe FROM users" }
+YAML
+expect_exit 2 mg --dir "$MIGDIR" apply --online
+assert_contains "$ERR" "0004_view.yaml:2:57: create_view: query" "a view query: file:line:col"
+assert_contains "$ERR" 'column "cdoe" does not exist' "a view query: the reason"
+assert_eq "" "$(sql "SELECT to_regclass('user_codes')")" "no view was made"
+# A type the same migration creates is used after it: not a false alarm.
+cat >"$MIGDIR/0004_view.yaml" <<'YAML'
+operations:
+  - create_type: { name: tier, enum: [free, paid] }
+  - add_column:
+      table: users
+      column: { name: tier, type: tier }
+      backfill: "'free'::tier"
+  - create_view: { name: user_codes, query: "SELECT id, code FROM users" }
+YAML
+expect_exit 0 mg --dir "$MIGDIR" apply --online
+assert_eq 0 "$(sql "SELECT count(*) FROM users WHERE tier IS DISTINCT FROM 'free'")" "the new type's column filled"
+app_writes "the view and type migration"
