@@ -11,7 +11,7 @@
 #include "backfill.h"
 
 /*
- * Where a running migration is (SPEC, "Progress and monitoring"): the step
+ * Where a running migration is (migrate(1), status): the step
  * its runner recorded, that step's summary from the plan of what was
  * applied, and for a backfill its rows done (the cursor, in the database)
  * out of the table's estimate.  Best effort: what cannot be told is left

@@ -107,10 +107,11 @@ check_shape(const StrList *cols, Error *err)
 }
 
 /*
- * Columns beyond SPEC's that later versions added: how each migration was
- * applied (its rollback mirrors it), its file's text (rollback and status
- * work without the file), when it was finalized, the step it is running
- * (status from another machine), and whether a signal stopped it.
+ * Columns beyond those any history table has, added by later versions:
+ * how each migration was applied (its rollback mirrors it), its file's
+ * text (rollback and status work without the file), when it was
+ * finalized, the step it is running (status from another machine), and
+ * whether a signal stopped it.
  */
 static const char *const added_columns[] = {
 	"strategy", "source", "finalized_at", "current_step", "interrupted", "step_started_at"

@@ -1,6 +1,6 @@
 /*
  * planner_objects.c: the operations on objects other than a table's columns
- * (SPEC §1 "Views, materialized views, partitions, types"): views,
+ * (migrate(1), Views, materialized views, types, comments, grants, roles): views,
  * materialized views, types, enum values, comments, replica identity,
  * grants and roles.  Each has its rollback, from what the catalog said
  * before the change (saved in migrate.saved_objects, docs/design.md "The
