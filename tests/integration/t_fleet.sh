@@ -10,6 +10,9 @@
 
 N=20
 BAD=06
+# the example shop: M migrations, the newest LAST (its file name without .yaml)
+M=$(find migrations -name '*.yaml' | wc -l)
+LAST=$(basename "$(find migrations -name '*.yaml' | sort | tail -1)" .yaml)
 prefix=it_fleet_$$_$RANDOM
 targets=$TMP/targets.yaml
 {
@@ -97,9 +100,9 @@ for i in $(seq -w 1 $N); do
 			count(*) FILTER (WHERE status <> 'completed') FROM public.schema_migrations" "$(url_of "$i")")
 	fi
 	case $r in
-	'["done"]') assert_eq 7/0 "$applied" "shard$i is done"; done_n=$((done_n + 1)) ;;
+	'["done"]') assert_eq "$M/0" "$applied" "shard$i is done"; done_n=$((done_n + 1)) ;;
 	'["halted"]')
-		assert_match "$applied" '^[0-6]/0$' "shard$i stopped between migrations"
+		assert_match "$applied" "^[0-$((M - 1))]/0\$" "shard$i stopped between migrations"
 		halted_n=$((halted_n + 1))
 		;;
 	'["failed"]') assert_eq 3/1 "$applied" "shard$i failed at its 4th migration" ;;
@@ -127,10 +130,10 @@ assert_eq true "$(doc 'len(set(g["pending"] and tuple(g["pending"]) or () for g 
 	"two groups of the same state"
 assert_eq '[]' "$(doc '[g["plan"]["migrations"] for g in d["groups"] if g["pending"] == []][0]')" \
 	"the targets that are done have nothing to run"
-assert_eq '[4, 5, 6, 7]' "$(doc "[g['pending'] for g in d['groups'] if 'shard$BAD' in g['targets']][0]")" \
+assert_eq "$(seq -s ', ' 4 "$M" | sed 's/^/[/; s/$/]/')" "$(doc "[g['pending'] for g in d['groups'] if 'shard$BAD' in g['targets']][0]")" \
 	"shard$BAD's group resumes at 0004"
 expect_exit 0 fleet plan --targets "$targets"
-assert_contains "$OUT" "== $done_n targets at 0007: " "the text plan names the done group"
+assert_contains "$OUT" "== $done_n targets at ${LAST%%_*}: " "the text plan names the done group"
 
 # ---- the fix, and a rerun that finishes everything ----
 sql "UPDATE products SET price_cents = 1 WHERE price_cents = 0" "$(url_of $BAD)" >/dev/null
@@ -144,7 +147,7 @@ assert_eq 0 "$(events '[e for e in d if e["event"] == "fleet_finished"][0]["exit
 assert_eq '[]' "$(events '[e["target"] for e in d if e["event"] == "migration_started" and e["target"] == "shard01"]')" \
 	"the rerun ran a migration again on a done target"
 for i in $(seq -w 1 $N); do
-	assert_eq 7 "$(sql "SELECT count(*) FROM public.schema_migrations WHERE status = 'completed'" "$(url_of "$i")")" \
+	assert_eq "$M" "$(sql "SELECT count(*) FROM public.schema_migrations WHERE status = 'completed'" "$(url_of "$i")")" \
 		"shard$i after the rerun"
 done
 
@@ -152,10 +155,10 @@ done
 expect_exit 0 fleet --format json status --targets "$targets"
 assert_eq 20 "$(doc 'len(d["targets"])')" "status rows"
 assert_eq '["up_to_date"]' "$(doc 'sorted(set(t["state"] for t in d["targets"]))')" "status states"
-assert_eq '[7]' "$(doc 'sorted(set(t["version"] for t in d["targets"]))')" "status versions"
+assert_eq "[$M]" "$(doc 'sorted(set(t["version"] for t in d["targets"]))')" "status versions"
 expect_exit 0 fleet status --targets "$targets"
 assert_eq 21 "$(printf '%s\n' "$OUT" | wc -l)" "a header and a row per target"
-assert_match "$OUT" "shard$BAD +0007_cap_order_notes +0 +up to date" "shard$BAD's row"
+assert_match "$OUT" "shard$BAD +$LAST +0 +up to date" "shard$BAD's row"
 
 # drift and a failed migration show in status --targets
 sql "UPDATE public.schema_migrations SET checksum = 'sha256:x' WHERE version = 2" "$(url_of 03)" >/dev/null
@@ -253,9 +256,24 @@ assert_eq '[143, 143, 143]' "$(events '[e["exit"] for e in d if e["event"] == "t
 	"every target stopped cleanly (exit 143 each)"
 expect_exit 0 fleet apply --online --targets "$kt"
 for i in 1 2 3; do
-	assert_eq 7 "$(sql "SELECT count(*) FROM public.schema_migrations WHERE status = 'completed'" "$(url_of "k$i")")" \
+	assert_eq "$M" "$(sql "SELECT count(*) FROM public.schema_migrations WHERE status = 'completed'" "$(url_of "k$i")")" \
 		"k$i after the rerun"
 	assert_eq 0 "$(sql "SELECT count(*) FROM orders WHERE total_cents IS DISTINCT FROM
 		(SELECT coalesce(sum(i.quantity * i.unit_price_cents), 0) FROM order_items i WHERE i.order_id = orders.id)" \
 		"$(url_of "k$i")")" "k$i: every order's total after the interrupted backfill"
+done
+
+# ---- on a terminal: a line per running target, a line as each ends, a summary ----
+script -qec "$MIGRATE --state '$TMP/state.db' --dir migrations rollback --steps 2 --targets '$kt'" \
+	/dev/null >"$TMP/tty.out" </dev/null || fail "rollback on a terminal failed: $(tail -5 "$TMP/tty.out")"
+tty_text=$(tr '\r' '\n' <"$TMP/tty.out")
+for i in 1 2 3; do
+	assert_match "$tty_text" "k$i +done: 2 migrations in" "k$i's line when it ended"
+done
+assert_contains "$tty_text" "rollback: 3 done, 0 failed, 0 halted, 0 not started" "the summary"
+assert_contains "$tty_text" $'\033[K' "no line per running target was drawn"
+assert_not_contains "$tty_text" '{"event"' "JSON on a terminal"
+for i in 1 2 3; do
+	assert_eq $((M - 2)) "$(sql "SELECT count(*) FROM public.schema_migrations WHERE status = 'completed'" "$(url_of "k$i")")" \
+		"k$i after the rollback of 2"
 done
