@@ -31,6 +31,14 @@
 
 /* ---- the helpers, in schema migrate ---- */
 
+/*
+ * The name of the twin's copy of an index or key X, for the swap to give
+ * each the other's name: X_partitioned, cut to 63 bytes.
+ */
+static const char *const shadow_name_fn =
+"CREATE OR REPLACE FUNCTION migrate.pt_shadow_name(x text)\n"
+"RETURNS text LANGUAGE sql IMMUTABLE AS $fn$ SELECT left(x, 51) || '_partitioned' $fn$";
+
 /* The partitioned twin of source, without its partitions. */
 static const char *const create_twin_fn =
 "CREATE OR REPLACE FUNCTION migrate.pt_create_twin(source regclass, twin text, "
@@ -59,22 +67,23 @@ static const char *const create_twin_fn =
 "                   'INCLUDING STATISTICS INCLUDING COMPRESSION) PARTITION BY %s', twin, source, partition_by);\n"
 "    target := twin::regclass;\n"
 "    -- keys, extended with the partition columns they lack\n"
-"    FOR r IN SELECT c.contype, c.conkey FROM pg_constraint c\n"
+"    FOR r IN SELECT c.conname::text AS conname, c.contype, c.conkey FROM pg_constraint c\n"
 "             WHERE c.conrelid = source AND c.contype IN ('p', 'u') ORDER BY c.contype, c.conname LOOP\n"
 "        SELECT array_agg(a.attname::text ORDER BY k.ord) INTO cols\n"
 "        FROM unnest(r.conkey) WITH ORDINALITY AS k(attnum, ord)\n"
 "        JOIN pg_attribute a ON a.attrelid = source AND a.attnum = k.attnum;\n"
 "        cols := cols || ARRAY(SELECT p FROM unnest(part_columns) AS p WHERE p <> ALL (cols));\n"
-"        EXECUTE format('ALTER TABLE %s ADD %s (%s)', target,\n"
+"        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s (%s)', target, migrate.pt_shadow_name(r.conname),\n"
 "            CASE r.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END,\n"
 "            (SELECT string_agg(quote_ident(c), ', ') FROM unnest(cols) AS c));\n"
 "    END LOOP;\n"
 "    -- the other indexes, built on the empty twin\n"
-"    FOR r IN SELECT i.indisunique, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i\n"
+"    FOR r IN SELECT i.indisunique, x.relname::text AS name, pg_get_indexdef(i.indexrelid) AS def\n"
+"             FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid\n"
 "             WHERE i.indrelid = source AND NOT EXISTS (SELECT FROM pg_constraint c\n"
 "                 WHERE c.conindid = i.indexrelid AND c.conrelid = source) ORDER BY i.indexrelid LOOP\n"
-"        EXECUTE format('CREATE %sINDEX ON %s USING %s', CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END,\n"
-"            target, substr(r.def, strpos(r.def, ' USING ') + 7));\n"
+"        EXECUTE format('CREATE %sINDEX %I ON %s USING %s', CASE WHEN r.indisunique THEN 'UNIQUE ' ELSE '' END,\n"
+"            migrate.pt_shadow_name(r.name), target, substr(r.def, strpos(r.def, ' USING ') + 7));\n"
 "    END LOOP;\n"
 "    FOR r IN SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint\n"
 "             WHERE conrelid = source AND contype = 'f' ORDER BY conname LOOP\n"
@@ -268,6 +277,16 @@ static const char *const swap_fn =
 "    END LOOP;\n"
 "    EXECUTE format('ALTER TABLE %s RENAME TO %I', a, a_to);\n"
 "    EXECUTE format('ALTER TABLE %s RENAME TO %I', b, b_to);\n"
+"    -- each index of a and its copy on b exchange names\n"
+"    FOR r IN SELECT c.relname::text AS x, c.relnamespace::regnamespace::text AS nsp FROM pg_index i\n"
+"             JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = a LOOP\n"
+"        IF EXISTS (SELECT FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid\n"
+"                   WHERE i.indrelid = b AND c.relname = migrate.pt_shadow_name(r.x)) THEN\n"
+"            EXECUTE format('ALTER INDEX %s.%I RENAME TO migrate_pt_swapping', r.nsp, r.x);\n"
+"            EXECUTE format('ALTER INDEX %s.%I RENAME TO %I', r.nsp, migrate.pt_shadow_name(r.x), r.x);\n"
+"            EXECUTE format('ALTER INDEX %s.migrate_pt_swapping RENAME TO %I', r.nsp, migrate.pt_shadow_name(r.x));\n"
+"        END IF;\n"
+"    END LOOP;\n"
 "    FOR r IN SELECT d.objid::regclass AS seq, att.attname FROM pg_depend d\n"
 "             JOIN pg_attribute att ON att.attrelid = d.refobjid AND att.attnum = d.refobjsubid\n"
 "             JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'\n"
@@ -503,6 +522,7 @@ plan_partition_table(PlanCtx *pc)
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
 				 "create the helpers of partition_table in schema migrate");
 	step_sql_primary_key_helper(s);
+	step_sql(s, "%s", shadow_name_fn);
 	step_sql(s, "%s", create_twin_fn);
 	step_sql(s, "%s", sync_function_fn);
 	step_sql(s, "%s", copy_fn);

@@ -111,6 +111,8 @@ assert_eq "events_2026_01 events_2026_02 events_2026_03 events_default" \
 	"$(sql "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i
 		JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass")"
 assert_same_rows "after apply"
+assert_eq "events_kind events_pkey" "$(sql "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_index i
+	JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'events'::regclass")" "the new table has the old index names"
 assert_eq 0 "$(sql "SELECT count(*) FROM (SELECT * FROM events_unpartitioned EXCEPT ALL SELECT * FROM events) x")" \
 	"the old table is kept in step"
 # the view follows, the sequence belongs to the new table, identity goes on
@@ -131,6 +133,8 @@ app_stop "rollback"
 assert_eq r "$(sql "SELECT relkind FROM pg_class WHERE oid = 'events'::regclass")" "events is a plain table again"
 assert_eq "" "$(sql "SELECT coalesce(to_regclass('events_partitioned')::text, '') || coalesce(to_regclass('events_unpartitioned')::text, '')")"
 assert_same_rows "after rollback"
+assert_eq "events_kind events_pkey" "$(sql "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_index i
+	JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'events'::regclass")" "the old table has its index names back"
 
 no_migrate_session()
 {
@@ -165,6 +169,20 @@ mg --dir "$MIGDIR" rollback >/dev/null 2>&1 || fail "rollback after the resumed 
 kill_during '"event":"progress".*"step":"1.1.5"' drop
 mg --dir "$MIGDIR" rollback >/dev/null 2>&1 || fail "rollback after the resumed apply"
 kill_during '"step_started".*"step":"1.1.6"' drop
+# kill -9 during the rollback, resumed without the state file
+mg --dir "$MIGDIR" rollback --format json >"$TMP/killed.log" 2>&1 &
+pid=$!
+wait_until 60 grep -Eq '"step_started"' "$TMP/killed.log" || fail "the rollback did not start"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()
+	AND application_name = 'migrate'" >/dev/null
+wait_until 30 no_migrate_session || fail "the killed rollback's session stayed"
+rm -f "$STATE"
+mg --dir "$MIGDIR" rollback >"$TMP/resumed.log" 2>&1 || { cat "$TMP/resumed.log"; fail "resumed rollback"; }
+assert_eq r "$(sql "SELECT relkind FROM pg_class WHERE oid = 'events'::regclass")" "rolled back after the kill"
+assert_same_rows "after a killed and resumed rollback"
+mg --dir "$MIGDIR" apply --online >"$TMP/resumed.log" 2>&1 || { cat "$TMP/resumed.log"; fail "apply again"; }
 app_stop "the killed and resumed runs"
 assert_same_rows "after the kills"
 grep -q '"step":"1.1.5"' "$TMP/resumed.log" || true
