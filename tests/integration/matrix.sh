@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# matrix.sh [FILTER]: the integration suite (run.sh FILTER) on each
+# matrix.sh [FILTER...]: the integration suite (run.sh FILTER...) on each
 # PostgreSQL major of PG_VERSIONS (default: scripts/pgversions.sh list,
 # 14 to 18), each on a cluster of its own made with that version's server
 # programs; MATRIX_JOBS versions at a time (default 1; each suite then runs
@@ -12,7 +12,7 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo" || exit 1
-filter=${1:-}
+filters=("$@")
 versions=${PG_VERSIONS:-$(bash scripts/pgversions.sh list)}
 jobs=${MATRIX_JOBS:-1}
 logs=$(mktemp -d "${TMPDIR:-/tmp}/migrate-matrix.XXXXXX")
@@ -28,7 +28,7 @@ suite()
 		echo "integration: 0 passed, 1 failed" >>"$logs/$major.log"
 		rc=1
 	else
-		PG_BINDIR=$bindir bash tests/integration/run.sh "$filter" >"$logs/$major.log" 2>&1 || rc=$?
+		PG_BINDIR=$bindir bash tests/integration/run.sh "${filters[@]}" >"$logs/$major.log" 2>&1 || rc=$?
 	fi
 	echo "$rc $((SECONDS - start))" >"$logs/$major.result"
 }

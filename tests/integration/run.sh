@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# run.sh [FILTER]: runs every tests/integration/t_*.sh (those whose name
-# contains FILTER) against ./migrate and one private cluster.  Each test is
+# run.sh [FILTER...]: runs every tests/integration/t_*.sh (those whose name
+# contains one of the FILTERs) against ./migrate and one private cluster.  Each test is
 # its own process with its own database; the last line is
 # "integration: N passed, N failed", and the exit status 1 if any failed.
 # Builds nothing: `make integration` builds ./migrate first.  MIGRATE
@@ -18,7 +18,8 @@ set -uo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$repo" || exit 1
-filter=${1:-}
+filters=("$@")
+[ ${#filters[@]} -gt 0 ] || filters=("")
 # A test that hangs (a lock never released, say) fails instead of
 # stalling the suite.
 test_timeout=${IT_TIMEOUT:-300}
@@ -66,10 +67,13 @@ together=()
 alone=()
 for t in tests/integration/t_*.sh; do
 	name=$(basename "$t" .sh)
-	case "$name" in
-		*"$filter"*) ;;
-		*) continue ;;
-	esac
+	wanted=false
+	for filter in "${filters[@]}"; do
+		case "$name" in
+			*"$filter"*) wanted=true ;;
+		esac
+	done
+	$wanted || continue
 	if grep -q '^# it-alone' "$t"; then
 		alone+=("$t")
 	else
