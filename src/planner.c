@@ -1191,6 +1191,41 @@ plan_free(Plan *p)
 }
 
 /*
+ * Whether op works on a table that an earlier operation of the same
+ * migration creates: no application uses it yet, so online its plain
+ * statements are safe, and far cheaper (a primary key is one ADD
+ * CONSTRAINT, not a concurrent build, a NOT NULL check and a swap).  Only
+ * operations whose plain plan needs nothing the online migration lacks.
+ */
+static bool
+on_new_table(const Migration *m, const Operation *op)
+{
+	const char *table;
+
+	switch (op->kind)
+	{
+		case OP_ADD_COLUMN:
+			table = op->u.add_column.table;
+			break;
+		case OP_BACKFILL:
+			table = op->u.backfill.table;
+			break;
+		case OP_CREATE_INDEX:
+			table = op->u.create_index.table;
+			break;
+		case OP_ADD_CONSTRAINT:
+			table = op->u.add_constraint.table;
+			break;
+		default:
+			return false;
+	}
+	for (int i = 0; i < op->index && (size_t) i < m->n_ops; i++)
+		if (m->ops[i].kind == OP_CREATE_TABLE && strcmp(m->ops[i].u.create_table.name, table) == 0)
+			return true;
+	return false;
+}
+
+/*
  * What the others read of a step instead of deciding it again: whether
  * apply leaves it to finalize, and whether the batch engine runs it (and
  * its inverse steps).
@@ -1223,10 +1258,18 @@ plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
 	pc.row_helpers = needs_row_helpers(m, strategy);
 	for (size_t i = 0; ok && i < m->n_ops; i++)
 	{
+		size_t		first = pc.steps.n;
+
 		pc.op = &m->ops[i];
 		pc.n_in_op = 0;
 		pc.n_checks = 0;
+		/* the cheapest safe technique: nobody uses a table made just now */
+		pc.strategy = strategy == STRATEGY_ONLINE && on_new_table(m, &m->ops[i])
+			? STRATEGY_PLAIN : strategy;
 		ok = plan_op(&pc);
+		for (size_t k = first; k < pc.steps.n; k++)
+			mark_how_it_runs(pc.steps.items[k], pc.strategy);
+		pc.strategy = strategy;
 	}
 
 	out->migration = m;
@@ -1238,7 +1281,6 @@ plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
 
 		if (ok)
 		{
-			mark_how_it_runs(s, strategy);
 			out->steps[out->n_steps++] = *s;
 
 			/*

@@ -1064,6 +1064,44 @@ START_TEST(test_marks_how_steps_run)
 }
 END_TEST
 
+/* A table the same migration creates gets the plain statements, online too. */
+START_TEST(test_new_table_plain_technique)
+{
+	Migration	m;
+	MigrationPlan mp;
+	size_t		pk_steps = 0,
+				index_steps = 0;
+
+	plan_yaml("operations:\n"
+			  "  - create_table:\n"
+			  "      name: fresh\n"
+			  "      columns: [{name: id, type: integer}, {name: v, type: text}]\n"
+			  "  - add_constraint: {table: fresh, name: fresh_pkey, primary_key: [id]}\n"
+			  "  - create_index: {table: fresh, name: fresh_v_idx, columns: [v]}\n"
+			  "  - create_index: {table: other, name: other_v_idx, columns: [v]}\n",
+			  STRATEGY_ONLINE, &m, &mp);
+	for (size_t i = 0; i < mp.n_steps; i++)
+	{
+		const Step *s = &mp.steps[i];
+
+		pk_steps += s->op_index == 1;
+		index_steps += s->op_index == 2;
+		if (s->op_index == 1 || s->op_index == 2)
+			ck_assert_int_ne(s->kind, STEP_CONCURRENT);
+	}
+	/* ADD CONSTRAINT, after saving the column's nullability: not nine online steps */
+	ck_assert_uint_le(pk_steps, 3);
+	ck_assert_uint_eq(index_steps, 1);
+	ck_assert(strstr(step_with(&mp, "ADD CONSTRAINT \"fresh_pkey\" PRIMARY KEY")->sql.items[0],
+					 "USING INDEX") == NULL);
+	/* a table that exists already keeps the online technique */
+	ck_assert_int_eq(step_with(&mp, "CREATE INDEX CONCURRENTLY \"other_v_idx\"")->kind,
+					 STEP_CONCURRENT);
+	migration_plan_free(&mp);
+	migration_free(&m);
+}
+END_TEST
+
 START_TEST(test_free_is_safe)
 {
 	MigrationPlan mp = {0};
@@ -1105,6 +1143,7 @@ make_suite(void)
 	tcase_add_test(tc, test_names_fit);
 	tcase_add_test(tc, test_names_of_enums);
 	tcase_add_test(tc, test_marks_how_steps_run);
+	tcase_add_test(tc, test_new_table_plain_technique);
 	tcase_add_test(tc, test_free_is_safe);
 	suite_add_tcase(s, golden);
 	suite_add_tcase(s, each);
