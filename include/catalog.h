@@ -198,4 +198,7 @@ bool		catalog_renamed_dependents(const Catalog *cat, const char *table, const ch
 									   Error *err);
 void		renamed_dependents_free(RenamedDependent *d, size_t n);
 
+/* 1: name is a table (ordinary or partitioned), 0: it is not (a view, nothing), -1: cannot tell. */
+int			catalog_is_table(const Catalog *cat, const char *name);
+
 #endif

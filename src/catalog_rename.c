@@ -237,3 +237,27 @@ renamed_dependents_free(RenamedDependent *d, size_t n)
 	}
 	free(d);
 }
+
+int
+catalog_is_table(const Catalog *cat, const char *name)
+{
+	char	   *quoted;
+	const char *params[1];
+	Error		err = {0};
+	PGresult   *res;
+	int			is_table;
+
+	if (cat == NULL || cat->conn == NULL)
+		return -1;
+	quoted = quoted_qualified(name);
+	params[0] = quoted;
+	res = db_query(cat->conn, "SELECT EXISTS (SELECT FROM pg_catalog.pg_class WHERE oid = to_regclass($1) "
+				   "AND relkind IN ('r', 'p'))", 1, params, &err);
+	free(quoted);
+	error_clear(&err);
+	if (res == NULL)
+		return -1;
+	is_table = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return is_table;
+}

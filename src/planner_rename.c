@@ -18,6 +18,9 @@
 #define RENAME_WARNING "code that uses the old name breaks: deploy code that " \
 	"works with both names first"
 
+/* The comment that marks a view of rename_table's as migrate's own. */
+#define OLD_NAME_VIEW_COMMENT "the old name of a renamed table, kept by migrate until finalize"
+
 /* SQL boolean: view is a view of this migration's over table. */
 static char *
 sql_view_over(const char *view, const char *table)
@@ -58,8 +61,7 @@ old_name_view_sql(Step *s, const char *view, const char *table)
 		free(invoker);
 	}
 	strlist_push(&s->sql, do_block(body));
-	step_sql(s, "COMMENT ON VIEW %Q IS %L", view,
-			 "the old name of a renamed table, kept by migrate until finalize");
+	step_sql(s, "COMMENT ON VIEW %Q IS %L", view, OLD_NAME_VIEW_COMMENT);
 	free(body);
 	free(quoted_view);
 }
@@ -200,17 +202,24 @@ add_twin_column_sql(const char *table, const char *from, const char *to)
  * the old column owns) to the new one and gives the new indexes and
  * constraints the old names.
  */
+static char *name_after_migration(const PlanCtx *pc, const char *table);
+
 /*
- * The name under which the catalog knows table now: its own when it
- * exists, else the name it had before a rename_table earlier in this
- * migration.
+ * The name under which the catalog holds table now: the name a
+ * rename_table later in this migration gives it, once that ran (finalize),
+ * or its own when it is a table, else the name it had before a
+ * rename_table earlier in this migration.
  */
 static char *
 name_in_catalog(const PlanCtx *pc, const char *table)
 {
-	char	   *name = xstrdup(table);
+	char	   *name = name_after_migration(pc, table);
 
-	if (pc->cat && catalog_table_exists(pc->cat, table) == 1)
+	if (catalog_is_table(pc->cat, name) == 1)
+		return name;
+	free(name);
+	name = xstrdup(table);
+	if (catalog_is_table(pc->cat, table) == 1)
 		return name;
 
 	for (size_t k = (size_t) (pc->op - pc->m->ops); k > 0; k--)
@@ -230,6 +239,32 @@ name_in_catalog(const PlanCtx *pc, const char *table)
 			name = xstrdup(op->u.rename_table.from);
 		}
 		free(to);
+		free(schema);
+		free(rel);
+	}
+	return name;
+}
+
+/*
+ * The name table has at the end of this migration: after a rename_table
+ * later in it, the new one (finalize runs after the whole migration).
+ */
+static char *
+name_after_migration(const PlanCtx *pc, const char *table)
+{
+	char	   *name = xstrdup(table);
+
+	for (size_t k = (size_t) (pc->op - pc->m->ops) + 1; k < pc->m->n_ops; k++)
+	{
+		const Operation *op = &pc->m->ops[k];
+		char	   *schema;
+		char	   *rel;
+
+		if (op->kind != OP_RENAME_TABLE || strcmp(op->u.rename_table.from, name) != 0)
+			continue;
+		split_qualified(op->u.rename_table.to, &schema, &rel);
+		free(name);
+		name = sibling_name(op->u.rename_table.from, rel);
 		free(schema);
 		free(rel);
 	}
@@ -277,6 +312,7 @@ plan_rename_column(PlanCtx *pc)
 	char	   *from_exists;
 	char	   *from_not_null;
 	StrList		finalize = {0};
+	char	   *final;
 	Step	   *s;
 
 	if (!ONLINE(pc) || pinned)
@@ -340,7 +376,8 @@ plan_rename_column(PlanCtx *pc)
 	/* 4: NOT NULL when the old column is */
 	plan_set_not_null(pc, NULL, table, to, from_not_null, NULL);
 
-	/* 5: indexes and constraints over the new name */
+	/* 5: indexes and constraints over the new name (finalize renames them, under the table's final name) */
+	final = name_after_migration(pc, table);
 	for (size_t i = 0; i < n_deps; i++)
 	{
 		const RenamedDependent *d = &deps[i];
@@ -355,10 +392,10 @@ plan_rename_column(PlanCtx *pc)
 			free(definition);
 			if (d->kind == 'u')
 				strlist_push(&finalize, sql_format("ALTER TABLE %Q ADD CONSTRAINT %I UNIQUE "
-												   "USING INDEX %I", table, d->name, name));
+												   "USING INDEX %I", final, d->name, name));
 			else
 			{
-				char	   *qualified = sibling_name(table, name);
+				char	   *qualified = sibling_name(final, name);
 
 				strlist_push(&finalize, sql_format("ALTER INDEX %Q RENAME TO %I", qualified,
 												   d->name));
@@ -370,13 +407,16 @@ plan_rename_column(PlanCtx *pc)
 			plan_add_checked_constraint(pc, table, name, d->definition, d->referenced,
 										d->kind == 'f' ? LOCK_SHARE_ROW_EXCLUSIVE
 										: LOCK_ACCESS_EXCLUSIVE);
-			strlist_push(&finalize, sql_format("ALTER TABLE %Q RENAME CONSTRAINT %I TO %I", table,
+			strlist_push(&finalize, sql_format("ALTER TABLE %Q RENAME CONSTRAINT %I TO %I", final,
 											   name, d->name));
 		}
 		free(name);
 	}
 
 	/* 6: finalize, in one short step, so that no write meets one name alone half way */
+	table = final;
+	free(from_exists);
+	from_exists = sql_column_exists(table, from);
 	s = add_step(pc, NULL, PHASE_CONTRACT, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 				 "drop the old column %I of %Q and its trigger; %I keeps the default, "
 				 "indexes and constraints under their old names", from, table, to);
@@ -400,6 +440,19 @@ plan_rename_column(PlanCtx *pc)
 
 		drop_sync_trigger_sql(s, table, trigger, function);
 		strlist_push(&s->sql, do_block(body));
+		free(body);
+		/*
+		 * A view that a rename_table of the same finalize keeps under the
+		 * table's old name reads the old column: it goes first (its own
+		 * step then finds it gone).
+		 */
+		body = sql_format("DECLARE v regclass; BEGIN FOR v IN SELECT DISTINCT r.ev_class::regclass "
+						  "FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid "
+						  "WHERE d.classid = 'pg_rewrite'::regclass AND d.refobjid = to_regclass(%R) "
+						  "AND obj_description(r.ev_class, 'pg_class') = %L LOOP "
+						  "EXECUTE format('DROP VIEW %%s', v); END LOOP; END", table,
+						  OLD_NAME_VIEW_COMMENT);
+		strlist_push(&s->sql, do_block(body));
 		step_sql(s, "ALTER TABLE %Q DROP COLUMN IF EXISTS %I", table, from);
 		for (size_t i = 0; i < finalize.n; i++)
 			strlist_push(&s->sql, xstrdup(finalize.items[i]));
@@ -414,6 +467,7 @@ plan_rename_column(PlanCtx *pc)
 	}
 
 	renamed_dependents_free(deps, n_deps);
+	free(final);
 	free(from_not_null);
 	free(from_exists);
 	free(to_exists);

@@ -93,4 +93,25 @@ assert_contains "$OUT" "the column is part of the primary key" "plan's warning"
 assert_contains "$OUT" 'ALTER TABLE "owners" RENAME COLUMN "id" TO "owner_key"' "the plain rename"
 expect_exit 0 mg --dir "$MIGDIR" lint
 assert_contains "$OUT" "rename" "lint's warning"
+# a column renamed, then its table, in one migration: finalize finds both
+# under the final name, the old name's view (which reads the old column)
+# goes first, and the index keeps its name
+sql "CREATE TABLE birds (id serial PRIMARY KEY, tag text NOT NULL DEFAULT 'none');
+	CREATE INDEX birds_tag ON birds (tag);
+	INSERT INTO birds (tag) SELECT 't' || g FROM generate_series(1, 100) g" >/dev/null
+write_migration 0003_birds.yaml <<'EOF2'
+operations:
+  - rename_column: { table: birds, from: tag, to: label }
+  - rename_table: { from: birds, to: avians }
+EOF2
+rm "$MIGDIR/0002_id.yaml"
+expect_exit 0 mg --dir "$MIGDIR" apply --online
+assert_eq "t7|t7" "$(sql "UPDATE birds SET tag = 't7' WHERE id = 8 RETURNING id" >/dev/null;
+	sql "SELECT tag, label FROM avians WHERE id = 8")" "old code through the view, both names"
+expect_exit 0 mg --dir "$MIGDIR" finalize --yes
+assert_eq "id label|birds_tag" "$(sql "SELECT string_agg(attname, ' ' ORDER BY attnum) FROM pg_attribute
+	WHERE attrelid = 'avians'::regclass AND attnum > 0 AND NOT attisdropped")|$(sql "SELECT string_agg(c.relname, ' ')
+	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'avians'::regclass
+	AND NOT i.indisprimary")" "columns and index after finalize"
+assert_eq "" "$(sql "SELECT to_regclass('birds')")" "the old table name after finalize"
 echo "t_rename_columns: ok"
