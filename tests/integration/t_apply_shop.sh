@@ -18,7 +18,7 @@ done
 count=$(find migrations -name '*.yaml' | wc -l)
 assert_eq "$count" "$(sql "SELECT count(*) FROM public.schema_migrations WHERE status = 'completed'")" \
 	"completed migrations"
-assert_eq "$(seq -s ' ' 1 "$count")" \
+assert_eq "$(find migrations -name '*.yaml' -printf '%f\n' | sed 's/_.*//; s/^0*//' | sort -n | paste -sd ' ')" \
 	"$(sql "SELECT string_agg(version::text, ' ' ORDER BY version) FROM public.schema_migrations")" \
 	"versions in history"
 assert_eq 0 "$(sql "SELECT count(*) FROM public.schema_migrations
@@ -45,6 +45,11 @@ assert_eq "1 Default Tenant" "$(sql "SELECT id || ' ' || name FROM tenants")" "0
 assert_eq "true true true" "$(sql "SELECT string_agg(relrowsecurity::text, ' ') FROM pg_class
 	WHERE oid IN ('customers'::regclass, 'orders'::regclass, 'order_items'::regclass)")" "0006: RLS"
 assert_eq "Leave at the door" "$(sql "SELECT note FROM orders WHERE id = 7")" "0007: notes kept"
+assert_contains "$(sql "SELECT pg_get_indexdef('orders_customer_recent_idx'::regclass)")" \
+	"(customer_id, created_at DESC) INCLUDE (status, total_cents)" "0009: the DESC + INCLUDE index"
+assert_eq "$(sql "SELECT count(DISTINCT customer_id) || ' ' || sum(total_cents) FROM orders")" \
+	"$(sql "SELECT count(*) || ' ' || sum(total_cents) FROM customer_order_totals")" \
+	"0009: the materialized view, filled and refreshed"
 
 # A second apply finds nothing to do and changes nothing.
 history=$(sql "SELECT string_agg(version || ' ' || status || ' ' || completed_at, ', ' ORDER BY version)
