@@ -21,7 +21,7 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 $(WARN) -D_DEFAULT_SOURCE $(CFLAGS) -Iinclude \
 	-DTEMPLATE_DIR=\"$(PREFIX)/share/migrate/templates\" \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -I/usr/include/postgresql
-LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpq -lyaml -lsqlite3 -lprotobuf-c) -lpg_query -lm
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpq -lyaml -lsqlite3 -lprotobuf-c) -lpg_query -lm -pthread
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
 

@@ -50,6 +50,7 @@ typedef struct BackfillProgress
 	double		rows_per_sec;	/* rows_done over the time since it started */
 	int64_t		elapsed_ms;		/* from its start to its latest batch */
 	int64_t		idle_ms;		/* since its latest batch */
+	bool		moved;			/* some batch committed */
 } BackfillProgress;
 
 bool		backfill_progress_read(PGconn *conn, int64_t version, const char *step_id,

@@ -34,6 +34,7 @@ enum
 	SETTING_BATCH_DELAY = 1 << 5,
 	SETTING_MAX_REPLICA_LAG = 1 << 6,
 	SETTING_PLAIN_MAX_ROWS = 1 << 7,
+	SETTING_BACKFILL_WORKERS = 1 << 8,
 };
 
 typedef struct Settings
@@ -47,8 +48,12 @@ typedef struct Settings
 	int64_t		max_replica_lag_ms; /* default 10000 */
 	int64_t		plain_max_rows; /* default 10000: without --online, apply
 								 * refuses an unsafe step on a larger table */
+	int			backfill_workers;	/* default 1: connections filling disjoint key ranges */
 	unsigned	given;			/* SETTING_* bits that were set explicitly */
 } Settings;
+
+/* The most backfill_workers: each is a connection of its own. */
+#define BACKFILL_WORKERS_MAX 32
 
 void		settings_defaults(Settings *s);
 /* The smallest value a duration setting (SETTING_* bit) may have, in ms. */

@@ -13,6 +13,7 @@
  */
 #include "backfill.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,6 +594,7 @@ static const char cursor_table_sql[] =
 	"finished boolean NOT NULL DEFAULT false, "
 	"rows_total bigint, "
 	"started_at timestamptz NOT NULL DEFAULT now(), "
+	"lower_bound text NOT NULL DEFAULT '', "
 	"PRIMARY KEY (version, step))";
 
 /* A table made by an earlier migrate lacks the newer columns. */
@@ -600,13 +602,14 @@ static const char cursor_table_upgrade_sql[] =
 	"ALTER TABLE migrate.backfill_cursors "
 	"ADD COLUMN IF NOT EXISTS finished boolean NOT NULL DEFAULT false, "
 	"ADD COLUMN IF NOT EXISTS rows_total bigint, "
-	"ADD COLUMN IF NOT EXISTS started_at timestamptz NOT NULL DEFAULT now()";
+	"ADD COLUMN IF NOT EXISTS started_at timestamptz NOT NULL DEFAULT now(), "
+	"ADD COLUMN IF NOT EXISTS lower_bound text NOT NULL DEFAULT ''";
 
 /* True when the table exists with its newest column. */
 static const char cursor_table_ready_sql[] =
 	"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute "
 	"WHERE attrelid = to_regclass('migrate.backfill_cursors') "
-	"AND attname = 'started_at' AND NOT attisdropped)";
+	"AND attname = 'lower_bound' AND NOT attisdropped)";
 
 static bool
 create_cursor_table(PGconn *conn, void *arg, Error *err)
@@ -714,7 +717,7 @@ load_cursor_of(PGconn *conn, int64_t version, const char *step_id, SavedCursor *
 
 /* Saves the cursor in the batch's transaction (the caller's). */
 static bool
-save_cursor_db(PGconn *conn, const Migration *m, const Step *s,
+save_cursor_db(PGconn *conn, const Migration *m, const char *row_id,
 			   const char *upper_bound, const char *cursor, int64_t rows_done,
 			   int64_t rows_total, bool finished, Error *err)
 {
@@ -728,7 +731,7 @@ save_cursor_db(PGconn *conn, const Migration *m, const Step *s,
 	snprintf(rows, sizeof rows, "%lld", (long long) rows_done);
 	snprintf(total, sizeof total, "%lld", (long long) rows_total);
 	params[0] = version;
-	params[1] = s->id;
+	params[1] = row_id;
 	params[2] = upper_bound;
 	params[3] = cursor;
 	params[4] = rows;
@@ -781,8 +784,8 @@ forget_cursor_db(ExecContext *ctx, const Migration *m, const Step *s)
 	snprintf(version, sizeof version, "%lld", (long long) m->version);
 	params[0] = version;
 	params[1] = s->id;
-	res = db_query(ctx->conn, "DELETE FROM migrate.backfill_cursors "
-				   "WHERE version = $1 AND step = $2", 2, params, &err);
+	res = db_query(ctx->conn, "DELETE FROM migrate.backfill_cursors WHERE version = $1 "
+				   "AND (step = $2 OR left(step, length($2) + 1) = $2 || '#')", 2, params, &err);
 	PQclear(res);
 	error_clear(&err);
 }
@@ -791,16 +794,15 @@ bool
 backfill_step_state(ExecContext *ctx, const Migration *m, const Step *s,
 					BackfillState *state, Error *err)
 {
-	SavedCursor sc;
+	BackfillProgress bp;
 
 	*state = BACKFILL_NOT_STARTED;
-	if (!load_cursor_of(ctx->conn, m->version, s->id, &sc, err))
+	if (!backfill_progress_read(ctx->conn, m->version, s->id, &bp, err))
 		return false;
-	if (sc.finished)
+	if (bp.finished)
 		*state = BACKFILL_FINISHED;
-	else if (sc.found && sc.cursor[0] != '\0')
+	else if (bp.moved)
 		*state = BACKFILL_STARTED;
-	saved_cursor_free(&sc);
 	return true;
 }
 
@@ -822,12 +824,20 @@ backfill_progress_read(PGconn *conn, int64_t version, const char *step_id,
 	snprintf(v, sizeof v, "%lld", (long long) version);
 	params[0] = v;
 	params[1] = step_id;
+	/*
+	 * The step's row, and those of its ranges ("<step>#<n>", workers): the
+	 * step's row has the rows of all once it finished.
+	 */
 	res = db_query(conn,
-				   "SELECT count(*), coalesce(sum(rows_done), 0), max(rows_total), "
-				   "coalesce(bool_and(finished), false), "
+				   "SELECT count(*), CASE WHEN bool_or(finished AND step = $2) "
+				   "THEN max(rows_done) FILTER (WHERE step = $2) "
+				   "ELSE coalesce(sum(rows_done), 0) END, max(rows_total), "
+				   "coalesce(bool_or(finished AND step = $2), false), "
 				   "coalesce(extract(epoch FROM max(updated_at) - min(started_at)) * 1000, 0)::bigint, "
-				   "coalesce(extract(epoch FROM now() - max(updated_at)) * 1000, 0)::bigint "
-				   "FROM migrate.backfill_cursors WHERE version = $1 AND step = $2",
+				   "coalesce(extract(epoch FROM now() - max(updated_at)) * 1000, 0)::bigint, "
+				   "coalesce(bool_or(rows_done > 0 OR cursor <> lower_bound), false) "
+				   "FROM migrate.backfill_cursors WHERE version = $1 "
+				   "AND (step = $2 OR left(step, length($2) + 1) = $2 || '#')",
 				   2, params, err);
 	if (res == NULL)
 		return false;
@@ -838,6 +848,7 @@ backfill_progress_read(PGconn *conn, int64_t version, const char *step_id,
 	out->finished = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
 	out->elapsed_ms = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 	out->idle_ms = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	out->moved = strcmp(PQgetvalue(res, 0, 6), "t") == 0;
 	out->rows_per_sec = out->elapsed_ms > 0
 		? (double) out->rows_done * 1000.0 / (double) out->elapsed_ms : 0.0;
 	if (out->rows_total >= 0 && out->rows_total < out->rows_done)
@@ -869,6 +880,7 @@ typedef struct Batch
 {
 	const Migration *m;
 	const Step *s;
+	const char *row_id;			/* its cursor row */
 	/* finds the batch's upper key first (none: upper_value) */
 	const char *upper_value;	/* a span walk: the upper key, computed */
 	const char *upper_sql;
@@ -949,7 +961,7 @@ batch_body(PGconn *conn, void *arg, Error *err)
 		bt->updated = strtoll(PQcmdTuples(res), NULL, 10);
 		PQclear(res);
 	}
-	return save_cursor_db(conn, bt->m, bt->s, bt->bound_text, bt->cursor_text,
+	return save_cursor_db(conn, bt->m, bt->row_id, bt->bound_text, bt->cursor_text,
 						  bt->rows_before + bt->updated, bt->rows_total, bt->finished, err);
 }
 
@@ -965,6 +977,8 @@ typedef struct EmptyWalk
 {
 	const Migration *m;
 	const Step *s;
+	const char *row_id;
+	const char *bound_text;		/* a range's end, kept; "" for a whole walk */
 } EmptyWalk;
 
 static bool
@@ -972,7 +986,8 @@ empty_walk_body(PGconn *conn, void *arg, Error *err)
 {
 	EmptyWalk  *ew = arg;
 
-	return save_cursor_db(conn, ew->m, ew->s, "", "", 0, 0, true, err);
+	return save_cursor_db(conn, ew->m, ew->row_id, ew->bound_text, ew->bound_text, 0, 0, true,
+						  err);
 }
 
 int64_t
@@ -1095,6 +1110,24 @@ typedef struct WalkRange
 } WalkRange;
 
 static bool
+strlist_equal(const StrList *a, const StrList *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->items[i], b->items[i]) != 0)
+			return false;
+	return true;
+}
+
+static void
+strlist_copy(StrList *dst, const StrList *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		strlist_add(dst, src->items[i]);
+}
+
+static bool
 decode_key(const char *text, size_t k, StrList *out)
 {
 	if (text == NULL || !backfill_cursor_decode(text, out) || out->n != k)
@@ -1105,9 +1138,21 @@ decode_key(const char *text, size_t k, StrList *out)
 	return true;
 }
 
+/*
+ * One walk: the whole key, or one range of it (a worker's, or the undo of
+ * one), with its own cursor row.
+ */
+typedef struct Walk
+{
+	const char *row_id;			/* its row of migrate.backfill_cursors */
+	const StrList *lower;		/* a range's start (exclusive); NULL: the first key */
+	const StrList *upper;		/* a range's end; NULL: as load_walk_range says */
+	struct Workers *shared;		/* NULL: alone (progress, throttle, journal its own) */
+} Walk;
+
 static bool
 load_walk_range(ExecContext *ctx, const Migration *m, const Step *s, const char *qtable,
-				const KeyInfo *key, WalkRange *wr, Error *err)
+				const KeyInfo *key, const Walk *walk, WalkRange *wr, Error *err)
 {
 	const BackfillSpec *bf = s->backfill;
 	size_t		k = key->names.n;
@@ -1115,7 +1160,7 @@ load_walk_range(ExecContext *ctx, const Migration *m, const Step *s, const char 
 
 	memset(wr, 0, sizeof *wr);
 	wr->total = estimate_rows(ctx, bf->table);
-	if (!load_cursor_of(ctx->conn, m->version, s->id, &sc, err))
+	if (!load_cursor_of(ctx->conn, m->version, walk->row_id, &sc, err))
 		return false;
 	if (sc.finished)
 	{
@@ -1133,6 +1178,13 @@ load_walk_range(ExecContext *ctx, const Migration *m, const Step *s, const char 
 	}
 	saved_cursor_free(&sc);
 
+	if (walk->upper)
+	{
+		strlist_copy(&wr->bound, walk->upper);
+		if (walk->lower)
+			strlist_copy(&wr->cursor, walk->lower);
+		return true;
+	}
 	if (bf->undo_of)
 	{
 		if (!load_cursor_of(ctx->conn, m->version, bf->undo_of, &sc, err))
@@ -1151,10 +1203,14 @@ load_walk_range(ExecContext *ctx, const Migration *m, const Step *s, const char 
 	return load_upper_bound(ctx->conn, qtable, key, &wr->bound, &wr->empty, err);
 }
 
+static void workers_throttle(struct Workers *w);
+static void workers_add_rows(struct Workers *w, int64_t rows);
+static bool workers_stopped(struct Workers *w);
+
 static bool
 backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 				const char *qtable, const KeyInfo *key, Replicas *rp,
-				int64_t *rows_out, Error *err)
+				const Walk *walk, int64_t *rows_out, Error *err)
 {
 	const BackfillSpec *bf = s->backfill;
 	int			k = (int) key->names.n;
@@ -1179,17 +1235,22 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	bool		by_span = !fixed && integer_key(key);
 	bool		ok;
 
-	if (!load_walk_range(ctx, m, s, qtable, key, &wr, err))
+	if (!load_walk_range(ctx, m, s, qtable, key, walk, &wr, err))
 		return false;
 	*rows_out = wr.done;
 	if (wr.finished)
 		return true;
-	if (wr.empty)
+	if (wr.empty || (wr.cursor.n == (size_t) k && strlist_equal(&wr.cursor, &wr.bound)))
 	{
-		EmptyWalk	ew = {m, s};
+		char	   *end = walk->upper ? backfill_cursor_encode(walk->upper) : xstrdup("");
+		EmptyWalk	ew = {m, s, walk->row_id, end};
+		bool		done;
 
+		strlist_free(&wr.cursor);
 		strlist_free(&wr.bound);
-		return batch_txn(ctx, m, s, empty_walk_body, &ew, err);
+		done = batch_txn(ctx, m, s, empty_walk_body, &ew, err);
+		free(end);
+		return done;
 	}
 	bound_text = backfill_cursor_encode(&wr.bound);
 	done_at_start = wr.done;
@@ -1213,8 +1274,11 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		int			np = 0;
 		bool		with_cursor = wr.cursor.n == (size_t) k;
 
-		throttle_for_replicas(ctx, m, s, rp, wr.done, wr.total, batch);
-		if (txn_interrupted())
+		if (walk->shared)
+			workers_throttle(walk->shared);
+		else
+			throttle_for_replicas(ctx, m, s, rp, wr.done, wr.total, batch);
+		if (txn_interrupted() || (walk->shared && workers_stopped(walk->shared)))
 			break;
 		for (int i = 0; i < k; i++)
 			upper_params[np++] = wr.bound.items[i];
@@ -1227,6 +1291,7 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		upper_params[np++] = offset;
 		bt.m = m;
 		bt.s = s;
+		bt.row_id = walk->row_id;
 		bt.upper_sql = with_cursor ? upper_next : upper_first;
 		if (by_span && with_cursor &&
 			backfill_span_upper(wr.cursor.items[0], batch, wr.bound.items[0], span_bound,
@@ -1249,12 +1314,17 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 			wr.cursor = bt.upper;
 			memset(&bt.upper, 0, sizeof bt.upper);
 			wr.done += bt.updated;
-			note_batch_committed(ctx, rp);
-			save_cursor_journal(ctx, m, s, bt.cursor_text, wr.done);
-			if (wr.total < wr.done)
-				wr.total = wr.done;
-			progress_backfill(ctx->progress, m, s, wr.done, wr.total, batch,
-							  rows_per_sec(wr.done - done_at_start, t_start), false);
+			if (walk->shared)
+				workers_add_rows(walk->shared, bt.updated);
+			else
+			{
+				note_batch_committed(ctx, rp);
+				save_cursor_journal(ctx, m, s, bt.cursor_text, wr.done);
+				if (wr.total < wr.done)
+					wr.total = wr.done;
+				progress_backfill(ctx->progress, m, s, wr.done, wr.total, batch,
+								  rows_per_sec(wr.done - done_at_start, t_start), false);
+			}
 			/* keys too sparse for the largest span to fill a batch: walk the index */
 			if (by_span && batch == BATCH_MAX &&
 				now_ms() - t0 < ctx->settings.batch_time_ms / 4)
@@ -1271,7 +1341,8 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		if (delay > 0)
 			txn_sleep(delay);
 	}
-	ok = finish_walk(ctx, m, s, ok, wr.done, err);
+	if (walk->shared == NULL)
+		ok = finish_walk(ctx, m, s, ok, wr.done, err);
 	free(upper_first);
 	free(upper_next);
 	free(batch_first);
@@ -1284,6 +1355,563 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	strlist_free(&wr.bound);
 	strlist_free(&wr.cursor);
 	*rows_out = wr.done;
+	return ok;
+}
+
+/* ---- workers: disjoint key ranges on connections of their own ---- */
+
+/*
+ * backfill_workers: N connections fill disjoint ranges of a single integer
+ * key at once, each range a walk of its own (cursor row "<step>#<n>" with
+ * its lower bound, resumable alone), each batch its own short transaction.
+ * They are throttled together: one at a time asks whether the replicas
+ * lag (on the run's own connection, idle meanwhile), and all wait while
+ * they do.  The run's thread reports the progress of all, and marks the
+ * step finished once every range is.
+ */
+typedef struct Range
+{
+	char	   *row_id;
+	StrList		lower;			/* exclusive; empty: from the first key */
+	StrList		upper;
+} Range;
+
+typedef struct Workers
+{
+	pthread_mutex_t lock;
+	ExecContext *ctx;			/* the run's: its connection for the lag question */
+	const Migration *m;
+	const Step *s;
+	const char *qtable;
+	const KeyInfo *key;
+	Replicas   *rp;
+	Range	   *ranges;
+	size_t		n_ranges;
+	size_t		next;			/* the next range to take */
+	int64_t		rows;			/* done by all, this run */
+	int64_t		lag_checked_at;
+	bool		lagging;
+	bool		failed;
+	Error		err;			/* the first failure */
+	int			running;
+} Workers;
+
+static void
+workers_throttle(Workers *w)
+{
+	for (;;)
+	{
+		bool		lagging;
+
+		pthread_mutex_lock(&w->lock);
+		if (w->ctx->settings.max_replica_lag_ms > 0 && now_ms() - w->lag_checked_at >= LAG_POLL_MS)
+		{
+			w->lagging = replica_lag_ms(w->ctx, w->rp) > w->ctx->settings.max_replica_lag_ms;
+			w->lag_checked_at = now_ms();
+		}
+		lagging = w->lagging && !w->failed;
+		pthread_mutex_unlock(&w->lock);
+		if (!lagging || txn_interrupted())
+			return;
+		txn_sleep(LAG_POLL_MS);
+	}
+}
+
+static void
+workers_add_rows(Workers *w, int64_t rows)
+{
+	pthread_mutex_lock(&w->lock);
+	w->rows += rows;
+	pthread_mutex_unlock(&w->lock);
+}
+
+static bool
+workers_stopped(Workers *w)
+{
+	bool		stopped;
+
+	pthread_mutex_lock(&w->lock);
+	stopped = w->failed;
+	pthread_mutex_unlock(&w->lock);
+	return stopped;
+}
+
+/* A connection like the run's (same server, database, user, password). */
+static PGconn *
+connect_like(PGconn *conn, Error *err)
+{
+	PQconninfoOption *opts = PQconninfo(conn);
+	const char **keys;
+	const char **values;
+	size_t		n = 0;
+	PGconn	   *c;
+
+	if (opts == NULL)
+	{
+		error_set(err, EXIT_STEP_FAILED, "backfill: out of memory");
+		return NULL;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		n++;
+	keys = xcalloc(n + 1, sizeof(char *));
+	values = xcalloc(n + 1, sizeof(char *));
+	n = 0;
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (o->val && o->val[0])
+		{
+			keys[n] = o->keyword;
+			values[n++] = o->val;
+		}
+	c = PQconnectdbParams(keys, values, 0);
+	free(keys);
+	free(values);
+	PQconninfoFree(opts);
+	if (PQstatus(c) != CONNECTION_OK)
+	{
+		error_set(err, EXIT_STEP_FAILED, "backfill worker: cannot connect: %s",
+				  PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+typedef struct Worker
+{
+	Workers    *w;
+	PGconn	   *conn;
+	pthread_t	thread;
+} Worker;
+
+static void *
+worker_main(void *arg)
+{
+	Worker	   *wk = arg;
+	Workers    *w = wk->w;
+	ExecContext ctx = *w->ctx;
+
+	/* its own connection; the run's journal and progress stay the run's thread's */
+	ctx.conn = wk->conn;
+	ctx.journal = NULL;
+	ctx.progress = NULL;
+	for (;;)
+	{
+		Range	   *r = NULL;
+		Walk		walk = {0};
+		Error		err = {0};
+		int64_t		rows = 0;
+
+		pthread_mutex_lock(&w->lock);
+		if (!w->failed && w->next < w->n_ranges)
+			r = &w->ranges[w->next++];
+		pthread_mutex_unlock(&w->lock);
+		if (r == NULL || txn_interrupted())
+			break;
+		walk.row_id = r->row_id;
+		walk.lower = r->lower.n > 0 ? &r->lower : NULL;
+		walk.upper = &r->upper;
+		walk.shared = w;
+		if (!backfill_keyset(&ctx, w->m, w->s, w->qtable, w->key, NULL, &walk, &rows, &err))
+		{
+			pthread_mutex_lock(&w->lock);
+			if (!w->failed)
+			{
+				w->failed = true;
+				w->err = err;
+			}
+			else
+				error_clear(&err);
+			pthread_mutex_unlock(&w->lock);
+			break;
+		}
+	}
+	pthread_mutex_lock(&w->lock);
+	w->running--;
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* The step's own row, finished with the rows of all its ranges. */
+typedef struct RangesDone
+{
+	const Migration *m;
+	const Step *s;
+	const char *bound_text;
+	int64_t		rows;
+} RangesDone;
+
+static bool
+ranges_done_body(PGconn *conn, void *arg, Error *err)
+{
+	RangesDone *rd = arg;
+
+	return save_cursor_db(conn, rd->m, rd->s->id, rd->bound_text, rd->bound_text, rd->rows,
+						  rd->rows, true, err);
+}
+
+/* Rows done in the step's ranges, as the database has them. */
+static bool
+ranges_rows(PGconn *conn, const Migration *m, const Step *s, int64_t *rows, Error *err)
+{
+	BackfillProgress bp;
+
+	if (!backfill_progress_read(conn, m->version, s->id, &bp, err))
+		return false;
+	*rows = bp.rows_done;
+	return true;
+}
+
+/*
+ * Walks the ranges on up to n_workers connections; then marks the step
+ * finished.  Each range resumes from its own cursor row.
+ */
+static bool
+walk_ranges(ExecContext *ctx, const Migration *m, const Step *s, const char *qtable,
+			const KeyInfo *key, Replicas *rp, Range *ranges, size_t n_ranges,
+			int n_workers, int64_t *rows_out, Error *err)
+{
+	/* the step's bound: the end of its last range */
+	char	   *bound_text = backfill_cursor_encode(&ranges[n_ranges - 1].upper);
+	Workers		w;
+	Worker	   *wk;
+	int			started = 0;
+	int64_t		t_start = now_ms();
+	int64_t		total = estimate_rows(ctx, s->backfill->table);
+	int64_t		before = 0;
+	bool		ok = true;
+
+	if (n_workers > (int) n_ranges)
+		n_workers = (int) n_ranges;
+	memset(&w, 0, sizeof w);
+	pthread_mutex_init(&w.lock, NULL);
+	w.ctx = ctx;
+	w.m = m;
+	w.s = s;
+	w.qtable = qtable;
+	w.key = key;
+	w.rp = rp;
+	w.ranges = ranges;
+	w.n_ranges = n_ranges;
+	wk = xcalloc((size_t) n_workers + 1, sizeof(Worker));
+	ok = ranges_rows(ctx->conn, m, s, &before, err);
+	for (int i = 0; ok && i < n_workers; i++)
+	{
+		wk[i].w = &w;
+		wk[i].conn = connect_like(ctx->conn, err);
+		ok = wk[i].conn != NULL;
+	}
+	for (int i = 0; ok && i < n_workers; i++)
+	{
+		pthread_mutex_lock(&w.lock);
+		w.running++;
+		pthread_mutex_unlock(&w.lock);
+		if (pthread_create(&wk[i].thread, NULL, worker_main, &wk[i]) != 0)
+		{
+			pthread_mutex_lock(&w.lock);
+			w.running--;
+			pthread_mutex_unlock(&w.lock);
+			ok = error_set(err, EXIT_STEP_FAILED, "backfill: cannot start worker %d", i + 1);
+			break;
+		}
+		started++;
+	}
+	/* the run's thread: progress of all, until every worker is done */
+	for (;;)
+	{
+		int			running;
+		int64_t		rows;
+		bool		lagging;
+
+		pthread_mutex_lock(&w.lock);
+		running = w.running;
+		rows = w.rows;
+		lagging = w.lagging;
+		if (!ok)
+			w.failed = true;
+		pthread_mutex_unlock(&w.lock);
+		if (running == 0)
+			break;
+		if (ctx->progress)
+			progress_backfill(ctx->progress, m, s, before + rows,
+							  total > before + rows ? total : before + rows, 0,
+							  rows_per_sec(rows, t_start), lagging);
+		/* not txn_sleep: the workers see the interrupt, and end their batch first */
+		sleep_ms(200);
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(wk[i].thread, NULL);
+	for (int i = 0; i < n_workers; i++)
+		if (wk[i].conn)
+			PQfinish(wk[i].conn);
+	free(wk);
+	pthread_mutex_destroy(&w.lock);
+	if (ok && w.failed)
+	{
+		*err = w.err;
+		ok = false;
+	}
+	else
+		error_clear(&w.err);
+	*rows_out = before + w.rows;
+	if (ok && !txn_interrupted())
+	{
+		RangesDone	rd = {m, s, bound_text, before + w.rows};
+
+		ok = batch_txn(ctx, m, s, ranges_done_body, &rd, err);
+	}
+	free(bound_text);
+	return finish_walk(ctx, m, s, ok, *rows_out, err);
+}
+
+static void
+ranges_free(Range *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		free(r[i].row_id);
+		strlist_free(&r[i].lower);
+		strlist_free(&r[i].upper);
+	}
+	free(r);
+}
+
+/* The ranges rows of a step, "<id>#<n>", in order; none when it has none. */
+static bool
+load_ranges(PGconn *conn, const Migration *m, const char *step_id, size_t k, Range **out,
+			size_t *n, SavedCursor *reach, Error *err)
+{
+	char		v[32];
+	const char *params[2];
+	PGresult   *res;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(v, sizeof v, "%lld", (long long) m->version);
+	params[0] = v;
+	params[1] = step_id;
+	res = db_query(conn, "SELECT step, lower_bound, upper_bound, cursor, finished "
+				   "FROM migrate.backfill_cursors WHERE version = $1 "
+				   "AND left(step, length($2) + 1) = $2 || '#' "
+				   "ORDER BY substr(step, length($2) + 2)::int", 2, params, err);
+	if (res == NULL)
+		return false;
+	*out = xcalloc((size_t) PQntuples(res) + 1, sizeof(Range));
+	for (int i = 0; i < PQntuples(res); i++)
+	{
+		Range	   *r = &(*out)[*n];
+		/* an undo goes only as far as the range went: its cursor, or its end */
+		const char *upper = reach && strcmp(PQgetvalue(res, i, 4), "t") != 0
+			? PQgetvalue(res, i, 3) : PQgetvalue(res, i, 2);
+
+		r->row_id = xstrdup(PQgetvalue(res, i, 0));
+		if (PQgetvalue(res, i, 1)[0] != '\0')
+			decode_key(PQgetvalue(res, i, 1), k, &r->lower);
+		if (!decode_key(upper, k, &r->upper) ||
+			(reach && r->lower.n == k && strlist_equal(&r->lower, &r->upper)))
+		{
+			/* nothing done in it (an undo), or not a key: no walk */
+			free(r->row_id);
+			strlist_free(&r->lower);
+			strlist_free(&r->upper);
+			continue;
+		}
+		(*n)++;
+	}
+	PQclear(res);
+	return true;
+}
+
+/* Creates the ranges rows of a fresh step: N spans of the key values. */
+typedef struct NewRanges
+{
+	const Migration *m;
+	Range	   *ranges;
+	size_t		n;
+} NewRanges;
+
+static bool
+new_ranges_body(PGconn *conn, void *arg, Error *err)
+{
+	NewRanges  *nr = arg;
+	char		v[32];
+
+	snprintf(v, sizeof v, "%lld", (long long) nr->m->version);
+	for (size_t i = 0; i < nr->n; i++)
+	{
+		char	   *lower = backfill_cursor_encode(&nr->ranges[i].lower);
+		char	   *upper = backfill_cursor_encode(&nr->ranges[i].upper);
+		const char *params[4] = {v, nr->ranges[i].row_id, lower, upper};
+		PGresult   *res = db_query(conn,
+									"INSERT INTO migrate.backfill_cursors "
+									"(version, step, lower_bound, upper_bound, cursor, rows_done) "
+									"VALUES ($1, $2, $3, $4, $3, 0) ON CONFLICT DO NOTHING",
+									4, params, err);
+
+		free(lower);
+		free(upper);
+		if (res == NULL)
+			return false;
+		PQclear(res);
+	}
+	return true;
+}
+
+/* The range rows' names: "<step>#<n>". */
+static char *
+range_row_id(const char *step_id, size_t n)
+{
+	return xasprintf("%s#%zu", step_id, n + 1);
+}
+
+/*
+ * A backfill with backfill_workers > 1 on a single integer key: the key's
+ * values from the first to the last cut into that many spans, walked at
+ * once; resumed, the ranges saved by the first run.
+ */
+static bool
+backfill_parallel(ExecContext *ctx, const Migration *m, const Step *s, const char *qtable,
+				  const KeyInfo *key, Replicas *rp, int64_t *rows_out, Error *err)
+{
+	int			n_workers = ctx->settings.backfill_workers;
+	Range	   *ranges = NULL;
+	size_t		n = 0;
+	bool		empty = false;
+	bool		ok;
+	SavedCursor sc;
+
+	if (!load_cursor_of(ctx->conn, m->version, s->id, &sc, err))
+		return false;
+	if (sc.finished)
+	{
+		*rows_out = sc.rows_done;
+		saved_cursor_free(&sc);
+		return true;
+	}
+	saved_cursor_free(&sc);
+	ok = load_ranges(ctx->conn, m, s->id, 1, &ranges, &n, NULL, err);
+	if (ok && n == 0)
+	{
+		PGresult   *res;
+		Buf			b;
+
+		free(ranges);
+		ranges = NULL;
+		buf_init(&b);
+		buf_puts(&b, "SELECT min(");
+		quote_ident(&b, key->names.items[0]);
+		buf_puts(&b, ")::text, max(");
+		quote_ident(&b, key->names.items[0]);
+		buf_printf(&b, ")::text FROM %s", qtable);
+		res = db_query(ctx->conn, b.data, 0, NULL, err);
+		buf_free(&b);
+		ok = res != NULL;
+		empty = ok && PQgetisnull(res, 0, 0);
+		if (ok && !empty)
+		{
+			long long	lo = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+			long long	hi = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+			/* lo - 1 .. hi in n_workers spans; in long double, no overflow */
+			long double span = ((long double) hi - (long double) lo + 1) / n_workers;
+			NewRanges	nr;
+
+			ranges = xcalloc((size_t) n_workers, sizeof(Range));
+			for (int i = 0; i < n_workers; i++)
+			{
+				long long	a = i == 0 ? lo - 1 : (long long) ((long double) lo - 1 + span * i);
+				long long	z = i == n_workers - 1 ? hi
+					: (long long) ((long double) lo - 1 + span * (i + 1));
+				char		buf[32];
+
+				if (z <= a && i < n_workers - 1)
+					continue;
+				ranges[n].row_id = range_row_id(s->id, (size_t) i);
+				snprintf(buf, sizeof buf, "%lld", a);
+				/* lo - 1 may not exist as a key; the first range starts from the first key */
+				if (i > 0)
+					strlist_add(&ranges[n].lower, buf);
+				snprintf(buf, sizeof buf, "%lld", z);
+				strlist_add(&ranges[n].upper, buf);
+				n++;
+			}
+			nr.m = m;
+			nr.ranges = ranges;
+			nr.n = n;
+			ok = batch_txn(ctx, m, s, new_ranges_body, &nr, err);
+		}
+		PQclear(res);
+	}
+	if (ok && empty)
+	{
+		EmptyWalk	ew = {m, s, s->id, ""};
+
+		ranges_free(ranges, n);
+		return batch_txn(ctx, m, s, empty_walk_body, &ew, err);
+	}
+	if (ok && n > 0)
+		ok = walk_ranges(ctx, m, s, qtable, key, rp, ranges, n, n_workers, rows_out, err);
+	ranges_free(ranges, n);
+	return ok;
+}
+
+/*
+ * Which walk a (not restoring) backfill step takes: resumed, the ranges it
+ * saved; fresh with backfill_workers on a single integer key, ranges at
+ * once; the undo of a backfill whose ranges were cut short, only as far
+ * as each went; else one walk of the whole key.
+ */
+static bool
+backfill_walk(ExecContext *ctx, const Migration *m, const Step *s, const char *qtable,
+			  const KeyInfo *key, Replicas *rp, int64_t *rows_out, Error *err)
+{
+	const BackfillSpec *bf = s->backfill;
+	Walk		alone = {s->id, NULL, NULL, NULL};
+	Range	   *ranges = NULL;
+	size_t		n = 0;
+	SavedCursor sc = {0};
+	bool		ok;
+
+	ok = load_cursor_of(ctx->conn, m->version, s->id, &sc, err) &&
+		load_ranges(ctx->conn, m, s->id, key->names.n, &ranges, &n, NULL, err);
+	if (ok && !sc.finished && n > 0)
+	{
+		ok = walk_ranges(ctx, m, s, qtable, key, rp, ranges, n, ctx->settings.backfill_workers,
+						 rows_out, err);
+	}
+	else if (ok && !sc.finished && !sc.found && bf->undo_of == NULL &&
+			 ctx->settings.backfill_workers > 1 && integer_key(key))
+		ok = backfill_parallel(ctx, m, s, qtable, key, rp, rows_out, err);
+	else if (ok && !sc.finished && !sc.found && bf->undo_of)
+	{
+		SavedCursor fwd;
+
+		ranges_free(ranges, n);
+		ranges = NULL;
+		n = 0;
+		ok = load_cursor_of(ctx->conn, m->version, bf->undo_of, &fwd, err) &&
+			(fwd.finished ||
+			 load_ranges(ctx->conn, m, bf->undo_of, key->names.n, &ranges, &n, &fwd, err));
+		if (ok && !fwd.finished && n > 0)
+		{
+			NewRanges	nr = {m, ranges, n};
+
+			/* the undo's own ranges rows, so that a killed undo resumes in each */
+			for (size_t i = 0; i < n; i++)
+			{
+				free(ranges[i].row_id);
+				ranges[i].row_id = range_row_id(s->id, i);
+			}
+			ok = batch_txn(ctx, m, s, new_ranges_body, &nr, err) &&
+				walk_ranges(ctx, m, s, qtable, key, rp, ranges, n,
+							ctx->settings.backfill_workers, rows_out, err);
+		}
+		else if (ok)
+			ok = backfill_keyset(ctx, m, s, qtable, key, rp, &alone, rows_out, err);
+		saved_cursor_free(&fwd);
+	}
+	else if (ok)
+		ok = backfill_keyset(ctx, m, s, qtable, key, rp, &alone, rows_out, err);
+	saved_cursor_free(&sc);
+	ranges_free(ranges, n);
 	return ok;
 }
 
@@ -1320,7 +1948,7 @@ restore_body(PGconn *conn, void *arg, Error *err)
 	rb->finished = strcmp(left, "0") == 0;
 	PQclear(res);
 	/* the cursor: the saved batches left (the walk resumes with those) */
-	return save_cursor_db(conn, rb->m, rb->s, "", left, rb->rows_before + rb->saved,
+	return save_cursor_db(conn, rb->m, rb->s->id, "", left, rb->rows_before + rb->saved,
 						  rb->rows_total, rb->finished, err);
 }
 
@@ -1454,7 +2082,7 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 	if (ok && s->backfill->restore_from && s->backfill->save_batches)
 		ok = restore_saved(ctx, m, s, qtable, &key, &rp, rows_out, err);
 	else if (ok)
-		ok = backfill_keyset(ctx, m, s, qtable, &key, &rp, rows_out, err);
+		ok = backfill_walk(ctx, m, s, qtable, &key, &rp, rows_out, err);
 	for (size_t i = 0; i < rp.n; i++)
 		PQfinish(rp.conns[i]);
 	free(rp.conns);

@@ -29,8 +29,8 @@ const Command cli_commands[] = {
 	{"apply", cmd_apply, CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS | CMD_TARGETS, opts_apply,
 		"apply [--online | --plain] [--to V] [--dry-run] [--lock-timeout D] [--lock-retries N]\n"
 		"              [--statement-timeout D] [--batch-size N|auto] [--batch-time D]\n"
-		"              [--batch-delay D] [--max-replica-lag D] [--replica CONNINFO]...\n"
-		"              [--targets FILE]",
+		"              [--batch-delay D] [--max-replica-lag D] [--backfill-workers N]\n"
+		"              [--replica CONNINFO]... [--targets FILE]",
 	"apply the pending migrations"},
 	{"rollback", cmd_rollback, CMD_FILES | CMD_DB | CMD_WRITES | CMD_FORMATS | CMD_TARGETS,
 		opts_rollback, "rollback [--to V | --steps N] [--dry-run] [--targets FILE]",

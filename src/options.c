@@ -39,6 +39,7 @@ const OptDef opts_apply[] = {
 	{"batch-time", 0, true, OPT_BATCH_TIME},
 	{"batch-delay", 0, true, OPT_BATCH_DELAY},
 	{"max-replica-lag", 0, true, OPT_MAX_REPLICA_LAG},
+	{"backfill-workers", 0, true, OPT_BACKFILL_WORKERS},
 	{"replica", 0, true, OPT_REPLICA},
 	{"plain", 0, false, OPT_PLAIN},
 	{"targets", 0, true, OPT_TARGETS},
@@ -142,6 +143,7 @@ static const OptHelp opt_help[] = {
 	{NULL, "batch-delay", "D", "pause between backfill batches (default 0ms)"},
 	{NULL, "max-replica-lag", "D", "pause backfills while a replica lags more (default 10s)"},
 	{NULL, "targets", "FILE", "every database of a fleet's targets file (see FLEETS in migrate(1))"},
+	{NULL, "backfill-workers", "N", "connections filling disjoint key ranges of a backfill at once (default 1)"},
 	{NULL, "replica", "CONNINFO", "a replica whose lag throttles backfills (repeatable)"},
 	{NULL, NULL, NULL, NULL}
 };
@@ -337,6 +339,13 @@ apply_option(GlobalOptions *g, Args *a, const OptDef *o, const char *val, Error 
 			return set_duration(st, &st->batch_delay_ms, SETTING_BATCH_DELAY, o->name, val, err);
 		case OPT_MAX_REPLICA_LAG:
 			return set_duration(st, &st->max_replica_lag_ms, SETTING_MAX_REPLICA_LAG, o->name, val, err);
+		case OPT_BACKFILL_WORKERS:
+			if (!parse_int64(val, &n) || n < 1 || n > BACKFILL_WORKERS_MAX)
+				return error_set(err, EXIT_USAGE, "--backfill-workers: \"%s\" is not a number from 1 to %d",
+								 val, BACKFILL_WORKERS_MAX);
+			st->backfill_workers = (int) n;
+			st->given |= SETTING_BACKFILL_WORKERS;
+			break;
 		case OPT_LOCK_RETRIES:
 			if (!parse_int64(val, &n) || n < 1 || n > 1000)
 				return error_set(err, EXIT_USAGE, "--lock-retries: \"%s\" is not a number from 1 to 1000", val);

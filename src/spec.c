@@ -2349,7 +2349,7 @@ parse_operation(const YNode *item, size_t index, Migration *m, Operation *op, Er
 
 static const char *const settings_keys[] = {
 	"lock_timeout", "lock_retries", "statement_timeout", "batch_size", "batch_time",
-	"batch_delay", "max_replica_lag", "plain_max_rows", NULL
+	"batch_delay", "max_replica_lag", "plain_max_rows", "backfill_workers", NULL
 };
 
 static bool
@@ -2403,6 +2403,16 @@ parse_settings(const Fields *f, Settings *s)
 		if (!conv_int(f, "\"plain_max_rows\"", v, 0, INT64_MAX, &s->plain_max_rows))
 			return false;
 		s->given |= SETTING_PLAIN_MAX_ROWS;
+	}
+	if (!lookup(f, "backfill_workers", 0, &v))
+		return false;
+	if (v)
+	{
+		/* the same bounds as --backfill-workers */
+		if (!conv_int(f, "\"backfill_workers\"", v, 1, BACKFILL_WORKERS_MAX, &retries))
+			return false;
+		s->backfill_workers = (int) retries;
+		s->given |= SETTING_BACKFILL_WORKERS;
 	}
 	if (!lookup(f, "batch_size", 0, &v))
 		return false;

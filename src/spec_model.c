@@ -79,6 +79,7 @@ settings_defaults(Settings *s)
 	s->batch_delay_ms = 0;
 	s->max_replica_lag_ms = 10000;
 	s->plain_max_rows = 10000;
+	s->backfill_workers = 1;
 	s->given = 0;
 }
 
@@ -123,6 +124,8 @@ settings_overlay(Settings *dst, const Settings *src)
 		dst->max_replica_lag_ms = src->max_replica_lag_ms;
 	if (g & SETTING_PLAIN_MAX_ROWS)
 		dst->plain_max_rows = src->plain_max_rows;
+	if (g & SETTING_BACKFILL_WORKERS)
+		dst->backfill_workers = src->backfill_workers;
 	dst->given |= g;
 }
 
