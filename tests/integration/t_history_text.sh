@@ -130,3 +130,21 @@ assert_eq '[]' "$(json_lines '[e["steps"] for e in d if e.get("event") == "final
 expect_exit 2 mg --dir "$MIGDIR" rollback
 assert_contains "$ERR" "it was finalized" "a finalized drop cannot be rolled back"
 app_writes "finalize"
+
+# plan with a database shows what apply will run: of a migration that
+# stopped half way, the steps already done are left out.
+write_migration 0006_half.yaml <<'YAML'
+operations:
+  - add_column:
+      table: items
+      column: { name: memo, type: text }
+  - sql:
+      up: SELECT 1/0
+      down: SELECT 1
+YAML
+expect_exit 1 mg --dir "$MIGDIR" apply --online
+expect_exit 0 mg --dir "$MIGDIR" plan --online
+assert_contains "$ERR" "0006_half: 1 step already done, which apply skips, left out" "plan says what it left out"
+assert_not_contains "$OUT" 'add column "memo"' "the done step is not shown"
+assert_contains "$OUT" "SELECT 1/0" "the step apply will run is"
+expect_exit 0 mg --dir "$MIGDIR" rollback
