@@ -5,8 +5,10 @@
  * (and statement_timeout), retried on lock_not_available and deadlock with
  * capped exponential backoff and full jitter; concurrent steps run outside
  * any transaction; backfill steps go to the backfill engine.  Before each
- * step its done_check tells whether a rerun can skip it.  Every step is
- * journalled before and after it runs.
+ * step the ledger (in the database) tells whether it completed already;
+ * its done_check only judges what the ledger cannot know, and never an
+ * object that is not this migration's own.  A failed step runs its cleanup.
+ * Every step is journalled before and after it runs.
  */
 #ifndef MIGRATE_EXECUTOR_H
 #define MIGRATE_EXECUTOR_H
@@ -59,6 +61,14 @@ bool		executor_done_in_database(ExecContext *ctx, const MigrationPlan *mp,
  */
 bool		executor_add_started_backfills(ExecContext *ctx, const MigrationPlan *mp,
 										   StrList *done, Error *err);
+
+/*
+ * The steps of a migration that completed in its current run, as the
+ * ledger records them, in plan order; *known false (and out empty) when the
+ * ledger has no run of it (applied before the ledger existed).
+ */
+bool		executor_completed_steps(ExecContext *ctx, const MigrationPlan *mp,
+									 StrList *out, bool *known, Error *err);
 
 /*
  * Rolls a migration back: the inverse steps of its steps, last step first,

@@ -80,6 +80,37 @@ typedef struct BackfillSpec
 								 * that one went */
 } BackfillSpec;
 
+/*
+ * An object a step creates, which the ledger records as the migration's own
+ * (ledger.h): a step whose object exists but is not this migration's is an
+ * error naming the owner, never "already done".
+ */
+typedef struct OwnedObject
+{
+	char	   *kind;			/* "table" "index" "constraint" "trigger"
+								 * "function" "view" ... */
+	char	   *name;			/* as the file names it (schema.name or
+								 * name); a function: its signature */
+	char	   *table;			/* constraint, trigger: its table; else NULL */
+} OwnedObject;
+
+/*
+ * What the executor does when a step fails, so that the failure leaves
+ * nothing that changes how the application's statements behave: a
+ * constraint that did not validate dropped, an INVALID index dropped, a
+ * sync trigger whose expression fails removed.  Set by the planner.
+ */
+typedef struct StepCleanup
+{
+	StrList		sql;			/* statements, in order; empty: none */
+	bool		in_txn;			/* in one short transaction, else each on
+								 * its own (DROP INDEX CONCURRENTLY) */
+	StrList		forget;			/* ids of earlier steps whose effect the
+								 * cleanup undoes: their completion is
+								 * forgotten, so a resume runs them again */
+	char	   *summary;		/* what it removed, for the message */
+} StepCleanup;
+
 typedef struct Step
 {
 	char	   *id;				/* "<version>.<op>.<n>": stable across runs */
@@ -118,6 +149,12 @@ typedef struct Step
 	bool		batched;		/* a STEP_BACKFILL run by the batch engine
 								 * (online), not as its one UPDATE (plain);
 								 * inverse steps too */
+	OwnedObject *owns;			/* the objects it creates */
+	size_t		n_owns;
+	StepCleanup on_failure;		/* run when it fails */
+	bool		replace_if_changed; /* done before with another definition
+									 * (the file was fixed): run again, it
+									 * replaces its own object */
 } Step;
 
 typedef struct MigrationPlan

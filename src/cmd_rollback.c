@@ -29,12 +29,23 @@ rollback_targets(const History *h, const Args *a, const HistoryRow **out)
 }
 
 /*
- * The steps of a migration that failed half way that completed: from the
- * journal, else (no state file) from the database's done checks.
+ * The steps of a migration that completed, as the ledger records them in
+ * the database.  For a migration the ledger has no run of (applied before
+ * it existed) that failed half way: the journal's, else (no state file) the
+ * database's done checks.  *listed false: no list, every step of a
+ * completed migration is undone.
  */
 static bool
-completed_steps(Run *r, ExecContext *ctx, const MigrationPlan *mp, StrList *out, Error *err)
+completed_steps(Run *r, ExecContext *ctx, const MigrationPlan *mp, bool partial,
+				StrList *out, bool *listed, Error *err)
 {
+	bool		known;
+
+	if (!executor_completed_steps(ctx, mp, out, &known, err))
+		return false;
+	*listed = known || partial;
+	if (known || !partial)
+		return true;
 	if (r->s.journal)
 		journal_completed_steps(r->s.journal, mp->migration->version, out);
 	return (out->n > 0 || executor_done_in_database(ctx, mp, out, err)) &&
@@ -80,6 +91,7 @@ cmd_rollback(Run *r)
 	Migration  *kept;
 	RollbackPlan *shown;
 	StrList    *done;
+	bool	   *listed;
 	size_t		n;
 	int			rc = EXIT_OK;
 
@@ -91,6 +103,7 @@ cmd_rollback(Run *r)
 	kept = xcalloc(n + 1, sizeof(Migration));
 	shown = xcalloc(n + 1, sizeof(RollbackPlan));
 	done = xcalloc(n + 1, sizeof(StrList));
+	listed = xcalloc(n + 1, sizeof(bool));
 
 	/* Plan every rollback first: refuse before anything runs. */
 	for (size_t i = 0; i < n && rc == EXIT_OK; i++)
@@ -98,8 +111,8 @@ cmd_rollback(Run *r)
 		shown[i].mp = &plans[i];
 		shown[i].partial = targets[i]->status != HISTORY_COMPLETED;
 		if (!plan_one(r, targets[i], &kept[i], &plans[i], &err) ||
-			(shown[i].partial && !completed_steps(r, &ctx, &plans[i], &done[i], &err)) ||
-			!plan_rollback_steps(&plans[i], shown[i].partial ? &done[i] : NULL,
+			!completed_steps(r, &ctx, &plans[i], shown[i].partial, &done[i], &listed[i], &err) ||
+			!plan_rollback_steps(&plans[i], listed[i] ? &done[i] : NULL,
 								 &shown[i].steps, &shown[i].n, &err))
 			rc = cli_fail(&err);
 	}
@@ -117,7 +130,7 @@ cmd_rollback(Run *r)
 		 !cli_halted(&progress, i, n); i++)
 	{
 		ctx.settings = cli_settings(plans[i].migration, r->a);
-		if (!execute_rollback(&ctx, &plans[i], shown[i].partial ? &done[i] : NULL, &err))
+		if (!execute_rollback(&ctx, &plans[i], listed[i] ? &done[i] : NULL, &err))
 			rc = cli_fail(&err);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -128,6 +141,7 @@ cmd_rollback(Run *r)
 		strlist_free(&done[i]);
 	}
 	free(done);
+	free(listed);
 	free(shown);
 	free(plans);
 	free(kept);

@@ -14,6 +14,7 @@
 
 #include "backfill.h"
 #include "db.h"
+#include "ledger.h"
 #include "quote.h"
 #include "txn.h"
 
@@ -181,15 +182,139 @@ step_txn(ExecContext *ctx, const Migration *m, const Step *s, int64_t journal_ro
 	return txn_run(&t, body, arg, err);
 }
 
+/* ---- the ledger: what is done, and whose objects are whose ---- */
+
+static LedgerDirection
+direction(bool rollback)
+{
+	return rollback ? LEDGER_ROLLBACK : LEDGER_APPLY;
+}
+
+/*
+ * An object that s creates and that exists already must be this
+ * migration's own (ledger.h); anything else of that name is an error that
+ * names its owner, before anything of the step changes.  *own_exists: some
+ * object of s exists and is this migration's.
+ */
+static bool
+check_ownership(PGconn *conn, const Migration *m, const Step *s, bool *own_exists,
+				Error *err)
+{
+	*own_exists = false;
+	for (size_t i = 0; i < s->n_owns; i++)
+	{
+		const OwnedObject *o = &s->owns[i];
+		LedgerOwner owner;
+		char	   *who;
+
+		if (!ledger_object_owner(conn, o, &owner, err))
+			return false;
+		if (!owner.exists)
+			continue;
+		if (owner.recorded && owner.version == m->version)
+		{
+			*own_exists = true;
+			continue;
+		}
+		who = ledger_owner_text(&owner);
+		error_set(err, EXIT_STEP_FAILED,
+				  "%s %s%s%s already exists, %s, not by this migration; nothing was changed "
+				  "for this step (rename one of them, or remove the other first)",
+				  o->kind, o->name, o->table ? " on " : "", o->table ? o->table : "", who);
+		free(who);
+		return false;
+	}
+	return true;
+}
+
+/* The objects of s, as they are now (an oid once they exist). */
+static bool
+own_objects(PGconn *conn, const Migration *m, const Step *s, Error *err)
+{
+	for (size_t i = 0; i < s->n_owns; i++)
+		if (!ledger_own_object(conn, m->version, s->id, &s->owns[i], err))
+			return false;
+	return true;
+}
+
+/* s completed: its objects and its completion, on the open transaction if any. */
+static bool
+record_done(PGconn *conn, const Migration *m, const Step *s, bool rollback, Error *err)
+{
+	return own_objects(conn, m, s, err) &&
+		ledger_record_step(conn, m->version, s, direction(rollback), err);
+}
+
+/* How far a step got, for its decision to run or be skipped. */
+typedef enum StepState
+{
+	STEP_TO_RUN,
+	STEP_RECORDED,				/* the ledger has it done, same definition */
+	STEP_FOUND_DONE,			/* not recorded, but its done check holds */
+	STEP_TO_REPLACE				/* recorded with another definition, replaceable */
+} StepState;
+
+static bool already_done(ExecContext *ctx, const Migration *m, const Step *s, bool *done,
+						 Error *err);
+
+/*
+ * The ledger first: a recorded step is done (unless its definition changed
+ * and it replaces its own object).  Then ownership: an object of the step
+ * that exists is this migration's, or an error.  Then the step's done
+ * check, for what the ledger cannot know: a non-transactional step killed
+ * before it was recorded, a migration begun before the ledger existed.
+ */
+static bool
+step_state(ExecContext *ctx, const Migration *m, const Step *s, bool rollback,
+		   StepState *state, Error *err)
+{
+	bool		recorded;
+	bool		own_exists;
+	bool		done;
+	char		had[65];
+	char		want[65];
+
+	*state = STEP_TO_RUN;
+	if (!ledger_step_is_done(ctx->conn, m->version, s->id, direction(rollback), &recorded,
+							 had, err))
+		return false;
+	if (recorded)
+	{
+		ledger_step_definition(s, want);
+		*state = s->replace_if_changed && strcmp(had, want) != 0
+			? STEP_TO_REPLACE : STEP_RECORDED;
+		return true;
+	}
+	if (!check_ownership(ctx->conn, m, s, &own_exists, err))
+		return false;
+	/* a step that replaces its own object is never skipped by name */
+	if (s->replace_if_changed)
+		return true;
+	/* an object of this step exists: its check decides only when it is ours */
+	if (!already_done(ctx, m, s, &done, err))
+		return false;
+	if (done)
+		*state = STEP_FOUND_DONE;
+	return true;
+}
+
 /* ---- one step at a time (the online strategy, rollbacks, finalize) ---- */
 
-/* arg: the step's Watch; the user's own SQL is watched, so that its live line moves. */
+typedef struct StepRun
+{
+	Watch	   *watch;			/* the user's own SQL is watched, so that its live line moves */
+	bool		rollback;
+} StepRun;
+
+/* A transactional step: its statements and its record commit together. */
 static bool
 step_body(PGconn *conn, void *arg, Error *err)
 {
-	Watch	   *w = arg;
+	const StepRun *r = arg;
+	const Step *s = r->watch->s;
 
-	return run_step_sql(conn, w->s, w->s->kind == STEP_SQL ? w : NULL, err);
+	return run_step_sql(conn, s, s->kind == STEP_SQL ? r->watch : NULL, err) &&
+		record_done(conn, r->watch->m, s, r->rollback, err);
 }
 
 /*
@@ -245,6 +370,103 @@ note_step(ExecContext *ctx, const Migration *m, const Step *s)
 		error_clear(&ignored);
 }
 
+typedef struct Cleanup
+{
+	const Migration *m;
+	const Step *s;
+	bool		rollback;
+} Cleanup;
+
+static bool
+cleanup_forget(PGconn *conn, const Cleanup *c, Error *err)
+{
+	for (size_t i = 0; i < c->s->on_failure.forget.n; i++)
+		if (!ledger_forget_step(conn, c->m->version, c->s->on_failure.forget.items[i],
+								direction(c->rollback), err))
+			return false;
+	return true;
+}
+
+static bool
+cleanup_body(PGconn *conn, void *arg, Error *err)
+{
+	const Cleanup *c = arg;
+
+	return run_statements(conn, NULL, &c->s->on_failure.sql, err) && cleanup_forget(conn, c, err);
+}
+
+/*
+ * After s failed (not interrupted: a resume finishes what a signal stopped):
+ * what the planner listed to undo, so that the failure leaves nothing that
+ * changes how the application's statements behave.  err gets what it did.
+ */
+static void
+clean_up_failure(ExecContext *ctx, const Migration *m, const Step *s, bool rollback,
+				 Error *err)
+{
+	Cleanup		c = {m, s, rollback};
+	Error		cerr = {0};
+	bool		ok;
+
+	if (s->on_failure.sql.n == 0 || txn_interrupted())
+		return;
+	db_rollback_open(ctx->conn);
+	if (s->on_failure.in_txn)
+		ok = step_txn(ctx, m, s, -1, cleanup_body, &c, &cerr);
+	else
+		ok = run_statements(ctx->conn, NULL, &s->on_failure.sql, &cerr) &&
+			cleanup_forget(ctx->conn, &c, &cerr);
+	if (ok)
+		error_append(err, "\n  cleaned up: %s", s->on_failure.summary ? s->on_failure.summary
+					 : "what the step left");
+	else
+	{
+		error_append(err, "\n  the cleanup failed too (%s): %s", cerr.message,
+					 s->on_failure.summary ? s->on_failure.summary : "");
+		error_clear(&cerr);
+	}
+}
+
+/* Runs s (not skipped) by its kind; rows: a backfill's. */
+static bool
+run_step(ExecContext *ctx, const Migration *m, const Step *s, bool rollback, int64_t row,
+		 int64_t t0, int64_t *rows, Error *err)
+{
+	Watch		watch = {ctx, m, s, t0, NULL, false};
+	StepRun		r = {&watch, rollback};
+	bool		ok;
+
+	if (s->batched)
+		return backfill_run(ctx, m, s, rows, err) &&
+			record_done(ctx->conn, m, s, rollback, err);
+	if (s->in_txn)
+	{
+		ok = step_txn(ctx, m, s, row, step_body, &r, err);
+		if (watch.reader != NULL)
+			PQfinish(watch.reader);
+		return ok;
+	}
+
+	/*
+	 * CONCURRENTLY and non-transactional SQL: no transaction may be open on
+	 * this connection, or a concurrent build would wait on itself.  No
+	 * lock_timeout either: the SHARE UPDATE EXCLUSIVE they take does not
+	 * block the application, and their waits for old snapshots are lock
+	 * waits that a short timeout would cancel.  Its objects are recorded as
+	 * this migration's before it starts (so that a resume knows an INVALID
+	 * leftover as its own), its completion right after.
+	 */
+	db_rollback_open(ctx->conn);
+	ok = own_objects(ctx->conn, m, s, err) &&
+		run_step_sql(ctx->conn, s, s->kind == STEP_CONCURRENT || s->kind == STEP_SQL
+					 ? &watch : NULL, err);
+	if (watch.reader != NULL)
+		PQfinish(watch.reader);
+	if (!ok && txn_interrupted())
+		return txn_interrupted_error(err, NULL);
+	return ok && record_done(ctx->conn, m, s, rollback, err);
+}
+
 bool
 execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 			 bool rollback, Error *err)
@@ -252,17 +474,24 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	int64_t		row = -1;
 	int64_t		t0 = now_ms();
 	int64_t		rows = -1;
-	bool		done;
+	StepState	state;
 	bool		ok;
 
 	if (txn_interrupted())
 		return txn_interrupted_error(err, NULL);
-	if (!already_done(ctx, m, s, &done, err))
+	if (!step_state(ctx, m, s, rollback, &state, err))
+	{
+		error_prefix(err, "step %s (%s)", s->id, s->summary);
 		return false;
+	}
 	if (ctx->journal)
 		row = journal_step_begin(ctx->journal, ctx->run_id, m, s, rollback);
-	if (done)
+	if (state == STEP_RECORDED || state == STEP_FOUND_DONE)
 	{
+		/* found done by its check: recorded now, so that rollback knows it */
+		ok = state == STEP_RECORDED || record_done(ctx->conn, m, s, rollback, err);
+		if (!ok)
+			return false;
 		progress_step_skipped(ctx->progress, m, s, "already done");
 		if (ctx->journal)
 			journal_step_end(ctx->journal, row, "skipped", NULL, -1);
@@ -270,40 +499,11 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	}
 	progress_step_started(ctx->progress, m, s);
 	note_step(ctx, m, s);
-
-	if (s->batched)
-		ok = backfill_run(ctx, m, s, &rows, err);
-	else if (s->in_txn)
-	{
-		Watch		watch = {ctx, m, s, t0, NULL, false};
-
-		ok = step_txn(ctx, m, s, row, step_body, &watch, err);
-		if (watch.reader != NULL)
-			PQfinish(watch.reader);
-	}
-	else
-	{
-		/*
-		 * CONCURRENTLY and non-transactional SQL: no transaction may be open
-		 * on this connection, or a concurrent build would wait on itself.
-		 * No lock_timeout either: the SHARE UPDATE EXCLUSIVE they take does
-		 * not block the application, and their waits for old snapshots are
-		 * lock waits that a short timeout would cancel.
-		 */
-		Watch		watch = {ctx, m, s, t0, NULL, false};
-
-		db_rollback_open(ctx->conn);
-		ok = run_step_sql(ctx->conn, s, s->kind == STEP_CONCURRENT || s->kind == STEP_SQL
-						  ? &watch : NULL, err);
-		if (watch.reader != NULL)
-			PQfinish(watch.reader);
-		if (!ok && txn_interrupted())
-			ok = txn_interrupted_error(err, NULL);
-	}
-
+	ok = run_step(ctx, m, s, rollback, row, t0, &rows, err);
 	if (!ok)
 	{
 		error_prefix(err, "step %s (%s)", s->id, s->summary);
+		clean_up_failure(ctx, m, s, rollback, err);
 		if (ctx->journal)
 			journal_step_end(ctx->journal, row,
 							 txn_interrupted() ? "interrupted" : "failed",
@@ -326,6 +526,7 @@ typedef struct PlainGroup
 	size_t		n;
 	int64_t    *rows;			/* journal rows */
 	size_t		failed;			/* index of the failing step */
+	bool		rollback;
 	bool		mark_completed; /* history row commits with the group */
 	bool		mark_rolled_back;
 	int64_t		t0;
@@ -339,20 +540,26 @@ plain_group_body(PGconn *conn, void *arg, Error *err)
 
 	for (size_t i = 0; i < g->n; i++)
 	{
+		const Step *s = g->steps[i];
+		bool		own_exists;
+
 		g->failed = i;
-		if (!run_step_sql(conn, g->steps[i], NULL, err))
+		if (!check_ownership(conn, g->m, s, &own_exists, err) ||
+			!run_step_sql(conn, s, NULL, err) ||
+			!record_done(conn, g->m, s, g->rollback, err))
 		{
-			error_prefix(err, "step %s (%s)", g->steps[i]->id, g->steps[i]->summary);
+			error_prefix(err, "step %s (%s)", s->id, s->summary);
 			return false;
 		}
 	}
 	g->failed = g->n;
 	if (g->mark_completed)
-		return history_mark_completed(ctx->conn, ctx->history_table, g->m,
-									  now_ms() - g->t0, err);
+		return ledger_end_apply(conn, g->m->version, err) &&
+			history_mark_completed(conn, ctx->history_table, g->m,
+								   now_ms() - g->t0, err);
 	if (g->mark_rolled_back)
-		return history_mark_rolled_back(ctx->conn, ctx->history_table,
-										g->m->version, err);
+		return ledger_end_rollback(conn, g->m->version, err) &&
+			history_mark_rolled_back(conn, ctx->history_table, g->m->version, err);
 	return true;
 }
 
@@ -372,8 +579,9 @@ executor_group_end(const Step *const *steps, size_t n, size_t i)
 
 /*
  * Runs steps in order: consecutive transactional ones together in one
- * transaction (executor_group_end), the others alone.  When every step is transactional, the
- * history change commits with them.
+ * transaction (executor_group_end), the others alone.  When every step is
+ * transactional, the history change commits with them.  Steps the ledger has
+ * done are left out (a plain migration resumed after a non-transactional step).
  */
 static bool
 run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
@@ -381,10 +589,30 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 {
 	bool		all_txn = true;
 	size_t		i = 0;
+	const Step **todo = xcalloc(n + 1, sizeof(Step *));
+	size_t		n_todo = 0;
 
 	for (size_t k = 0; k < n; k++)
+	{
+		bool		recorded;
+
+		if (!ledger_step_is_done(ctx->conn, m->version, steps[k]->id, direction(rollback),
+								 &recorded, NULL, err))
+		{
+			free(todo);
+			return false;
+		}
+		if (recorded)
+		{
+			progress_step_skipped(ctx->progress, m, steps[k], "already done");
+			continue;
+		}
+		todo[n_todo++] = steps[k];
 		if (!steps[k]->in_txn)
 			all_txn = false;
+	}
+	steps = todo;
+	n = n_todo;
 	*history_done = false;
 
 	while (i < n)
@@ -396,7 +624,10 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 		if (!steps[i]->in_txn)
 		{
 			if (!execute_step(ctx, m, steps[i], rollback, err))
+			{
+				free(todo);
 				return false;
+			}
 			i++;
 			continue;
 		}
@@ -406,6 +637,7 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 		g.steps = steps + i;
 		g.n = j - i;
 		g.t0 = t0;
+		g.rollback = rollback;
 		g.mark_completed = all_txn && !rollback;
 		g.mark_rolled_back = all_txn && rollback;
 		g.rows = xcalloc(g.n, sizeof(int64_t));
@@ -433,14 +665,48 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 		}
 		free(g.rows);
 		if (!ok)
+		{
+			free(todo);
 			return false;
+		}
 		*history_done = all_txn;
 		i = j;
 	}
+	free(todo);
 	return true;
 }
 
 /* ---- migrations ---- */
+
+/*
+ * The end of a failure's message: what it left in place (the steps that
+ * completed, as the ledger has them) and the two ways on.
+ */
+static void
+explain_failure(ExecContext *ctx, const MigrationPlan *mp, bool rollback, Error *err)
+{
+	StrList		done = {0};
+	Error		ignored = {0};
+
+	if (err->exit_code == EXIT_SIGINT || err->exit_code == EXIT_SIGTERM)
+		return;
+	db_rollback_open(ctx->conn);
+	if (!ledger_done_steps(ctx->conn, mp->migration->version, direction(rollback), &done,
+						   &ignored))
+		error_clear(&ignored);
+	if (done.n == 0)
+		error_append(err, "\n  left in place: nothing of this %s",
+					 rollback ? "rollback" : "migration");
+	else
+		error_append(err, "\n  left in place: what %zu of its %zu steps did (%s to %s)",
+					 done.n, mp->n_steps, done.items[0], done.items[done.n - 1]);
+	if (rollback)
+		error_append(err, "\n  run \"migrate rollback\" again after a fix to go on undoing it");
+	else
+		error_append(err, "\n  run \"migrate apply\" after a fix to resume, or \"migrate rollback\" "
+					 "to undo what completed");
+	strlist_free(&done);
+}
 
 static void
 record_failure(ExecContext *ctx, const Migration *m, int64_t t0, Error *err)
@@ -473,8 +739,9 @@ execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err)
 		run[n_run++] = &mp->steps[i];
 	}
 
-	ok = history_mark_running_as(ctx->conn, ctx->history_table, m, mp->strategy,
-								   ctx->applied_by, err);
+	ok = ledger_begin_apply(ctx->conn, m->version, NULL, err) &&
+		history_mark_running_as(ctx->conn, ctx->history_table, m, mp->strategy,
+								ctx->applied_by, err);
 	if (ok)
 	{
 		progress_migration_started(ctx->progress, m, mp->strategy, n_run, false);
@@ -485,12 +752,14 @@ execute_migration(ExecContext *ctx, const MigrationPlan *mp, Error *err)
 				ok = execute_step(ctx, m, run[i], false, err);
 	}
 	if (ok && !history_done)
-		ok = history_mark_completed(ctx->conn, ctx->history_table, m, now_ms() - t0, err);
+		ok = ledger_end_apply(ctx->conn, m->version, err) &&
+			history_mark_completed(ctx->conn, ctx->history_table, m, now_ms() - t0, err);
 	free(run);
 
 	if (!ok)
 	{
 		error_prefix(err, "migration %s_%s", m->version_text, m->name);
+		explain_failure(ctx, mp, false, err);
 		record_failure(ctx, m, t0, err);
 		return false;
 	}
@@ -545,6 +814,27 @@ executor_add_started_backfills(ExecContext *ctx, const MigrationPlan *mp, StrLis
 }
 
 bool
+executor_completed_steps(ExecContext *ctx, const MigrationPlan *mp, StrList *out,
+						 bool *known, Error *err)
+{
+	StrList		done = {0};
+
+	*known = false;
+	if (!ledger_knows(ctx->conn, mp->migration->version, known, err))
+		return false;
+	if (!*known)
+		return true;
+	if (!ledger_done_steps(ctx->conn, mp->migration->version, LEDGER_APPLY, &done, err))
+		return false;
+	/* in the plan's order: rollback undoes the newest first */
+	for (size_t i = 0; i < mp->n_steps; i++)
+		if (strlist_contains(&done, mp->steps[i].id))
+			strlist_add(out, mp->steps[i].id);
+	strlist_free(&done);
+	return true;
+}
+
+bool
 execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 				 Error *err)
 {
@@ -558,10 +848,12 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 	if (!plan_rollback_steps(mp, done, &run, &n_run, err))
 		return false;
 
-	progress_migration_started(ctx->progress, m, mp->strategy, n_run, true);
-	if (mp->strategy == STRATEGY_PLAIN)
+	ok = ledger_begin_rollback(ctx->conn, m->version, err);
+	if (ok)
+		progress_migration_started(ctx->progress, m, mp->strategy, n_run, true);
+	if (ok && mp->strategy == STRATEGY_PLAIN)
 		ok = run_grouped(ctx, m, run, n_run, true, &history_done, t0, err);
-	else
+	else if (ok)
 	{
 		/* the inverse of an online migration is online: batched, short locks */
 		for (size_t i = 0; ok && i < n_run; i++)
@@ -581,12 +873,14 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 					backfill_forget_cursor(ctx, m, &mp->steps[i].rollback[k]);
 		}
 	if (ok && !history_done)
-		ok = history_mark_rolled_back(ctx->conn, ctx->history_table, m->version, err);
+		ok = ledger_end_rollback(ctx->conn, m->version, err) &&
+			history_mark_rolled_back(ctx->conn, ctx->history_table, m->version, err);
 	free(run);
 	if (!ok)
 	{
 		db_rollback_open(ctx->conn);
 		error_prefix(err, "rollback of migration %s_%s", m->version_text, m->name);
+		explain_failure(ctx, mp, true, err);
 		progress_migration_failed(ctx->progress, m, err->message);
 		return false;
 	}

@@ -325,6 +325,43 @@ step_sql(Step *s, const char *fmt,...)
 }
 
 void
+step_owns(Step *s, const char *kind, const char *table, const char *name)
+{
+	OwnedObject *o;
+
+	s->owns = xrealloc(s->owns, (s->n_owns + 1) * sizeof(OwnedObject));
+	o = &s->owns[s->n_owns++];
+	o->kind = xstrdup(kind);
+	o->table = xstrdup(table);
+	o->name = xstrdup(name);
+}
+
+void
+step_cleanup(Step *s, bool in_txn, const char *forget_step, const char *summary,
+			 const char *fmt,...)
+{
+	Buf			b;
+	va_list		ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	sql_vappend(&b, fmt, ap);
+	va_end(ap);
+	strlist_push(&s->on_failure.sql, buf_detach(&b));
+	s->on_failure.in_txn = in_txn;
+	if (forget_step != NULL && !strlist_contains(&s->on_failure.forget, forget_step))
+		strlist_add(&s->on_failure.forget, forget_step);
+	if (summary != NULL)
+	{
+		char	   *joined = s->on_failure.summary
+			? xasprintf("%s; %s", s->on_failure.summary, summary) : xstrdup(summary);
+
+		free(s->on_failure.summary);
+		s->on_failure.summary = joined;
+	}
+}
+
+void
 step_done(Step *s, const char *fmt,...)
 {
 	Buf			b;
@@ -705,6 +742,7 @@ plan_set_not_null(PlanCtx *pc, Step *owner, const char *table, const char *colum
 	char	   *validated;
 	char	   *either;
 	char	   *stmt;
+	char	   *check_step;
 	Step	   *s;
 
 	if (!ONLINE(pc))
@@ -728,6 +766,8 @@ plan_set_not_null(PlanCtx *pc, Step *owner, const char *table, const char *colum
 	either = xasprintf("(%s OR %s)", exists, not_null);
 	done_unless(s, cond, either);
 	free(either);
+	step_owns(s, "constraint", table, check);
+	check_step = xstrdup(s->id);
 	if (owner == NULL)
 	{
 		s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
@@ -745,6 +785,11 @@ plan_set_not_null(PlanCtx *pc, Step *owner, const char *table, const char *colum
 	either = xasprintf("(%s OR %s)", validated, not_null);
 	done_unless(s, cond, either);
 	free(either);
+	/* a NULL left: the check must not go on rejecting the application's writes */
+	if (owner == NULL)
+		step_cleanup(s, true, check_step, "dropped the check that did not validate",
+					 "ALTER TABLE %Q DROP CONSTRAINT IF EXISTS %I", table, check);
+	free(check_step);
 
 	/* 3: SET NOT NULL, proved by the valid check without a scan */
 	add_set_not_null_step(pc, owner, table, column, cond, undo_cond, not_null,
@@ -823,9 +868,18 @@ plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
 	ensure_migrate_schema(pc);
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_SHARE_ROW_EXCLUSIVE, table, "%s", summary);
 	strlist_push(&s->sql, sync_function_sql(pc, k, body));
-	step_sql(s, "CREATE TRIGGER %I BEFORE INSERT OR UPDATE ON %Q FOR EACH ROW "
+	step_sql(s, "CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE ON %Q FOR EACH ROW "
 			 "EXECUTE FUNCTION migrate.%I()", trigger, table, function);
 	step_done(s, "SELECT %s", exists);
+	step_owns(s, "trigger", table, trigger);
+	{
+		char	   *signature = sql_format("migrate.%I()", function);
+
+		step_owns(s, "function", NULL, signature);
+		free(signature);
+	}
+	/* after a fix of the file, its function is replaced, never kept */
+	s->replace_if_changed = true;
 
 	s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 				 "drop trigger %I on %Q", trigger, table);
@@ -853,6 +907,29 @@ plan_drop_sync_trigger(PlanCtx *pc, const char *table, int k)
 	free(exists);
 	free(trigger);
 	free(function);
+}
+
+/*
+ * A backfill that fails on its expression (a division by zero in some row)
+ * leaves no sync trigger of its operation behind: the trigger computes the
+ * same expression on the application's writes, which would fail as well.
+ * The trigger steps are forgotten, so that a resume after a fix installs
+ * them again.
+ */
+static void
+cleanup_sync_triggers(PlanCtx *pc, Step *backfill)
+{
+	for (size_t i = 0; i < pc->steps.n; i++)
+	{
+		const Step *t = pc->steps.items[i];
+
+		if (t->op_index != backfill->op_index || t == backfill)
+			continue;
+		for (size_t k = 0; k < t->n_owns; k++)
+			if (strcmp(t->owns[k].kind, "trigger") == 0)
+				step_cleanup(backfill, true, t->id, "removed the sync trigger, which computes the same expression",
+							 "DROP TRIGGER IF EXISTS %I ON %Q", t->owns[k].name, t->owns[k].table);
+	}
 }
 
 Step *
@@ -886,6 +963,8 @@ plan_backfill_step(PlanCtx *pc, Step *owner, const char *table, const KeyExprLis
 	if (owner != NULL && owner->kind == STEP_BACKFILL)
 		bf->undo_of = xstrdup(owner->id);
 	s->backfill = bf;
+	if (owner == NULL)
+		cleanup_sync_triggers(pc, s);
 	return s;
 }
 
@@ -921,6 +1000,10 @@ plan_index_build(PlanCtx *pc, const char *table, const char *index, bool unique,
 	}
 	step_done(undo, "SELECT to_regclass(%R) IS NULL", qualified);
 	step_done(s, "SELECT %s", valid);
+	step_owns(s, "index", NULL, qualified);
+	if (ONLINE(pc))
+		step_cleanup(s, false, NULL, "dropped the INVALID index the failed build left",
+					 "DROP INDEX CONCURRENTLY IF EXISTS %Q", qualified);
 	free(valid);
 	free(qualified);
 	return s;
@@ -960,6 +1043,7 @@ plan_add_constraint_now(PlanCtx *pc, const char *table, const char *name, const 
 
 	step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s", table, name, body);
 	step_done(s, "SELECT %s", exists);
+	step_owns(s, "constraint", table, name);
 	undo_add_constraint(pc, s, table, name, referenced);
 	free(exists);
 	return s;
@@ -970,6 +1054,7 @@ plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
 							const char *body, const char *referenced, LockMode add_lock)
 {
 	char	   *exists = sql_constraint_exists(table, name);
+	char	   *not_valid_step;
 	Step	   *s;
 
 	if (!ONLINE(pc))
@@ -982,6 +1067,8 @@ plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
 				 "add constraint %I to %Q, not valid yet", name, table);
 	step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s NOT VALID", table, name, body);
 	step_done(s, "SELECT %s", exists);
+	step_owns(s, "constraint", table, name);
+	not_valid_step = xstrdup(s->id);
 	undo_add_constraint(pc, s, table, name, referenced);
 	free(exists);
 
@@ -990,6 +1077,10 @@ plan_add_checked_constraint(PlanCtx *pc, const char *table, const char *name,
 				 "validate constraint %I of %Q", name, table);
 	step_sql(s, "ALTER TABLE %Q VALIDATE CONSTRAINT %I", table, name);
 	step_done(s, "SELECT %s", exists);
+	/* not valid, it would still reject the application's new rows */
+	step_cleanup(s, true, not_valid_step, "dropped the constraint, which did not validate",
+				 "ALTER TABLE %Q DROP CONSTRAINT IF EXISTS %I", table, name);
+	free(not_valid_step);
 	free(exists);
 }
 
@@ -1022,6 +1113,7 @@ plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
 			strlist_push(&s->sql, buf_detach(&add));
 		}
 		step_done(s, "SELECT %s", exists);
+		step_owns(s, "constraint", table, name);
 		undo_add_constraint(pc, s, table, name, NULL);
 		undo = &s->rollback[s->n_rollback - 1];
 		if (primary_key)
@@ -1065,6 +1157,7 @@ plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
 				 "add %s constraint %I to %Q using the index", kind, name, table);
 	step_sql(s, "ALTER TABLE %Q ADD CONSTRAINT %I %s USING INDEX %I", table, name, kind, name);
 	step_done(s, "SELECT %s", exists);
+	step_owns(s, "constraint", table, name);
 	undo_add_constraint(pc, s, table, name, NULL);
 	free(exists);
 }
@@ -1121,6 +1214,16 @@ step_clear(Step *s)
 	free(s->rollback);
 	free(s->irreversible);
 	free(s->warning);
+	for (size_t i = 0; i < s->n_owns; i++)
+	{
+		free(s->owns[i].kind);
+		free(s->owns[i].name);
+		free(s->owns[i].table);
+	}
+	free(s->owns);
+	strlist_free(&s->on_failure.sql);
+	strlist_free(&s->on_failure.forget);
+	free(s->on_failure.summary);
 	memset(s, 0, sizeof *s);
 }
 
@@ -1162,7 +1265,8 @@ plan_rollback_steps(const MigrationPlan *mp, const StrList *done, const Step ***
 
 		if (done != NULL && !strlist_contains(done, s->id))
 			continue;
-		if (done == NULL && s->deferred)
+		/* finalize's steps: undoable by none (a list may hold them after finalize) */
+		if (s->deferred)
 			continue;
 		if (s->irreversible)
 		{

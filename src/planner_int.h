@@ -59,6 +59,17 @@ Step	   *add_step(PlanCtx *pc, Step *owner, StepPhase phase, StepKind kind,
 /* Appends one statement to s->sql. */
 void		step_sql(Step *s, const char *fmt,...);
 
+/* Adds an object s creates to s->owns (table: NULL unless a constraint or trigger). */
+void		step_owns(Step *s, const char *kind, const char *table, const char *name);
+
+/*
+ * Adds one statement (formatted as step_sql) to what the executor runs when
+ * s fails (s->on_failure); forget_step (may be NULL): an earlier step whose
+ * effect it undoes; summary (may be NULL): what it removes, for people.
+ */
+void		step_cleanup(Step *s, bool in_txn, const char *forget_step, const char *summary,
+						 const char *fmt,...);
+
 /* Sets s->done_check (replacing it). */
 void		step_done(Step *s, const char *fmt,...);
 

@@ -190,6 +190,7 @@ plan_create_table(PlanCtx *pc)
 	if (!plan_table_partitions(pc, s, table, &op->u.create_table.partitioning))
 		return false;
 	step_done(s, "SELECT to_regclass(%R) IS NOT NULL", table);
+	step_owns(s, "table", NULL, table);
 
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 					"drop table %Q", table);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "ledger.h"
 #include "txn.h"
 
 void
@@ -41,7 +42,8 @@ open_steps(Session *s, const char *database, const char *table, const char *stat
 		if (!runlock_acquire(&s->lock, s->conn, table, err))
 			return false;
 		s->locked = true;
-		if (!history_ensure(s->conn, table, writing, err))
+		if (!history_ensure(s->conn, table, writing, err) ||
+			!ledger_ensure(s->conn, writing, err))
 			return false;
 		s->journal = journal_open(state_path, err);
 		if (s->journal == NULL)

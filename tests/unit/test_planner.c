@@ -374,7 +374,7 @@ START_TEST(test_add_column_backfill_online)
 
 	plan_fixture("0005_add_column_backfill", STRATEGY_ONLINE, &m, &mp);
 	add = find_step(&mp, "ADD COLUMN \"status\" varchar(20)");
-	trigger = find_step(&mp, "CREATE TRIGGER");
+	trigger = find_step(&mp, "CREATE OR REPLACE TRIGGER");
 	fill = find_step(&mp, "UPDATE \"public\".\"orders\"");
 	check = find_step(&mp, "CHECK (\"status\" IS NOT NULL) NOT VALID");
 	validate = find_step(&mp, "VALIDATE CONSTRAINT \"migrate_nn_5_1\"");
@@ -411,7 +411,7 @@ START_TEST(test_add_column_backfill_online)
 	/* an UPDATE that leaves the column alone recomputes it when its sources changed */
 	ck_assert(strstr(s->sql.items[0], "ELSIF NEW.\"status\" IS NOT DISTINCT FROM OLD.\"status\" "
 					 "AND (NEW.\"paid\" IS DISTINCT FROM OLD.\"paid\") THEN") != NULL);
-	ck_assert_str_eq(s->sql.items[1], "CREATE TRIGGER \"migrate_sync_5_1\" BEFORE INSERT OR "
+	ck_assert_str_eq(s->sql.items[1], "CREATE OR REPLACE TRIGGER \"migrate_sync_5_1\" BEFORE INSERT OR "
 					 "UPDATE ON \"public\".\"orders\" FOR EACH ROW EXECUTE FUNCTION "
 					 "migrate.\"sync_5_1\"()");
 
@@ -444,7 +444,7 @@ START_TEST(test_add_column_backfill_online)
 
 	/* plain: add, one UPDATE, then NOT NULL; no trigger */
 	plan_fixture("0005_add_column_backfill", STRATEGY_PLAIN, &m, &mp);
-	ck_assert_int_eq(find_step(&mp, "CREATE TRIGGER"), -1);
+	ck_assert_int_eq(find_step(&mp, "CREATE OR REPLACE TRIGGER"), -1);
 	s = step_with(&mp, "UPDATE");
 	ck_assert_str_eq(s->sql.items[0], "UPDATE \"public\".\"orders\" SET \"status\" = "
 					 "(CASE WHEN paid THEN 'paid' ELSE 'new' END)");
@@ -486,7 +486,7 @@ START_TEST(test_add_column_defaults)
 	ck_assert_int_eq(s->kind, STEP_BACKFILL);
 	ck_assert_str_eq(s->backfill->set.items[0].expr, "gen_random_uuid()");
 	/* the default serves old code's inserts: no trigger */
-	ck_assert_int_eq(find_step(&mp, "CREATE TRIGGER"), -1);
+	ck_assert_int_eq(find_step(&mp, "CREATE OR REPLACE TRIGGER"), -1);
 	ck_assert_int_ge(find_step(&mp, "SET NOT NULL"), 0);
 	migration_plan_free(&mp);
 	migration_free(&m);
@@ -788,7 +788,7 @@ START_TEST(test_multi_tenancy)
 	s = step_with(&mp, "UPDATE \"order_items\"");
 	ck_assert_str_eq(s->backfill->set.items[0].expr, "SELECT p.\"tenant_id\" FROM \"orders\" AS p "
 					 "WHERE p.\"id\" = \"order_items\".\"order_id\"");
-	ck_assert_int_ge(find_step(&mp, "CREATE TRIGGER \"migrate_sync_19_1_3\""), 0);
+	ck_assert_int_ge(find_step(&mp, "CREATE OR REPLACE TRIGGER \"migrate_sync_19_1_3\""), 0);
 	/* default tenant, literals quoted */
 	ck_assert_int_ge(find_step(&mp, "VALUES ('1', 'Default Tenant') ON CONFLICT DO NOTHING"), 0);
 	/* FK not valid then validated, index concurrently, RLS on the setting */
