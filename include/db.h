@@ -46,6 +46,13 @@ void		db_rollback_open(PGconn *conn);
 /* Fills err from a failed result: message, detail, hint, SQLSTATE. */
 bool		db_result_error(const PGresult *res, int exit_code, Error *err);
 
+/*
+ * Which database conn is on, as "host:port/name#system identifier" (the
+ * identifier from pg_control_system(), empty when it cannot be read): two
+ * databases never share one, a database keeps its own across connections.
+ */
+char	   *db_identity(PGconn *conn);
+
 /* The role and host we run as, for history.applied_by: "user@host". */
 char	   *db_applied_by(PGconn *conn);
 

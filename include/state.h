@@ -137,6 +137,12 @@ typedef struct Journal Journal;
 Journal    *journal_open(const char *path, Error *err);
 void		journal_close(Journal *j);
 
+/*
+ * The database the journal is about from now on (db_identity): runs record
+ * it, and completed steps and cursors are read back for it alone.
+ */
+void		journal_set_database(Journal *j, const char *database_key);
+
 /* A run of a command; returns its id (>0), or -1 when it could not write. */
 int64_t		journal_run_begin(Journal *j, const char *command, const char *database);
 void		journal_run_end(Journal *j, int64_t run_id, int exit_code);

@@ -550,3 +550,20 @@ db_rollback_open(PGconn *conn)
 	if (PQtransactionStatus(conn) != PQTRANS_IDLE)
 		PQclear(PQexec(conn, "ROLLBACK"));
 }
+
+char *
+db_identity(PGconn *conn)
+{
+	Error		err = {0};
+	PGresult   *res = db_query(conn, "SELECT system_identifier::text FROM pg_control_system()",
+							   0, NULL, &err);
+	const char *host = PQhost(conn);
+	char	   *key;
+
+	if (res == NULL)
+		error_clear(&err);
+	key = xasprintf("%s:%s/%s#%s", host ? host : "", PQport(conn), PQdb(conn),
+					res != NULL && PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	return key;
+}

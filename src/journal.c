@@ -17,12 +17,20 @@
 #include "db.h"
 
 /* The layout below; a file of a later one is refused. */
-#define JOURNAL_SCHEMA_VERSION 1
+#define JOURNAL_SCHEMA_VERSION 2
+
+/*
+ * One file may serve several databases (staging and production, say); what
+ * is done is kept per database: each run records the database it ran on
+ * (runs.database_key: host, port, name and system identifier), and what is
+ * read back, completed steps and cursors, is the current database's alone.
+ */
 
 struct Journal
 {
 	sqlite3    *db;
 	char	   *path;
+	char	   *database_key;	/* journal_set_database; "" until then */
 };
 
 /* Now, as ISO 8601 UTC with milliseconds: sorts as it reads. */
@@ -37,6 +45,7 @@ static const char schema_sql[] =
 	"  id INTEGER PRIMARY KEY,\n"
 	"  command TEXT,\n"
 	"  database TEXT,\n"		/* redacted */
+	"  database_key TEXT,\n"	/* host:port/name#system identifier */
 	"  started_at TEXT,\n"
 	"  finished_at TEXT,\n"
 	"  exit_code INTEGER\n"
@@ -222,6 +231,16 @@ prepare_schema(Journal *j, Error *err)
 		ok = error_set(err, EXIT_USAGE,
 					   "state file %s was written by a newer migrate (journal version %d, "
 					   "this one reads up to %d)", j->path, version, JOURNAL_SCHEMA_VERSION);
+	if (ok && version == 1)
+	{
+		/* runs of a version-1 file name no database: none is read back as done */
+		ok = sqlite3_exec(j->db, "ALTER TABLE runs ADD COLUMN database_key TEXT;"
+						  "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+						  NULL, NULL, NULL) == SQLITE_OK;
+		if (!ok)
+			error_set(err, EXIT_USAGE, "state file %s: cannot upgrade the journal: %s",
+					  j->path, sqlite3_errmsg(j->db));
+	}
 	if (ok && version == 0)
 	{
 		ok = sqlite3_exec(j->db, schema_sql, NULL, NULL, NULL) == SQLITE_OK;
@@ -287,16 +306,32 @@ journal_close(Journal *j)
 		return;
 	sqlite3_close(j->db);
 	free(j->path);
+	free(j->database_key);
 	free(j);
 }
 
 /* ---- runs and steps ---- */
 
+void
+journal_set_database(Journal *j, const char *database_key)
+{
+	if (j == NULL)
+		return;
+	free(j->database_key);
+	j->database_key = xstrdup(database_key ? database_key : "");
+}
+
+static const char *
+database_key(const Journal *j)
+{
+	return j->database_key ? j->database_key : "";
+}
+
 int64_t
 journal_run_begin(Journal *j, const char *command, const char *database)
 {
-	sqlite3_stmt *stmt = prepare(j, "INSERT INTO runs (command, database, started_at) "
-								 "VALUES (?1, ?2, " NOW_SQL ")");
+	sqlite3_stmt *stmt = prepare(j, "INSERT INTO runs (command, database, database_key, started_at) "
+								 "VALUES (?1, ?2, ?3, " NOW_SQL ")");
 	char	   *redacted;
 	int64_t		id;
 
@@ -305,6 +340,7 @@ journal_run_begin(Journal *j, const char *command, const char *database)
 	redacted = db_redact_conninfo(database);
 	bind_text(stmt, 1, command);
 	bind_text(stmt, 2, redacted);
+	bind_text(stmt, 3, database_key(j));
 	id = run_insert(j, stmt);
 	free(redacted);
 	return id;
@@ -432,13 +468,19 @@ journal_save_cursor(Journal *j, int64_t version, const char *step_id,
 								 "(version, step_id, cursor, rows_done, updated_at) "
 								 "VALUES (?1, ?2, ?3, ?4, " NOW_SQL ")");
 
+	char	   *key;
+	bool		ok;
+
 	if (stmt == NULL)
 		return false;
+	key = xasprintf("%s|%s", database_key(j), step_id);
 	sqlite3_bind_int64(stmt, 1, version);
-	bind_text(stmt, 2, step_id);
+	bind_text(stmt, 2, key);
 	bind_text(stmt, 3, cursor);
 	bind_count(stmt, 4, rows_done);
-	return run(stmt);
+	ok = run(stmt);
+	free(key);
+	return ok;
 }
 
 char *
@@ -451,10 +493,14 @@ journal_load_cursor(Journal *j, int64_t version, const char *step_id,
 
 	if (rows_done)
 		*rows_done = 0;
+	char	   *key;
+
 	if (stmt == NULL)
 		return NULL;
+	key = xasprintf("%s|%s", database_key(j), step_id);
 	sqlite3_bind_int64(stmt, 1, version);
-	bind_text(stmt, 2, step_id);
+	bind_text(stmt, 2, key);
+	free(key);
 	if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
 	{
 		cursor = xstrdup((const char *) sqlite3_column_text(stmt, 0));
@@ -475,13 +521,15 @@ journal_load_cursor(Journal *j, int64_t version, const char *step_id,
  * followed by a non-digit ("1.2.3" owns "1.2.3.r1", not "1.2.30").
  */
 static const char completed_steps_sql[] =
-	"SELECT s.step_id FROM steps s "
+	"WITH here AS (SELECT st.* FROM steps st JOIN runs ru ON ru.id = st.run_id "
+	"              WHERE ru.database_key = ?2) "
+	"SELECT s.step_id FROM here s "
 	"WHERE s.version = ?1 AND s.rollback = 0 "
 	"  AND s.status IN ('completed', 'skipped') "
-	"  AND s.id = (SELECT max(l.id) FROM steps l "
+	"  AND s.id = (SELECT max(l.id) FROM here l "
 	"              WHERE l.version = s.version AND l.step_id = s.step_id "
 	"                AND l.rollback = 0) "
-	"  AND NOT EXISTS (SELECT 1 FROM steps r "
+	"  AND NOT EXISTS (SELECT 1 FROM here r "
 	"                  WHERE r.version = s.version AND r.rollback = 1 "
 	"                    AND r.status = 'completed' AND r.id > s.id "
 	"                    AND (r.step_id = s.step_id "
@@ -499,6 +547,7 @@ journal_completed_steps(Journal *j, int64_t version, StrList *out)
 	if (stmt == NULL)
 		return false;
 	sqlite3_bind_int64(stmt, 1, version);
+	bind_text(stmt, 2, database_key(j));
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
 		strlist_add(out, (const char *) sqlite3_column_text(stmt, 0));
 	sqlite3_finalize(stmt);

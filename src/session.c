@@ -4,6 +4,7 @@
  */
 #include "session.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -48,6 +49,12 @@ open_steps(Session *s, const char *database, const char *table, const char *stat
 		s->journal = journal_open(state_path, err);
 		if (s->journal == NULL)
 			return false;
+		{
+			char	   *identity = db_identity(s->conn);
+
+			journal_set_database(s->journal, identity);
+			free(identity);
+		}
 		s->run_id = journal_run_begin(s->journal, command, PQdb(s->conn));
 	}
 	return history_load(s->conn, table, &s->history, err);

@@ -163,10 +163,54 @@ START_TEST(test_open_creates_nested_directory)
 	j = open_ok(path);
 	journal_close(j);
 	ck_assert_int_eq(access(path, F_OK), 0);
-	expect_peek(path, "SELECT value FROM meta WHERE key = 'schema_version'", "1");
+	expect_peek(path, "SELECT value FROM meta WHERE key = 'schema_version'", "2");
 	expect_peek(path, "PRAGMA journal_mode", "wal");
 	expect_peek(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
 				"('runs', 'steps', 'attempts', 'cursors', 'meta')", "5");
+	free(path);
+	remove_tmpdir();
+}
+END_TEST
+
+/*
+ * One file, two databases: what ran on A is never read back as done on B,
+ * nor B's cursor as A's (issue 12: a rollback on B ran the down of a step
+ * only ever run on A).
+ */
+START_TEST(test_one_journal_per_database)
+{
+	char	   *path;
+	Journal    *j;
+	int64_t		run;
+	int64_t		rows = 0;
+	char	   *cursor;
+
+	make_tmpdir();
+	path = tmp_path("state.db");
+	j = open_ok(path);
+	journal_set_database(j, "h:5432/a#7001");
+	run = journal_run_begin(j, "apply", "dbname=a");
+	record(j, run, "42.1.1", false, "completed");
+	record(j, run, "42.1.2", false, "completed");
+	ck_assert(journal_save_cursor(j, 42, "42.1.3", "2:10", 10));
+	journal_run_end(j, run, 0);
+	expect_completed(j, "42.1.1 42.1.2");
+
+	journal_set_database(j, "h:5432/b#7001");
+	expect_completed(j, "");
+	ck_assert_ptr_null(journal_load_cursor(j, 42, "42.1.3", &rows));
+	run = journal_run_begin(j, "apply", "dbname=b");
+	record(j, run, "42.1.1", false, "failed");
+	journal_run_end(j, run, 1);
+	expect_completed(j, "");
+
+	journal_set_database(j, "h:5432/a#7001");
+	expect_completed(j, "42.1.1 42.1.2");
+	cursor = journal_load_cursor(j, 42, "42.1.3", &rows);
+	ck_assert_str_eq(cursor, "2:10");
+	ck_assert_int_eq(rows, 10);
+	free(cursor);
+	journal_close(j);
 	free(path);
 	remove_tmpdir();
 }
@@ -501,6 +545,7 @@ make_suite(void)
 
 	tcase_add_test(journal, test_open_creates_nested_directory);
 	tcase_add_test(journal, test_run_steps_attempts);
+	tcase_add_test(journal, test_one_journal_per_database);
 	tcase_add_test(journal, test_step_failure_recorded);
 	tcase_add_test(journal, test_cursor_save_load_overwrite);
 	tcase_add_test(journal, test_completed_steps);
