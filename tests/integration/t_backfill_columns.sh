@@ -72,7 +72,7 @@ operations:
 YAML
 expect_exit 0 mg --dir "$MIGDIR" apply --online
 assert_eq 0 "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate'
-	AND tablename NOT IN ('saved_objects', 'backfill_cursors')")" "a backfill with down saves nothing"
+	AND tablename NOT IN ('saved_objects', 'backfill_cursors', 'ledger_runs', 'ledger_steps', 'ledger_objects')")" "a backfill with down saves nothing"
 assert_eq 0 "$(sql "SELECT count(*) FROM readings WHERE v < 1000")" "shifted"
 expect_exit 0 mg --dir "$MIGDIR" rollback
 assert_eq "$before" "$(fingerprint)" "down restored every value"
