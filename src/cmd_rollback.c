@@ -32,8 +32,9 @@ rollback_targets(const History *h, const Args *a, const HistoryRow **out)
  * The steps of a migration that completed, as the ledger records them in
  * the database.  For a migration the ledger has no run of (applied before
  * it existed) that failed half way: the journal's, else (no state file) the
- * database's done checks.  *listed false: no list, every step of a
- * completed migration is undone.
+ * database's done checks.  Either way a backfill that committed some
+ * batches is added: its undo goes as far as it went.  *listed false: no
+ * list, every step of a completed migration is undone.
  */
 static bool
 completed_steps(Run *r, ExecContext *ctx, const MigrationPlan *mp, bool partial,
@@ -44,12 +45,14 @@ completed_steps(Run *r, ExecContext *ctx, const MigrationPlan *mp, bool partial,
 	if (!executor_completed_steps(ctx, mp, out, &known, err))
 		return false;
 	*listed = known || partial;
-	if (known || !partial)
+	if (!*listed)
 		return true;
-	if (r->s.journal)
+	if (!known && r->s.journal)
 		journal_completed_steps(r->s.journal, mp->migration->version, out);
-	return (out->n > 0 || executor_done_in_database(ctx, mp, out, err)) &&
-		executor_add_started_backfills(ctx, mp, out, err);
+	if (!known && out->n == 0 && !executor_done_in_database(ctx, mp, out, err))
+		return false;
+	/* a backfill cut short is undone as far as it went */
+	return executor_add_started_backfills(ctx, mp, out, err);
 }
 
 /*
