@@ -944,7 +944,16 @@ fleet_execute(const Targets *ts, const MigrationSet *set, const Command *cmd,
 	size_t		canary = (size_t) ts->canary;
 	int			forwarded = 0;
 	struct winsize ws;
+	Journal    *journal;
+	Error		err = {0};
 
+	/*
+	 * The state file is made here, once: the workers then only open it
+	 * (WAL, a busy timeout), and never race to create its tables.
+	 */
+	if ((journal = journal_open(g->state_path, &err)) == NULL)
+		return cli_fail(&err);
+	journal_close(journal);
 	cli_init_progress(&how, g);
 	f.ts = ts;
 	f.set = set;
