@@ -15,7 +15,9 @@ void		quote_ident(Buf *out, const char *ident);
 
 /*
  * A possibly schema-qualified name, "schema.table", split at the first dot:
- * "schema"."table".  A name without a dot is quoted as one identifier.
+ * "schema"."table".  A name without a dot is quoted as one identifier.  A
+ * part may be written double-quoted, as SQL writes it, to hold a dot:
+ * "my.table", public."my.table", "my.schema"."t" ("" is a quote inside).
  */
 void		quote_qualified(Buf *out, const char *name);
 
@@ -29,8 +31,10 @@ char	   *quoted_literal(const char *value);
 
 /*
  * Splits "schema.table" into its parts (schema NULL when unqualified);
- * both malloc'd.
+ * both malloc'd.  join_qualified is its inverse: the name, a part quoted
+ * only when it holds a dot or starts with a double quote.
  */
 void		split_qualified(const char *name, char **schema, char **relname);
+char	   *join_qualified(const char *schema, const char *name);
 
 #endif

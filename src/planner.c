@@ -261,7 +261,7 @@ sibling_name(const char *table, const char *name)
 	char	   *result;
 
 	split_qualified(table, &schema, &rel);
-	result = schema ? xasprintf("%s.%s", schema, name) : xstrdup(name);
+	result = join_qualified(schema, name);
 	free(schema);
 	free(rel);
 	return result;

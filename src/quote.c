@@ -19,19 +19,91 @@ quote_ident(Buf *out, const char *ident)
 	buf_putc(out, '"');
 }
 
+/*
+ * One part of a name at *p: a double-quoted identifier ("" inside is one
+ * quote) when it starts with one and the quote closes before a dot or the
+ * end; else the text up to the first dot (up to the end when last).
+ */
+static char *
+take_part(const char **p, bool last)
+{
+	const char *s = *p;
+	const char *end;
+
+	if (*s == '"')
+	{
+		Buf			b;
+		const char *q = s + 1;
+
+		buf_init(&b);
+		for (; *q; q++)
+		{
+			if (*q == '"' && q[1] == '"')
+				q++;
+			else if (*q == '"')
+				break;
+			buf_putc(&b, *q);
+		}
+		if (*q == '"' && (q[1] == '\0' || (q[1] == '.' && !last)))
+		{
+			*p = q + 1;
+			return buf_detach(&b);
+		}
+		buf_free(&b);
+	}
+	end = last ? NULL : strchr(s, '.');
+	if (end == NULL)
+		end = s + strlen(s);
+	*p = end;
+	return xstrndup(s, (size_t) (end - s));
+}
+
 void
 split_qualified(const char *name, char **schema, char **relname)
 {
-	const char *dot = strchr(name, '.');
+	const char *p = name;
+	char	   *first = take_part(&p, false);
 
-	if (dot == NULL || dot == name || dot[1] == '\0')
+	if (*p == '.' && p[1] != '\0' && first[0] != '\0')
 	{
-		*schema = NULL;
-		*relname = xstrdup(name);
+		p++;
+		*schema = first;
+		*relname = take_part(&p, true);
 		return;
 	}
-	*schema = xstrndup(name, (size_t) (dot - name));
-	*relname = xstrdup(dot + 1);
+	*schema = NULL;
+	if (*p == '\0' && name[0] == '"')
+	{
+		*relname = first;		/* "my.table": one quoted identifier */
+		return;
+	}
+	free(first);
+	*relname = xstrdup(name);
+}
+
+/* A part as written in a name: plain when that reads back the same, else quoted. */
+static void
+append_part(Buf *b, const char *part)
+{
+	if (part[0] != '"' && strchr(part, '.') == NULL)
+		buf_puts(b, part);
+	else
+		quote_ident(b, part);
+}
+
+char *
+join_qualified(const char *schema, const char *name)
+{
+	Buf			b;
+
+	buf_init(&b);
+	if (schema)
+	{
+		append_part(&b, schema);
+		buf_putc(&b, '.');
+	}
+	append_part(&b, name);
+	return buf_detach(&b);
 }
 
 void

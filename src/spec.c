@@ -330,12 +330,16 @@ check_ident_length(const Fields *f, const char *label, const YNode *v, const cha
  * An identifier: a non-empty string of at most 63 bytes; a qualified one
  * is checked part by part, split as quote_qualified splits it.
  */
+static bool conv_qualified_map(const Fields *f, const char *label, const YNode *v, char **out);
+
 static bool
 conv_ident(const Fields *f, const char *label, const YNode *v, unsigned flags, char **out)
 {
 	char	   *ident;
 	bool		ok;
 
+	if ((flags & QUALIFIED) && v->kind == Y_MAP)
+		return conv_qualified_map(f, label, v, out);
 	if (!conv_string(f, label, v, flags & ~ALLOW_EMPTY, &ident))
 		return false;
 	if (flags & QUALIFIED)
@@ -358,6 +362,35 @@ conv_ident(const Fields *f, const char *label, const YNode *v, unsigned flags, c
 	}
 	*out = ident;
 	return true;
+}
+
+static bool get_string(const Fields *f, const char *key, unsigned flags, char **out);
+
+static const char *const qualified_keys[] = {"schema", "name", NULL};
+
+/*
+ * {schema, name}: a name whose parts are taken literally, dots and all;
+ * kept in the quoted form split_qualified reads ("my.schema"."my.table").
+ */
+static bool
+conv_qualified_map(const Fields *f, const char *label, const YNode *v, char **out)
+{
+	Fields		sub;
+	char	   *schema = NULL,
+			   *name = NULL;
+	bool		ok;
+
+	fields_init(&sub, v, &v->pos, f->err, "%s: %s", f->owner, label);
+	ok = check_keys(&sub, qualified_keys) &&
+		get_string(&sub, "schema", 0, &schema) &&
+		get_string(&sub, "name", REQUIRED, &name) &&
+		(schema == NULL || check_ident_length(f, label, v, schema)) &&
+		check_ident_length(f, label, v, name);
+	if (ok)
+		*out = join_qualified(schema, name);
+	free(schema);
+	free(name);
+	return ok;
 }
 
 /* Only the YAML 1.2 spellings: "yes", "on", "True" are refused. */

@@ -67,6 +67,41 @@ START_TEST(test_qualified)
 	expect_qualified("my schema.my \"odd\" table", "\"my schema\".\"my \"\"odd\"\" table\"");
 	expect_qualified(".x", "\".x\"");
 	expect_qualified("x.", "\"x.\"");
+	/* a part written quoted may hold a dot */
+	expect_qualified("\"my.table\"", "\"my.table\"");
+	expect_qualified("public.\"my.table\"", "\"public\".\"my.table\"");
+	expect_qualified("\"my.schema\".\"t\"", "\"my.schema\".\"t\"");
+	expect_qualified("\"a\"\"b.c\"", "\"a\"\"b.c\"");
+	/* a quote that does not close a part is an ordinary character */
+	expect_qualified("\"x", "\"\"\"x\"");
+	expect_qualified("\"a\"b.c", "\"\"\"a\"\"b\".\"c\"");
+}
+END_TEST
+
+/* join_qualified writes what split_qualified reads back. */
+START_TEST(test_join_qualified)
+{
+	static const char *const parts[][2] = {
+		{NULL, "orders"}, {"public", "orders"}, {NULL, "my.table"}, {"my.schema", "t.u"},
+		{"s", "\"quoted\""}, {NULL, "a\"b"},
+	};
+
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+	{
+		char	   *joined = join_qualified(parts[i][0], parts[i][1]);
+		char	   *schema,
+				   *rel;
+
+		split_qualified(joined, &schema, &rel);
+		if (parts[i][0])
+			ck_assert_str_eq(schema, parts[i][0]);
+		else
+			ck_assert_ptr_null(schema);
+		ck_assert_str_eq(rel, parts[i][1]);
+		free(schema);
+		free(rel);
+		free(joined);
+	}
 }
 END_TEST
 
@@ -123,6 +158,7 @@ make_suite(void)
 	tcase_add_test(tc, test_ident_plain);
 	tcase_add_test(tc, test_ident_hostile);
 	tcase_add_test(tc, test_qualified);
+	tcase_add_test(tc, test_join_qualified);
 	tcase_add_test(tc, test_literal);
 	tcase_add_test(tc, test_sha256_vectors);
 	tcase_add_test(tc, test_sha256_incremental);
