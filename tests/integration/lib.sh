@@ -86,7 +86,13 @@ check_helpers()
 # STATE, a state file for it alone.
 new_db()
 {
-	DB_NAME=it_$(basename "$0" .sh | tr -c 'a-z0-9_\n' _)_$$_$RANDOM
+	local seq
+
+	# Unique also across check_case's subshells, whose $RANDOM may repeat:
+	# a count kept in the test's folder.
+	seq=$(($(cat "$TMP/db_seq" 2>/dev/null || echo 0) + 1))
+	echo "$seq" >"$TMP/db_seq"
+	DB_NAME=it_$(basename "$0" .sh | tr -c 'a-z0-9_\n' _ | cut -c 1-32)_$$_${seq}_$RANDOM
 	createdb "$DB_NAME" || fail "createdb $DB_NAME failed"
 	DB_URL="host=$PGHOST port=$PGPORT dbname=$DB_NAME user=postgres"
 	STATE=$TMP/$DB_NAME.state.db
