@@ -15,14 +15,6 @@
 bool		backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 						 int64_t *rows_out, Error *err);
 
-/*
- * How far a backfill step (by its id) of version is, as its cursor in the
- * database says: *rows_done (0 when it has none yet); false with err only
- * when the question failed.  status reads it, from any machine.
- */
-bool		backfill_rows_done(PGconn *conn, int64_t version, const char *step_id,
-							   int64_t *rows_done, Error *err);
-
 /* How far a backfill step got, as the database records it. */
 typedef enum BackfillState
 {

@@ -50,7 +50,8 @@ typedef struct StatusEntry
 	int64_t		step_elapsed_ms;	/* -1: not known */
 	bool		backfill;		/* the step is a backfill: rows below */
 	int64_t		rows_done;
-	int64_t		rows_total;		/* the table's estimate; -1: not known */
+	int64_t		rows_total;		/* the estimate; -1: not known */
+	double		rows_per_sec;	/* the backfill's own rate; 0: not known */
 } StatusEntry;
 
 /* status: a line per migration (text), or {"migrations": [...]} (JSON). */

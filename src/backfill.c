@@ -857,19 +857,6 @@ backfill_progress_read(PGconn *conn, int64_t version, const char *step_id,
 	return true;
 }
 
-bool
-backfill_rows_done(PGconn *conn, int64_t version, const char *step_id, int64_t *rows_done,
-				   Error *err)
-{
-	BackfillProgress bp;
-
-	*rows_done = 0;
-	if (!backfill_progress_read(conn, version, step_id, &bp, err))
-		return false;
-	*rows_done = bp.rows_done;
-	return true;
-}
-
 /* ---- the loop ---- */
 
 /*

@@ -35,10 +35,16 @@ where_running(Run *r, const HistoryRow *row, StatusEntry *e)
 
 			if (strcmp(s->id, row->current_step) != 0)
 				continue;
+			BackfillProgress bp = {0};
+
 			e->step_summary = xstrdup(s->summary);
 			e->backfill = s->kind == STEP_BACKFILL && s->backfill &&
-				backfill_rows_done(r->s.conn, row->version, s->id, &e->rows_done, &err);
-			e->rows_total = e->backfill ? catalog_row_estimate(&r->s.cat, s->backfill->table) : -1;
+				backfill_progress_read(r->s.conn, row->version, s->id, &bp, &err);
+			e->rows_done = bp.rows_done;
+			e->rows_per_sec = bp.rows_per_sec;
+			/* the backfill's own estimate at its start, else the table's now */
+			e->rows_total = !e->backfill ? -1 : bp.rows_total >= 0 ? bp.rows_total
+				: catalog_row_estimate(&r->s.cat, s->backfill->table);
 			break;
 		}
 	error_clear(&err);

@@ -498,6 +498,8 @@ render_plan(FILE *out, const Plan *plan, Format fmt, const RenderOptions *opts)
 static double
 status_rate(const StatusEntry *e)
 {
+	if (e->backfill && e->rows_per_sec > 0)
+		return e->rows_per_sec;
 	if (!e->backfill || e->step_elapsed_ms <= 0 || e->rows_done <= 0)
 		return 0;
 	return e->rows_done * 1000.0 / (double) e->step_elapsed_ms;
