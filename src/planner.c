@@ -688,8 +688,7 @@ plan_save_column(PlanCtx *pc, const char *table, const char *column)
 
 /* ---- shared sequences ---- */
 
-/* "SELECT NOT (cond) OR (effect)": done when not needed or already there. */
-static void
+void
 done_unless(Step *s, const char *cond, const char *effect)
 {
 	if (cond)
@@ -698,8 +697,7 @@ done_unless(Step *s, const char *cond, const char *effect)
 		step_done(s, "SELECT %s", effect);
 }
 
-/* Adds one statement, guarded by cond. */
-static void
+void
 step_sql_guarded(Step *s, const char *cond, const char *statement)
 {
 	strlist_push(&s->sql, guarded(cond, statement));

@@ -79,6 +79,12 @@ void		step_done(Step *s, const char *fmt,...);
  */
 char	   *guarded(const char *cond, const char *statement);
 
+/* s->done_check "SELECT NOT (cond) OR (effect)": done when not needed or already there; cond NULL: effect. */
+void		done_unless(Step *s, const char *cond, const char *effect);
+
+/* Adds one statement to s, guarded by cond (see guarded). */
+void		step_sql_guarded(Step *s, const char *cond, const char *statement);
+
 /* A dollar-quoted string whose tag does not occur in body. */
 void		append_dollar_quoted(Buf *b, const char *body);
 

@@ -32,16 +32,6 @@ and_cond(const char *cond, const char *rest)
 	return cond ? xasprintf("(%s) AND %s", cond, rest) : xstrdup(rest);
 }
 
-/* done: "NOT cond OR (effect)", or effect. */
-static void
-done_when(Step *s, const char *cond, const char *effect)
-{
-	if (cond)
-		step_done(s, "SELECT NOT (%s) OR %s", cond, effect);
-	else
-		step_done(s, "SELECT %s", effect);
-}
-
 /* A statement built at run time: format(...) of saved text, when cond holds. */
 static void
 set_dynamic(Step *s, const char *cond, const char *format_call)
@@ -123,16 +113,16 @@ detach_steps(PlanCtx *pc, Step *owner, const char *table, const char *partition,
 				 concurrently ? "detach partition %Q from %Q, if the table has a default "
 				 "partition (no CONCURRENTLY then)" : "detach partition %Q from %Q",
 				 partition, table);
-	strlist_push(&s->sql, guarded(todo, stmt));
+	step_sql_guarded(s, todo, stmt);
 	if (concurrently)
 	{
 		char	   *not_pending = xasprintf("(%s OR NOT %s)", gone, has_default);
 
-		done_when(s, cond, not_pending);
+		done_unless(s, cond, not_pending);
 		free(not_pending);
 	}
 	else
-		done_when(s, cond, gone);
+		done_unless(s, cond, gone);
 	if (concurrently)
 	{
 		char	   *qt = quoted_qualified(table);
@@ -146,7 +136,7 @@ detach_steps(PlanCtx *pc, Step *owner, const char *table, const char *partition,
 									"FROM pg_inherits WHERE inhrelid = to_regclass(%R) "
 									"AND inhparent = to_regclass(%R) AND %s",
 									finalize, detach, partition, table, cond ? cond : "true");
-		done_when(s, cond, gone);
+		done_unless(s, cond, gone);
 		free(finalize);
 		free(detach);
 		free(qt);
@@ -202,7 +192,7 @@ prove_check(PlanCtx *pc, Step *owner, const AttachSpec *a, const char *rel,
 		char	   *stmt = sql_format("ALTER TABLE %Q ADD CONSTRAINT %I CHECK (%s) NOT VALID",
 									  rel, check, expr);
 
-		strlist_push(&s->sql, guarded(cond, stmt));
+		step_sql_guarded(s, cond, stmt);
 		free(stmt);
 	}
 	else
@@ -215,7 +205,7 @@ prove_check(PlanCtx *pc, Step *owner, const AttachSpec *a, const char *rel,
 		free(call);
 		free(qrel);
 	}
-	done_when(s, a->cond, either);
+	done_unless(s, a->cond, either);
 	if (owner == NULL)
 	{
 		Step	   *undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, rel,
@@ -234,12 +224,12 @@ prove_check(PlanCtx *pc, Step *owner, const AttachSpec *a, const char *rel,
 		char	   *stmt = sql_format("ALTER TABLE %Q VALIDATE CONSTRAINT %I", rel, check);
 		char	   *todo = xasprintf("%s AND NOT %s", exists, validated);
 
-		strlist_push(&s->sql, guarded(todo, stmt));
+		step_sql_guarded(s, todo, stmt);
 		free(todo);
 		free(stmt);
 	}
 	either = xasprintf("(%s OR %s)", attached, validated);
-	done_when(s, a->cond, either);
+	done_unless(s, a->cond, either);
 	free(either);
 	free(exists);
 	free(validated);
@@ -299,7 +289,7 @@ plan_attach(PlanCtx *pc, Step *owner, const AttachSpec *a)
 		char	   *stmt = sql_format("ALTER TABLE %Q ATTACH PARTITION %Q %s", a->table,
 									  a->partition, a->bound_sql);
 
-		strlist_push(&s->sql, guarded(cond, stmt));
+		step_sql_guarded(s, cond, stmt);
 		free(stmt);
 	}
 	else
@@ -314,7 +304,7 @@ plan_attach(PlanCtx *pc, Step *owner, const AttachSpec *a)
 		free(qt);
 		free(qp);
 	}
-	done_when(s, a->cond, attached);
+	done_unless(s, a->cond, attached);
 	if (owner == NULL)
 		detach_steps(pc, s, a->table, a->partition, a->cond);
 
@@ -714,7 +704,7 @@ plan_add_partitions(PlanCtx *pc)
 			char	   *stmt = sql_format("CREATE TABLE %Q (LIKE %Q INCLUDING ALL)", part, table);
 			char	   *cond = sql_format("%s AND to_regclass(%R) IS NULL", ours, part);
 
-			strlist_push(&s->sql, guarded(cond, stmt));
+			step_sql_guarded(s, cond, stmt);
 			free(cond);
 			free(stmt);
 		}

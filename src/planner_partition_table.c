@@ -558,7 +558,7 @@ plan_partition_table(PlanCtx *pc)
 		{
 			char	   *cond = sql_format("to_regclass(%L) IS NULL AND NOT %s", qpart, n.swapped);
 
-			strlist_push(&s->sql, guarded(cond, stmt.data));
+			step_sql_guarded(s, cond, stmt.data);
 			free(cond);
 		}
 		buf_free(&stmt);
@@ -571,7 +571,7 @@ plan_partition_table(PlanCtx *pc)
 		char	   *stmt = sql_format("DROP TABLE IF EXISTS %Q", n.twin);
 		char	   *cond = xasprintf("%s AND NOT %s", ours, n.swapped);
 
-		strlist_push(&undo->sql, guarded(cond, stmt));
+		step_sql_guarded(undo, cond, stmt);
 		free(cond);
 		free(stmt);
 	}
@@ -682,7 +682,7 @@ plan_partition_table(PlanCtx *pc)
 	{
 		char	   *stmt = sql_format("DROP TABLE IF EXISTS %Q", n.old);
 
-		strlist_push(&s->sql, guarded(n.swapped, stmt));
+		step_sql_guarded(s, n.swapped, stmt);
 		free(stmt);
 	}
 	step_done(s, "SELECT to_regclass(%R) IS NULL", n.old);

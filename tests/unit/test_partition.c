@@ -13,6 +13,8 @@
 #include "render.h"
 #include "spec.h"
 
+#include "golden.h"
+
 static Suite *make_suite(void);
 
 #define GOLDEN "fixtures/plan_partition/"
@@ -277,37 +279,6 @@ START_TEST(test_spec_checksum)
 END_TEST
 
 /* ---- golden plans ---- */
-
-static char *
-read_text(const char *path)
-{
-	Error		err = {0};
-	char	   *text = read_file(path, 16 * 1024 * 1024, NULL, &err);
-
-	error_clear(&err);
-	return text;
-}
-
-static void
-check_golden(const char *path, const char *got)
-{
-	char	   *want;
-
-	if (getenv("UPDATE_GOLDEN") && strcmp(getenv("UPDATE_GOLDEN"), "1") == 0)
-	{
-		FILE	   *f = fopen(path, "w");
-
-		ck_assert_msg(f != NULL, "cannot write %s", path);
-		fputs(got, f);
-		fclose(f);
-		return;
-	}
-	want = read_text(path);
-	ck_assert_msg(want != NULL, "%s is missing: run the tests with UPDATE_GOLDEN=1", path);
-	ck_assert_msg(strcmp(want, got) == 0, "%s differs (UPDATE_GOLDEN=1 rewrites it; check the diff)",
-				  path);
-	free(want);
-}
 
 START_TEST(test_golden)
 {

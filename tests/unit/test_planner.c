@@ -8,49 +8,11 @@
 #include <pg_query.h>
 
 #include "plan_helpers.h"
+#include "golden.h"
 
 static Suite *make_suite(void);
 
 /* ---- helpers ---- */
-
-static char *
-read_text(const char *path)
-{
-	Error		err = {0};
-	char	   *text = read_file(path, 16 * 1024 * 1024, NULL, &err);
-
-	error_clear(&err);
-	return text;
-}
-
-/* Compares got with the golden file, or rewrites it under UPDATE_GOLDEN=1. */
-static void
-check_golden(const char *path, const char *got)
-{
-	char	   *want;
-	const char *g;
-	const char *w;
-	int			line = 1;
-
-	if (getenv("UPDATE_GOLDEN") && strcmp(getenv("UPDATE_GOLDEN"), "1") == 0)
-	{
-		FILE	   *f = fopen(path, "w");
-
-		ck_assert_msg(f != NULL, "cannot write %s", path);
-		fputs(got, f);
-		fclose(f);
-		return;
-	}
-	want = read_text(path);
-	ck_assert_msg(want != NULL, "%s is missing: run the tests with UPDATE_GOLDEN=1", path);
-	for (g = got, w = want; *g && *g == *w; g++, w++)
-		if (*g == '\n')
-			line++;
-	ck_assert_msg(*g == '\0' && *w == '\0',
-				  "%s differs at line %d (UPDATE_GOLDEN=1 rewrites it; check the diff)",
-				  path, line);
-	free(want);
-}
 
 /* The index of the first top-level step whose SQL contains needle, or -1. */
 static int
