@@ -854,7 +854,7 @@ sync_function_sql(const PlanCtx *pc, int k, const char *body)
 	return buf_detach(&def);
 }
 
-void
+Step *
 plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
 				  const char *summary)
 {
@@ -862,9 +862,11 @@ plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
 	char	   *trigger = sync_trigger_name(pc, k);
 	char	   *exists = sql_trigger_exists(table, trigger);
 	Step	   *s;
+	Step	   *first;
 
 	ensure_migrate_schema(pc);
-	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_SHARE_ROW_EXCLUSIVE, table, "%s", summary);
+	first = s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_SHARE_ROW_EXCLUSIVE, table, "%s",
+						 summary);
 	strlist_push(&s->sql, sync_function_sql(pc, k, body));
 	step_sql(s, "CREATE OR REPLACE TRIGGER %I BEFORE INSERT OR UPDATE ON %Q FOR EACH ROW "
 			 "EXECUTE FUNCTION migrate.%I()", trigger, table, function);
@@ -886,6 +888,7 @@ plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
 	free(exists);
 	free(trigger);
 	free(function);
+	return first;
 }
 
 void

@@ -152,9 +152,10 @@ char	   *saved_not_null(const PlanCtx *pc, const char *column);
  * A trigger that keeps a column filled on writes that old code makes:
  * BEFORE INSERT OR UPDATE, body a PL/pgSQL fragment over NEW.  k tells
  * apart several triggers of one operation (0: one).  Its inverse drops it;
- * a PHASE_CONTRACT step drops it at finalize.
+ * a PHASE_CONTRACT step drops it at finalize.  The step is returned,
+ * valid until the next step is added.
  */
-void		plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
+Step	   *plan_sync_trigger(PlanCtx *pc, const char *table, int k, const char *body,
 							  const char *summary);
 void		plan_drop_sync_trigger(PlanCtx *pc, const char *table, int k);
 char	   *sync_function_name(const PlanCtx *pc, int k);	/* unquoted, in migrate */
