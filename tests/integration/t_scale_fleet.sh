@@ -36,7 +36,9 @@ run()
 	local k=$1 dir=$TMP/set$1 t0 t1
 
 	mkdir -p "$dir"
-	cat >"$dir/0001_items.yaml" <<EOF
+	# versions of its own too (k001, k002): the ledger in the database keys a
+	# step by version and step id, not by history table
+	cat >"$dir/${k}001_items.yaml" <<EOF
 operations:
   - create_table:
       name: items_$k
@@ -44,7 +46,7 @@ operations:
         - { name: id, type: bigint, primary_key: true }
         - { name: label, type: text }
 EOF
-	cat >"$dir/0002_label_index.yaml" <<EOF
+	cat >"$dir/${k}002_label_index.yaml" <<EOF
 operations:
   - add_column:
       table: items_$k
@@ -83,7 +85,7 @@ capture "$MIGRATE" --state "$TMP/state3.db" --dir "$TMP/set3" --table public.his
 assert_eq "$N up_to_date 2" "$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))["targets"]
-print(len(d), *sorted(set(t["state"] for t in d)), *sorted(set(t["version"] for t in d)))' "$TMP/stdout")" \
+print(len(d), *sorted(set(t["state"] for t in d)), *sorted(set(t["version"] % 1000 for t in d)))' "$TMP/stdout")" \
 	"status --targets of run 3"
 # ... and the shared state file has each one's journal: 100 runs of apply
 assert_eq 100 "$(python3 -c '
