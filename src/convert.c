@@ -578,6 +578,12 @@ conv_alter_cmd(Conv *c, const char *table, const PgQuery__AlterTableCmd *cmd)
 			yaml_key(&c->ops, 6, "table", table);
 			yaml_key(&c->ops, 6, "column", nz(cmd->name));
 			return true;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableRowSecurity:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableRowSecurity:
+			op_begin(c, cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_EnableRowSecurity
+					 ? "enable_rls" : "disable_rls");
+			yaml_key(&c->ops, 6, "table", table);
+			return true;
 		default:
 			return false;
 	}
@@ -608,12 +614,87 @@ conv_alter_table(Conv *c, const PgQuery__AlterTableStmt *at)
 	return ok;
 }
 
+/*
+ * The text after the statement's own WHERE (at parenthesis depth 0), as
+ * written, for a partial index's predicate; NULL when it cannot be found.
+ */
+static char *
+where_text(const Conv *c)
+{
+	char	   *stmt = sql_statement_text(c->sql, c->raw->stmt_location, c->raw->stmt_len);
+	PgQueryScanResult sr = pg_query_scan(stmt);
+	PgQuery__ScanResult *tokens = sr.error ? NULL
+		: pg_query__scan_result__unpack(NULL, sr.pbuf.len, (const uint8_t *) sr.pbuf.data);
+	char	   *where = NULL;
+	int			depth = 0;
+
+	for (size_t i = 0; tokens && where == NULL && i < tokens->n_tokens; i++)
+	{
+		const PgQuery__ScanToken *t = tokens->tokens[i];
+
+		if (t->token == PG_QUERY__TOKEN__ASCII_40)
+			depth++;
+		else if (t->token == PG_QUERY__TOKEN__ASCII_41)
+			depth--;
+		else if (t->token == PG_QUERY__TOKEN__WHERE && depth == 0)
+		{
+			size_t		len;
+			const char *from = stmt + t->end;
+
+			while (*from == ' ' || *from == '\n' || *from == '\t')
+				from++;
+			len = strlen(from);
+			while (len > 0 && (from[len - 1] == ';' || from[len - 1] == ' ' || from[len - 1] == '\n'))
+				len--;
+			where = len > 0 ? xstrndup(from, len) : NULL;
+		}
+	}
+	if (tokens)
+		pg_query__scan_result__free_unpacked(tokens, NULL);
+	pg_query_free_scan_result(sr);
+	free(stmt);
+	return where;
+}
+
+/* One index element as create_index's mapping form, which names any column. */
+static void
+yaml_index_elem(Buf *b, const PgQuery__IndexElem *e)
+{
+	bool		plain = strspn(e->name, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(e->name);
+
+	if (plain && e->ordering != PG_QUERY__SORT_BY_DIR__SORTBY_DESC &&
+		e->ordering != PG_QUERY__SORT_BY_DIR__SORTBY_ASC &&
+		e->nulls_ordering != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST &&
+		e->nulls_ordering != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST)
+	{
+		yaml_str(b, e->name);
+		return;
+	}
+	buf_puts(b, "{column: ");
+	yaml_str(b, nz(e->name));
+	if (e->ordering == PG_QUERY__SORT_BY_DIR__SORTBY_DESC)
+		buf_puts(b, ", order: desc");
+	else if (e->ordering == PG_QUERY__SORT_BY_DIR__SORTBY_ASC)
+		buf_puts(b, ", order: asc");
+	if (e->nulls_ordering == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST)
+		buf_puts(b, ", nulls: first");
+	else if (e->nulls_ordering == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST)
+		buf_puts(b, ", nulls: last");
+	buf_putc(b, '}');
+}
+
+/*
+ * CREATE [UNIQUE] INDEX of columns (with their order and NULLS), INCLUDE
+ * and WHERE -> create_index; expressions, operator classes, collations and
+ * storage parameters stay raw SQL.
+ */
 static bool
 conv_index(Conv *c, const PgQuery__IndexStmt *is)
 {
-	StrList		cols = {0};
-	bool		ok = nz(is->idxname) && is->where_clause == NULL && is->n_index_including_params == 0 &&
-		is->n_options == 0 && nz(is->table_space) == NULL && !is->if_not_exists;
+	StrList		include = {0};
+	bool		ok = nz(is->idxname) && is->n_options == 0 && nz(is->table_space) == NULL &&
+		!is->if_not_exists && !is->nulls_not_distinct;
+	char	   *where = NULL;
 	char	   *table;
 
 	for (size_t i = 0; ok && i < is->n_index_params; i++)
@@ -622,25 +703,43 @@ conv_index(Conv *c, const PgQuery__IndexStmt *is)
 			? is->index_params[i]->index_elem : NULL;
 
 		ok = e && nz(e->name) && e->expr == NULL && e->n_collation == 0 && e->n_opclass == 0 &&
-			e->ordering == PG_QUERY__SORT_BY_DIR__SORTBY_DEFAULT &&
-			e->nulls_ordering == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_DEFAULT;
-		if (ok)
-			strlist_add(&cols, nz(e->name));
+			e->ordering != PG_QUERY__SORT_BY_DIR__SORTBY_USING;
 	}
+	for (size_t i = 0; ok && i < is->n_index_including_params; i++)
+	{
+		const PgQuery__Node *n = is->index_including_params[i];
+
+		ok = n->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && nz(n->index_elem->name);
+		if (ok)
+			strlist_add(&include, n->index_elem->name);
+	}
+	if (ok && is->where_clause)
+		ok = (where = where_text(c)) != NULL;
 	if (ok)
 	{
 		table = relation_name(is->relation);
 		op_begin(c, "create_index");
 		yaml_key(&c->ops, 6, "table", table);
 		yaml_key(&c->ops, 6, "name", nz(is->idxname));
-		yaml_list(&c->ops, 6, "columns", &cols);
+		buf_puts(&c->ops, "      columns: [");
+		for (size_t i = 0; i < is->n_index_params; i++)
+		{
+			buf_puts(&c->ops, i > 0 ? ", " : "");
+			yaml_index_elem(&c->ops, is->index_params[i]->index_elem);
+		}
+		buf_puts(&c->ops, "]\n");
 		if (is->unique)
 			buf_puts(&c->ops, "      unique: true\n");
 		if (nz(is->access_method) && strcmp(nz(is->access_method), "btree") != 0)
 			yaml_key(&c->ops, 6, "method", nz(is->access_method));
+		if (include.n > 0)
+			yaml_list(&c->ops, 6, "include", &include);
+		if (where)
+			yaml_key(&c->ops, 6, "where", where);
 		free(table);
 	}
-	strlist_free(&cols);
+	free(where);
+	strlist_free(&include);
 	return ok;
 }
 

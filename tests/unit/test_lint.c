@@ -488,6 +488,17 @@ START_TEST(test_convert)
 					"ALTER TABLE t ALTER COLUMN a DROP DEFAULT;\n"
 					"ALTER TABLE t ALTER COLUMN a TYPE bigint USING a::bigint;\n"
 					"COMMIT;\n", k2);
+	{
+		/* ordered, covering and partial indexes, and RLS, become operations */
+		static const char *const k3[] = {"create_index", "create_index", "enable_rls",
+		"disable_rls", NULL};
+
+		expect_converts("CREATE INDEX o_recent ON o (customer_id, created_at DESC NULLS LAST) "
+						"INCLUDE (status) WHERE status <> 'done' AND (a OR b);\n"
+						"CREATE UNIQUE INDEX \"Odd\" ON o (\"My Col\" ASC);\n"
+						"ALTER TABLE o ENABLE ROW LEVEL SECURITY;\n"
+						"ALTER TABLE o DISABLE ROW LEVEL SECURITY;\n", k3);
+	}
 	/* a statement no operation holds exactly stays as written */
 	buf_init(&yaml);
 	ck_assert(convert_sql("in.sql", "VACUUM FULL t;", &yaml, &err));
