@@ -132,6 +132,7 @@ plan_create_view(PlanCtx *pc)
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL, "create view %Q", view);
 	strlist_push(&s->sql, sql);
 	step_done(s, "SELECT to_regclass(%R) IS NOT NULL", view);
+	step_owns(s, "view", NULL, view);
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, view,
 					"drop view %Q", view);
 	step_sql(undo, "DROP VIEW IF EXISTS %Q", view);
@@ -250,6 +251,7 @@ plan_matview_indexes(PlanCtx *pc, const char *matview, const StrList *names, con
 		/* a plain build is transactional: no INVALID leftover to drop first */
 		step_sql(s, "CREATE %sINDEX %I %s", d->unique ? "UNIQUE " : "", name, def.data);
 		step_done(s, cond ? "SELECT %s OR %s" : "SELECT %s", valid, cond);
+		step_owns(s, "index", NULL, qualified);
 		buf_free(&def);
 		free(valid);
 		free(qualified);
@@ -268,6 +270,7 @@ plan_matview_build(PlanCtx *pc, const char *matview, const char *cond)
 			 pc->op->u.matview.query);
 	step_done(s, cond ? "SELECT to_regclass(%R) IS NOT NULL OR %s"
 			  : "SELECT to_regclass(%R) IS NOT NULL", matview, cond);
+	step_owns(s, "materialized_view", NULL, matview);
 	return s;
 }
 
@@ -547,6 +550,7 @@ plan_create_type(PlanCtx *pc)
 
 	strlist_push(&s->sql, create_type_sql(pc->op));
 	step_done(s, "SELECT %s", exists);
+	step_owns(s, "type", NULL, type);
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL, "drop type %Q", type);
 	step_sql(undo, "DROP TYPE IF EXISTS %Q", type);
 	step_done(undo, "SELECT NOT %s", exists);

@@ -141,7 +141,7 @@ operations:
   - add_enum_value: {type: mood, value: happy, after: sad, unsafe_ok: the value may stay}
   - drop_type: {name: old_pair}
   - comment: {on: {table: items}, text: sold}
-  - alter_column: {table: items, column: code, unique: true, comment: the code}
+  - alter_column: {table: items, column: note, unique: true, comment: the note}
 YAML
 expect_exit 0 mg --dir "$MIGDIR" apply --online
 assert_eq "300" "$(sql "SELECT sum(n) FROM code_counts")" "the materialized view is filled"
@@ -154,9 +154,9 @@ assert_eq "=r/postgres" "$(sql "SELECT regexp_replace(array_to_string(relacl, ',
 assert_eq t "$(sql "SELECT to_regclass('pricey_items') IS NOT NULL")" "drop_view waits for finalize"
 assert_eq "sad happy ok" "$(sql "SELECT string_agg(enumlabel, ' ' ORDER BY enumsortorder) FROM pg_enum WHERE enumtypid = 'mood'::regtype")" \
 	"the enum value, after sad"
-assert_eq "the code" "$(sql "SELECT col_description('items'::regclass, 5)")" "the column's comment"
-assert_eq "UNIQUE (code)" "$(sql "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'items_code_key'")" \
-	"the existing unique constraint on code stays"
+assert_eq "the note" "$(sql "SELECT col_description('items'::regclass, 4)")" "the column's comment"
+assert_eq "UNIQUE (note)" "$(sql "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'items_note_key'")" \
+	"alter_column unique: the constraint, using its index"
 expect_exit 0 mg --dir "$MIGDIR" plan --online
 expect_exit 0 mg --dir "$MIGDIR" finalize --yes
 assert_eq "" "$(sql "SELECT to_regclass('pricey_items')")" "finalize drops the view"
