@@ -20,6 +20,7 @@
 
 #include "catalog.h"
 #include "db.h"
+#include "ledger.h"
 #include "quote.h"
 #include "txn.h"
 
@@ -857,6 +858,18 @@ backfill_progress_read(PGconn *conn, int64_t version, const char *step_id,
 	return true;
 }
 
+/*
+ * The step's completion in the ledger, written in the transaction of its
+ * last batch (the caller's): the rows and the fact that the step is done
+ * commit together.  An inverse step's id is its owner's with ".r<n>".
+ */
+static bool
+record_finished(PGconn *conn, const Migration *m, const Step *s, Error *err)
+{
+	return ledger_record_step(conn, m->version, s,
+							  strstr(s->id, ".r") ? LEDGER_ROLLBACK : LEDGER_APPLY, err);
+}
+
 /* ---- the loop ---- */
 
 /*
@@ -949,7 +962,9 @@ batch_body(PGconn *conn, void *arg, Error *err)
 		PQclear(res);
 	}
 	return save_cursor_db(conn, bt->m, bt->row_id, bt->bound_text, bt->cursor_text,
-						  bt->rows_before + bt->updated, bt->rows_total, bt->finished, err);
+						  bt->rows_before + bt->updated, bt->rows_total, bt->finished, err) &&
+		(!bt->finished || strcmp(bt->row_id, bt->s->id) != 0 ||
+		 record_finished(conn, bt->m, bt->s, err));
 }
 
 /* Runs one batch in its own short transaction, under the executor's rules. */
@@ -974,7 +989,8 @@ empty_walk_body(PGconn *conn, void *arg, Error *err)
 	EmptyWalk  *ew = arg;
 
 	return save_cursor_db(conn, ew->m, ew->row_id, ew->bound_text, ew->bound_text, 0, 0, true,
-						  err);
+						  err) &&
+		(strcmp(ew->row_id, ew->s->id) != 0 || record_finished(conn, ew->m, ew->s, err));
 }
 
 int64_t
@@ -1533,7 +1549,8 @@ ranges_done_body(PGconn *conn, void *arg, Error *err)
 	RangesDone *rd = arg;
 
 	return save_cursor_db(conn, rd->m, rd->s->id, rd->bound_text, rd->bound_text, rd->rows,
-						  rd->rows, true, err);
+						  rd->rows, true, err) &&
+		record_finished(conn, rd->m, rd->s, err);
 }
 
 /* Rows done in the step's ranges, as the database has them. */
@@ -1936,7 +1953,8 @@ restore_body(PGconn *conn, void *arg, Error *err)
 	PQclear(res);
 	/* the cursor: the saved batches left (the walk resumes with those) */
 	return save_cursor_db(conn, rb->m, rb->s->id, "", left, rb->rows_before + rb->saved,
-						  rb->rows_total, rb->finished, err);
+						  rb->rows_total, rb->finished, err) &&
+		(!rb->finished || record_finished(conn, rb->m, rb->s, err));
 }
 
 /*
