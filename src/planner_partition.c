@@ -72,6 +72,7 @@ plan_table_partitions(PlanCtx *pc, Step *s, const char *table, const Partitionin
 		sql_append(&b, "CREATE TABLE %Q PARTITION OF %Q ", gp.items[i].name, table);
 		partition_bound_sql(&b, &gp.items[i].bound);
 		strlist_push(&s->sql, buf_detach(&b));
+		step_owns(s, "table", NULL, gp.items[i].name);
 	}
 	generated_partitions_free(&gp);
 	return true;
@@ -187,6 +188,8 @@ prove_check(PlanCtx *pc, Step *owner, const AttachSpec *a, const char *rel,
 
 	s = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, rel,
 				 "check that %s, not valid yet", what);
+	if (owner == NULL)
+		step_owns(s, "constraint", rel, check);
 	if (expr)
 	{
 		char	   *stmt = sql_format("ALTER TABLE %Q ADD CONSTRAINT %I CHECK (%s) NOT VALID",

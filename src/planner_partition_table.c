@@ -565,6 +565,9 @@ plan_partition_table(PlanCtx *pc)
 		free(qpart);
 	}
 	step_done(s, "SELECT %s OR %s", ours, n.swapped);
+	step_owns(s, "table", NULL, n.twin);
+	for (size_t i = 0; i < gp.n; i++)
+		step_owns(s, "table", NULL, gp.items[i].name);
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, n.twin,
 					"drop the partitioned copy %Q", n.twin);
 	{
@@ -596,6 +599,13 @@ plan_partition_table(PlanCtx *pc)
 		strlist_push(&s->sql, do_block(body.data));
 		buf_free(&body);
 		step_done(s, "SELECT %s OR %s", exists, n.swapped);
+		step_owns(s, "trigger", table, n.fwd);
+		{
+			char	   *signature = sql_format("migrate.%I()", n.fwd);
+
+			step_owns(s, "function", NULL, signature);
+			free(signature);
+		}
 		undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_SHARE_ROW_EXCLUSIVE, table,
 						"drop trigger %I", n.fwd);
 		step_sql(undo, "DROP TRIGGER IF EXISTS %I ON %Q", n.fwd, table);
