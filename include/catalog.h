@@ -82,6 +82,14 @@ int			catalog_has_unique_index(const Catalog *cat, const char *relation);
 /* 1: exists, 0: does not, -1: could not tell. */
 int			catalog_table_exists(const Catalog *cat, const char *table);
 
+/*
+ * Whether table has a unique (or primary key) constraint called name on
+ * column alone that migrate did not make: 1 it has, 0 not, -1 could not
+ * tell.
+ */
+int			catalog_unique_on_column(const Catalog *cat, const char *table, const char *name,
+									 const char *column);
+
 /* Whether table has column: 1 it has, 0 it has not (or no such table), -1 could not tell. */
 int			catalog_column_exists(const Catalog *cat, const char *table, const char *column);
 

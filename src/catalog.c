@@ -232,6 +232,53 @@ catalog_table_pages(const Catalog *cat, const char *table)
  * always rolled back; it locks nothing but itself.
  */
 int
+catalog_unique_on_column(const Catalog *cat, const char *table, const char *name,
+						 const char *column)
+{
+	char	   *quoted;
+	const char *params[3];
+	PGresult   *res;
+	Error		err = {0};
+	int			exists;
+	bool		ledger;
+
+	if (cat == NULL || cat->conn == NULL)
+		return -1;
+	quoted = quoted_qualified(table);
+	params[0] = quoted;
+	params[1] = name;
+	params[2] = column;
+	res = db_query(cat->conn, "SELECT to_regclass('migrate.ledger_objects') IS NOT NULL",
+				   0, NULL, &err);
+	ledger = res != NULL && PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	error_clear(&err);
+	/* one that migrate made (this migration, being rolled back) does not count */
+	res = db_query(cat->conn, ledger
+				   ? "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint c "
+				   "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
+				   "  AND a.attnum = c.conkey[1] "
+				   "WHERE c.conrelid = to_regclass($1) AND c.conname = $2 "
+				   "  AND c.contype IN ('u', 'p') AND cardinality(c.conkey) = 1 "
+				   "  AND a.attname = $3 AND NOT EXISTS (SELECT FROM migrate.ledger_objects l "
+				   "    WHERE l.kind = 'constraint' AND l.oid = c.oid))"
+				   : "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint c "
+				   "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
+				   "  AND a.attnum = c.conkey[1] "
+				   "WHERE c.conrelid = to_regclass($1) AND c.conname = $2 "
+				   "  AND c.contype IN ('u', 'p') AND cardinality(c.conkey) = 1 "
+				   "  AND a.attname = $3)",
+				   3, params, &err);
+	free(quoted);
+	error_clear(&err);
+	if (res == NULL)
+		return -1;
+	exists = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return exists;
+}
+
+int
 catalog_column_exists(const Catalog *cat, const char *table, const char *column)
 {
 	char	   *quoted;

@@ -1028,7 +1028,13 @@ plan_alter_column_extras(PlanCtx *pc)
 		StrList		cols = one_name(column);
 		char	   *name = derived_name(table, column, "key");
 
-		plan_add_unique_constraint(pc, table, name, "UNIQUE", &cols, NULL);
+		/*
+		 * The column already unique through a constraint of that name (the
+		 * one PostgreSQL gives a column's UNIQUE): nothing to build, and
+		 * nothing of it for rollback to drop, as it is not this migration's.
+		 */
+		if (catalog_unique_on_column(pc->cat, table, name, column) != 1)
+			plan_add_unique_constraint(pc, table, name, "UNIQUE", &cols, NULL);
 		free(name);
 		strlist_free(&cols);
 	}
