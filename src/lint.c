@@ -174,6 +174,8 @@ typedef struct LintState
 	StrList		created_indexes;
 	StrList		created_columns;	/* "table.column" added by this migration */
 	StrList		proven_not_null;	/* "table.column" */
+	StrList		dropped_not_null;	/* "table.column" whose NOT NULL an earlier
+									 * statement dropped */
 	NotValid   *not_valid;
 	size_t		n_not_valid;
 	int			txn;			/* current transaction, 0: none */
@@ -201,6 +203,7 @@ state_free(LintState *st)
 	strlist_free(&st->created_indexes);
 	strlist_free(&st->created_columns);
 	strlist_free(&st->proven_not_null);
+	strlist_free(&st->dropped_not_null);
 	for (size_t i = 0; i < st->n_not_valid; i++)
 	{
 		free(st->not_valid[i].table);
@@ -710,11 +713,13 @@ set_not_null_scans(const LintState *st, const PgQuery__RangeVar *rv, const char 
 {
 	char	   *key = xasprintf("%s.%s", rv->relname, column ? column : "");
 	bool		proven = strlist_contains(&st->proven_not_null, key);
+	/* an earlier DROP NOT NULL of this migration: what the catalog says now is gone */
+	bool		dropped = strlist_contains(&st->dropped_not_null, key);
 
 	free(key);
 	if (server_version(st) < 120000)
 		return true;
-	if (!proven && st->opt->cat && column)
+	if (!proven && !dropped && st->opt->cat && column)
 	{
 		char	   *table = relation_name(rv);
 
@@ -771,6 +776,10 @@ judge_alter_table(LintState *st, const PgQuery__AlterTableStmt *at)
 			case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
 				if (!is_new && set_not_null_scans(st, rv, cmd->name))
 					add_finding(st, R_SET_NOT_NULL, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+				break;
+			case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+				if (cmd->name)
+					strlist_push(&st->dropped_not_null, xasprintf("%s.%s", rv->relname, cmd->name));
 				break;
 			case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
 				judge_type_change(st, rv, cmd);

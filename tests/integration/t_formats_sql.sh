@@ -61,6 +61,26 @@ expect_exit 0 mg --dir "$MIGDIR" plan
 assert_contains "$OUT" "lock: ACCESS EXCLUSIVE on order_totals (rewrites it)" "the lock of a blocking refresh"
 rm "$MIGDIR/0002_refresh.yaml"
 
+# lint follows the migration: after its own DROP NOT NULL, the column the
+# catalog still shows NOT NULL is scanned again by SET NOT NULL.
+sql "ALTER TABLE orders ALTER COLUMN total SET NOT NULL" >/dev/null
+write_migration 0002_nulls.yaml <<'YAML'
+operations:
+  - sql:
+      up: |
+        ALTER TABLE orders ALTER COLUMN total DROP NOT NULL;
+        ALTER TABLE orders ALTER COLUMN total SET NOT NULL;
+      down: null
+YAML
+expect_exit 3 mg --dir "$MIGDIR" lint
+assert_contains "$OUT$ERR" "set-not-null" "SET NOT NULL after the migration's own DROP NOT NULL"
+write_migration 0002_nulls.yaml <<'YAML'
+operations:
+  - sql: {up: "ALTER TABLE orders ALTER COLUMN total SET NOT NULL", down: null}
+YAML
+expect_exit 0 mg --dir "$MIGDIR" lint
+rm "$MIGDIR/0002_nulls.yaml"
+
 # The live line of a long statement: its first words and its time.
 write_migration 0003_slow.yaml <<'YAML'
 operations:
