@@ -136,5 +136,30 @@ assert_eq "" "$(partitions daily_sales | grep sales_2025 || true)"
 assert_eq 365 "$(sql "SELECT count(*) FROM sales_2025")" "the detached table is kept"
 mg --dir "$MIGDIR" rollback >/dev/null || fail "rollback of detach_partition"
 assert_same_snapshot "$BEFORE" "rollback of detach_partition"
+
+# a detach interrupted while it waits for a reader is finished by the next run
+psql -XAtq -d "$DB_URL" -c "BEGIN; SELECT count(*) FROM daily_sales; SELECT pg_sleep(6); COMMIT" >/dev/null &
+reader=$!
+sleep 0.5
+mg --dir "$MIGDIR" apply --online >/dev/null 2>&1 &
+pid=$!
+detach_waits()
+{
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%DETACH PARTITION%CONCURRENTLY%'
+		AND wait_event_type = 'Lock'")" = 1 ]
+}
+wait_until 20 detach_waits || fail "the detach did not wait for the reader"
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%DETACH PARTITION%CONCURRENTLY%'
+	AND pid <> pg_backend_pid()" >/dev/null
+wait "$reader" || fail "the reader failed"
+assert_eq t "$(sql "SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = 'sales_2025'::regclass")" \
+	"the killed detach is left pending"
+mg --dir "$MIGDIR" apply --online >/dev/null || fail "resume of the interrupted detach (FINALIZE)"
+assert_eq "" "$(partitions daily_sales | grep sales_2025 || true)"
+assert_eq 365 "$(sql "SELECT count(*) FROM sales_2025")"
+mg --dir "$MIGDIR" rollback >/dev/null || fail "rollback of the finished detach"
+assert_same_snapshot "$BEFORE" "rollback of the detach finished by FINALIZE"
 mg --dir "$MIGDIR" apply --online >/dev/null || fail "re-apply of detach_partition"
 echo "ok"
