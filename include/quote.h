@@ -37,4 +37,17 @@ char	   *quoted_literal(const char *value);
 void		split_qualified(const char *name, char **schema, char **relname);
 char	   *join_qualified(const char *schema, const char *name);
 
+/*
+ * SQL text with identifiers and literals quoted as above; the one way
+ * modules write names and literals into SQL (values stay $n parameters):
+ *   %s raw text            %I identifier          %Q qualified name
+ *   %L literal             %R literal of the quoted qualified name (for
+ *                             to_regclass)
+ *   %E (expression)        %C identifiers of a StrList, ", "-separated
+ *   %D int64_t             %d int                 %% a percent sign
+ */
+void		sql_append(Buf *b, const char *fmt, ...);
+void		sql_vappend(Buf *b, const char *fmt, va_list ap);
+char	   *sql_format(const char *fmt, ...);
+
 #endif

@@ -37,17 +37,6 @@ typedef struct PlanCtx
 #define ONLINE(pc) ((pc)->strategy == STRATEGY_ONLINE)
 
 /*
- * SQL text with identifiers and literals quoted by quote.h:
- *   %s raw text            %I identifier          %Q qualified name
- *   %L literal             %R literal of the quoted qualified name (for
- *                             to_regclass)
- *   %E (expression)        %C identifiers of a StrList, ", "-separated
- *   %D int64_t             %d int                 %% a percent sign
- */
-void		sql_append(Buf *b, const char *fmt, ...);
-char	   *sql_format(const char *fmt, ...);
-
-/*
  * A new step: owner NULL adds a top-level step to the plan (id
  * "<version>.<op>.<n>"), else an inverse step of owner (id "<owner>.r<k>").
  * The returned pointer is valid until the next inverse step of the same

@@ -174,3 +174,90 @@ quoted_literal(const char *value)
 	quote_literal(&b, value);
 	return buf_detach(&b);
 }
+
+/* ---- SQL text with quoted names and literals ---- */
+
+void
+sql_vappend(Buf *b, const char *fmt, va_list ap)
+{
+	for (const char *p = fmt; *p; p++)
+	{
+		const StrList *list;
+		char	   *quoted;
+
+		if (*p != '%')
+		{
+			buf_putc(b, *p);
+			continue;
+		}
+		switch (*++p)
+		{
+			case 's':
+				buf_puts(b, va_arg(ap, const char *));
+				break;
+			case 'I':
+				quote_ident(b, va_arg(ap, const char *));
+				break;
+			case 'Q':
+				quote_qualified(b, va_arg(ap, const char *));
+				break;
+			case 'L':
+				quote_literal(b, va_arg(ap, const char *));
+				break;
+			case 'R':
+				quoted = quoted_qualified(va_arg(ap, const char *));
+				quote_literal(b, quoted);
+				free(quoted);
+				break;
+			case 'E':
+				buf_putc(b, '(');
+				buf_puts(b, va_arg(ap, const char *));
+				buf_putc(b, ')');
+				break;
+			case 'C':
+				list = va_arg(ap, const StrList *);
+				for (size_t i = 0; i < list->n; i++)
+				{
+					if (i > 0)
+						buf_puts(b, ", ");
+					quote_ident(b, list->items[i]);
+				}
+				break;
+			case 'D':
+				buf_printf(b, "%lld", (long long) va_arg(ap, int64_t));
+				break;
+			case 'd':
+				buf_printf(b, "%d", va_arg(ap, int));
+				break;
+			case '%':
+				buf_putc(b, '%');
+				break;
+			default:
+				/* a caller's bug, not a user error: fail loudly in tests */
+				abort();
+		}
+	}
+}
+
+void
+sql_append(Buf *b, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	sql_vappend(b, fmt, ap);
+	va_end(ap);
+}
+
+char *
+sql_format(const char *fmt,...)
+{
+	Buf			b;
+	va_list		ap;
+
+	buf_init(&b);
+	va_start(ap, fmt);
+	sql_vappend(&b, fmt, ap);
+	va_end(ap);
+	return buf_detach(&b);
+}

@@ -1,4 +1,5 @@
 /* Unit tests: identifier and literal quoting, and the checksum digest. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,53 @@ START_TEST(test_literal)
 }
 END_TEST
 
+START_TEST(test_sql_format_conversions)
+{
+	StrList		cols = {0};
+	char	   *got;
+
+	got = sql_format("%s|%I|%Q|%L", "raw \"x\"", "a\"b", "s.t", "it's");
+	ck_assert_str_eq(got, "raw \"x\"|\"a\"\"b\"|\"s\".\"t\"|'it''s'");
+	free(got);
+	got = sql_format("to_regclass(%R)", "public.o'rders");
+	ck_assert_str_eq(got, "to_regclass('\"public\".\"o''rders\"')");
+	free(got);
+	got = sql_format("CHECK %E", "a > 0");
+	ck_assert_str_eq(got, "CHECK (a > 0)");
+	free(got);
+	got = sql_format("(%C)", &cols);
+	ck_assert_str_eq(got, "()");
+	free(got);
+	strlist_add(&cols, "id");
+	strlist_add(&cols, "we\"ird");
+	got = sql_format("(%C)", &cols);
+	ck_assert_str_eq(got, "(\"id\", \"we\"\"ird\")");
+	free(got);
+	strlist_free(&cols);
+	got = sql_format("LIMIT %D OFFSET %d 100%%", (int64_t) 9007199254740993LL, -3);
+	ck_assert_str_eq(got, "LIMIT 9007199254740993 OFFSET -3 100%");
+	free(got);
+	got = sql_format("%L", "back\\slash");
+	ck_assert_str_eq(got, "E'back\\\\slash'");
+	free(got);
+}
+END_TEST
+
+START_TEST(test_sql_append)
+{
+	Buf			b;
+	char	   *got;
+
+	buf_init(&b);
+	buf_puts(&b, "SELECT ");
+	sql_append(&b, "%I FROM %Q", "c", "t");
+	sql_append(&b, " WHERE %I = $1", "id");
+	got = buf_detach(&b);
+	ck_assert_str_eq(got, "SELECT \"c\" FROM \"t\" WHERE \"id\" = $1");
+	free(got);
+}
+END_TEST
+
 START_TEST(test_sha256_vectors)
 {
 	char		hex[65];
@@ -160,6 +208,8 @@ make_suite(void)
 	tcase_add_test(tc, test_qualified);
 	tcase_add_test(tc, test_join_qualified);
 	tcase_add_test(tc, test_literal);
+	tcase_add_test(tc, test_sql_format_conversions);
+	tcase_add_test(tc, test_sql_append);
 	tcase_add_test(tc, test_sha256_vectors);
 	tcase_add_test(tc, test_sha256_incremental);
 	suite_add_tcase(s, tc);
