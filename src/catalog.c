@@ -241,6 +241,7 @@ catalog_unique_on_column(const Catalog *cat, const char *table, const char *name
 	Error		err = {0};
 	int			exists;
 	bool		ledger;
+	char	   *sql;
 
 	if (cat == NULL || cat->conn == NULL)
 		return -1;
@@ -254,21 +255,16 @@ catalog_unique_on_column(const Catalog *cat, const char *table, const char *name
 	PQclear(res);
 	error_clear(&err);
 	/* one that migrate made (this migration, being rolled back) does not count */
-	res = db_query(cat->conn, ledger
-				   ? "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint c "
-				   "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
-				   "  AND a.attnum = c.conkey[1] "
-				   "WHERE c.conrelid = to_regclass($1) AND c.conname = $2 "
-				   "  AND c.contype IN ('u', 'p') AND cardinality(c.conkey) = 1 "
-				   "  AND a.attname = $3 AND NOT EXISTS (SELECT FROM migrate.ledger_objects l "
-				   "    WHERE l.kind = 'constraint' AND l.oid = c.oid))"
-				   : "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint c "
-				   "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
-				   "  AND a.attnum = c.conkey[1] "
-				   "WHERE c.conrelid = to_regclass($1) AND c.conname = $2 "
-				   "  AND c.contype IN ('u', 'p') AND cardinality(c.conkey) = 1 "
-				   "  AND a.attname = $3)",
-				   3, params, &err);
+	sql = xasprintf("SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint c "
+					"JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid "
+					"  AND a.attnum = c.conkey[1] "
+					"WHERE c.conrelid = to_regclass($1) AND c.conname = $2 "
+					"  AND c.contype IN ('u', 'p') AND cardinality(c.conkey) = 1 "
+					"  AND a.attname = $3%s)",
+					ledger ? " AND NOT EXISTS (SELECT FROM migrate.ledger_objects l "
+					"WHERE l.kind = 'constraint' AND l.oid = c.oid)" : "");
+	res = db_query(cat->conn, sql, 3, params, &err);
+	free(sql);
 	free(quoted);
 	error_clear(&err);
 	if (res == NULL)
