@@ -2,7 +2,8 @@
  * cmd_apply.c: "migrate apply": the pending migrations, in order, each
  * planned once, just before it runs (the catalog then shows what the
  * migrations before it did); that plan is judged, and what runs is what
- * was judged.  A refused migration changes nothing.
+ * was judged.  Before the first runs, every one is judged against the
+ * database as it is, so that a refusal changes nothing at all.
  */
 #include "cli.h"
 
@@ -84,6 +85,29 @@ judge_plan(Run *r, const MigrationPlan *mp, Error *err)
 }
 
 /*
+ * Every pending migration judged before the first one runs, planned against
+ * the database as it is now, so that a refusal changes nothing at all; each
+ * is planned and judged again just before it runs, when the catalog shows
+ * what the migrations before it did, and that plan is the one that runs.
+ */
+static int
+judge_all(Run *r, Strategy strategy, const Migration *const *todo, size_t n, Error *err)
+{
+	int			rc = EXIT_OK;
+
+	for (size_t i = 0; i < n && rc == EXIT_OK; i++)
+	{
+		MigrationPlan mp = {0};
+
+		if (!plan_migration(todo[i], strategy, &r->s.cat, &mp, err))
+			return cli_fail(err);
+		rc = judge_plan(r, &mp, err);
+		migration_plan_free(&mp);
+	}
+	return rc;
+}
+
+/*
  * One migration, planned once: judged (judge_plan), then shown (--dry-run)
  * or run, that very plan.
  */
@@ -139,6 +163,8 @@ cmd_apply(Run *r)
 	applied_by = db_applied_by(r->s.conn);
 	cli_exec_context(&ctx, r, &progress, applied_by);
 	todo = pending(r, &n);
+	if (n > 1)
+		rc = judge_all(r, ctx.strategy, todo, n, &err);
 	for (size_t i = 0; i < n && rc == EXIT_OK && !cli_halted(&progress, i, n); i++)
 		rc = apply_one(r, &ctx, todo[i], &err);
 	if (rc == EXIT_OK && n == 0 && !r->g->quiet)

@@ -76,6 +76,23 @@ expect_exit 0 mg --dir "$MIGDIR" apply --online
 assert_eq t "$(sql "SELECT indisvalid FROM pg_index WHERE indexrelid = 'events_at_idx'::regclass")"
 app_writes "apply --online"
 
+# A refusal of a later pending migration changes nothing either: the
+# earlier one does not run.
+write_migration 0004_fresh2.yaml <<'YAML'
+operations:
+  - create_table: { name: fresh2, columns: [{ name: id, type: integer }] }
+YAML
+write_migration 0005_kind2_idx.yaml <<'YAML'
+operations:
+  - create_index: { table: events, name: events_kind2_idx, columns: [kind] }
+YAML
+expect_exit 3 mg --dir "$MIGDIR" apply
+assert_contains "$ERR" "0005_kind2_idx" "the refused migration is named"
+assert_eq f "$(sql "SELECT to_regclass('fresh2') IS NOT NULL")" "the earlier pending migration did not run"
+assert_eq 0 "$(sql "SELECT count(*) FROM public.schema_migrations WHERE version IN (4, 5)")" "no history of either"
+app_writes "a refusal of the second of two pending migrations"
+rm "$MIGDIR/0004_fresh2.yaml" "$MIGDIR/0005_kind2_idx.yaml"
+
 # lint with a database judges what is pending; --all judges every migration.
 expect_exit 0 mg --dir "$MIGDIR" lint --plain
 assert_contains "$OUT" "0 statements" "nothing pending to judge"
