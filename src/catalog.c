@@ -73,9 +73,8 @@ catalog_row_estimate(const Catalog *cat, const char *table)
 int
 catalog_rows_exceed(const Catalog *cat, const char *table, int64_t limit)
 {
-	char	   *quoted = quoted_qualified(table);
-	char	   *sql = xasprintf("SELECT count(*) > $1::bigint FROM "
-								"(SELECT FROM %s LIMIT $1::bigint + 1) AS s", quoted);
+	char	   *sql = sql_format("SELECT count(*) > $1::bigint FROM "
+								 "(SELECT FROM %Q LIMIT $1::bigint + 1) AS s", table);
 	char		text[32];
 	const char *params[1] = {text};
 	Error		err = {0};
@@ -92,7 +91,6 @@ catalog_rows_exceed(const Catalog *cat, const char *table, int64_t limit)
 	db_rollback_open(cat->conn);
 	error_clear(&err);
 	free(sql);
-	free(quoted);
 	return more;
 }
 
@@ -328,9 +326,8 @@ catalog_type_change_rewrites(const Catalog *cat, const char *table, const char *
 		return -1;
 	}
 	buf_init(&sql);
-	buf_printf(&sql, "CREATE TEMPORARY TABLE migrate_type_probe (");
-	quote_ident(&sql, column);
-	buf_printf(&sql, " %s) ON COMMIT DROP", PQgetvalue(res, 0, 0));
+	sql_append(&sql, "CREATE TEMPORARY TABLE migrate_type_probe (%I %s) ON COMMIT DROP",
+			   column, PQgetvalue(res, 0, 0));
 	PQclear(res);
 
 	if (!db_exec(cat->conn, "BEGIN", err))
@@ -344,11 +341,9 @@ catalog_type_change_rewrites(const Catalog *cat, const char *table, const char *
 	PQclear(res);
 
 	buf_reset(&sql);
-	buf_printf(&sql, "ALTER TABLE migrate_type_probe ALTER COLUMN ");
-	quote_ident(&sql, column);
-	buf_printf(&sql, " TYPE %s", new_type);
+	sql_append(&sql, "ALTER TABLE migrate_type_probe ALTER COLUMN %I TYPE %s", column, new_type);
 	if (using_expr != NULL)
-		buf_printf(&sql, " USING %s", using_expr);
+		sql_append(&sql, " USING %s", using_expr);
 	if (!db_exec(cat->conn, sql.data, err))
 		goto rollback;
 	res = db_query(cat->conn, "SELECT pg_relation_filenode('migrate_type_probe')", 0, NULL, err);

@@ -108,17 +108,15 @@ catalog_renamed_dependents(const Catalog *cat, const char *table, const char *fr
 	 * An empty temporary copy with the column renamed: the server writes
 	 * the definitions over the new name itself.  Nothing of it is kept.
 	 */
-	scratch_sql = xasprintf("CREATE TEMPORARY TABLE migrate_rename_scratch (LIKE %s "
-							"INCLUDING CONSTRAINTS INCLUDING INDEXES)", quoted);
+	scratch_sql = sql_format("CREATE TEMPORARY TABLE migrate_rename_scratch (LIKE %Q "
+							 "INCLUDING CONSTRAINTS INCLUDING INDEXES)", table);
 	if (!db_exec(cat->conn, in_txn ? "SAVEPOINT migrate_rename" : "BEGIN", err))
 		goto out;
 	if (!db_exec(cat->conn, scratch_sql, err))
 		goto undo;
 	{
-		char	   *qfrom = quoted_ident(from);
-		char	   *qto = quoted_ident(to);
-		char	   *rename = xasprintf("ALTER TABLE pg_temp.migrate_rename_scratch RENAME COLUMN %s TO %s",
-									   qfrom, qto);
+		char	   *rename = sql_format("ALTER TABLE pg_temp.migrate_rename_scratch RENAME COLUMN %I TO %I",
+										from, to);
 		/* a resumed run: the twin is there already; out of the way, its indexes kept */
 		char	   *aside = NULL;
 		bool		renamed;
@@ -130,15 +128,13 @@ catalog_renamed_dependents(const Catalog *cat, const char *table, const char *fr
 									 "AND NOT attisdropped)", 1, p1, err);
 
 			if (r && strcmp(PQgetvalue(r, 0, 0), "t") == 0)
-				aside = xasprintf("ALTER TABLE pg_temp.migrate_rename_scratch RENAME COLUMN %s "
-								  "TO migrate_rename_aside", qto);
+				aside = sql_format("ALTER TABLE pg_temp.migrate_rename_scratch RENAME COLUMN %I "
+								   "TO migrate_rename_aside", to);
 			if (r)
 				PQclear(r);
 			else
 			{
 				free(rename);
-				free(qfrom);
-				free(qto);
 				goto undo;
 			}
 		}
@@ -147,8 +143,6 @@ catalog_renamed_dependents(const Catalog *cat, const char *table, const char *fr
 		free(aside);
 
 		free(rename);
-		free(qfrom);
-		free(qto);
 		if (!renamed)
 			goto undo;
 	}

@@ -52,19 +52,6 @@ parse_status(const char *text, HistoryStatus *out)
 	return false;
 }
 
-/* "<before><quoted table><after>" */
-static char *
-table_sql(const char *before, const char *table, const char *after)
-{
-	Buf			b;
-
-	buf_init(&b);
-	buf_puts(&b, before);
-	quote_qualified(&b, table);
-	buf_puts(&b, after);
-	return buf_detach(&b);
-}
-
 /*
  * The columns of the history table into cols; *exists false (and cols
  * empty) when there is no such table.
@@ -180,8 +167,8 @@ create_table(PGconn *conn, const char *table, const Settings *settings, Error *e
 
 	split_qualified(table, &schema, &relname);
 	if (schema != NULL)
-		statements[0] = table_sql("CREATE SCHEMA IF NOT EXISTS ", schema, "");
-	statements[1] = table_sql("CREATE TABLE IF NOT EXISTS ", table,
+		statements[0] = sql_format("CREATE SCHEMA IF NOT EXISTS %I", schema);
+	statements[1] = sql_format("CREATE TABLE IF NOT EXISTS %Q%s", table,
 							  " (\n"
 							  "  version bigint PRIMARY KEY,\n"
 							  "  name text NOT NULL,\n"
@@ -236,7 +223,7 @@ ensure_once(PGconn *conn, const char *table, const Settings *settings, Error *er
 		if (ok && !has_added_columns(&cols))
 		{
 			/* A table made before these were kept: each is added, once. */
-			char	   *alter = table_sql("ALTER TABLE ", table, " " ADDED_COLUMNS);
+			char	   *alter = sql_format("ALTER TABLE %Q " ADDED_COLUMNS, table);
 			const char *statements[1] = {alter};
 
 			ok = run_short_transaction(conn, settings, table, statements, 1, err);
@@ -312,7 +299,7 @@ history_load(PGconn *conn, const char *table, History *out, Error *err)
 	if (!(ok = check_shape(&cols, err)))
 		goto done;
 	/* a table of an older shape (read by status, which changes nothing) */
-	sql = table_sql(has_added_columns(&cols)
+	sql = sql_format("%s%Q ORDER BY version", has_added_columns(&cols)
 					? "SELECT version, name, checksum, status, started_at, completed_at, "
 					"error_message, applied_by, execution_ms, strategy, source, finalized_at, "
 					"current_step, interrupted, coalesce((extract(epoch FROM "
@@ -320,7 +307,7 @@ history_load(PGconn *conn, const char *table, History *out, Error *err)
 					: "SELECT version, name, checksum, status, started_at, completed_at, "
 					"error_message, applied_by, execution_ms, NULL::text, NULL::text, "
 					"NULL::timestamptz, NULL::text, false, -1 FROM ",
-					table, " ORDER BY version");
+					table);
 	res = db_query(conn, sql, 0, NULL, err);
 	if (!(ok = res != NULL))
 		goto done;
@@ -394,7 +381,7 @@ history_write_counted(PGconn *conn, const char *table, const char *before,
 					  const char *after, int nparams, const char *const *params,
 					  bool *changed, Error *err)
 {
-	char	   *sql = table_sql(before, table, after);
+	char	   *sql = sql_format("%s%Q%s", before, table, after);
 	PGresult   *res = db_query(conn, sql, nparams, params, err);
 
 	free(sql);

@@ -464,14 +464,8 @@ partition_method_name(PartitionMethod m)
 void
 partition_by_sql(Buf *b, PartitionMethod method, const StrList *columns)
 {
-	buf_puts(b, method == PARTITION_RANGE ? "RANGE (" : method == PARTITION_LIST ? "LIST (" : "HASH (");
-	for (size_t i = 0; i < columns->n; i++)
-	{
-		if (i > 0)
-			buf_puts(b, ", ");
-		quote_ident(b, columns->items[i]);
-	}
-	buf_putc(b, ')');
+	sql_append(b, "%s (%C)", method == PARTITION_RANGE ? "RANGE"
+			   : method == PARTITION_LIST ? "LIST" : "HASH", columns);
 }
 
 char *
@@ -488,46 +482,27 @@ partition_check_sql(PartitionMethod method, const StrList *columns,
 		const char *lo = bound->from.items[0];
 		const char *hi = bound->to.items[0];
 
-		quote_ident(&b, columns->items[0]);
-		buf_puts(&b, " IS NOT NULL");
+		sql_append(&b, "%I IS NOT NULL", columns->items[0]);
 		if (!is_word(lo, "minvalue"))
 		{
-			buf_puts(&b, " AND ");
-			quote_ident(&b, columns->items[0]);
-			buf_puts(&b, " >= ");
+			sql_append(&b, " AND %I >= ", columns->items[0]);
 			append_value(&b, lo);
 		}
 		if (!is_word(hi, "maxvalue"))
 		{
-			buf_puts(&b, " AND ");
-			quote_ident(&b, columns->items[0]);
-			buf_puts(&b, " < ");
+			sql_append(&b, " AND %I < ", columns->items[0]);
 			append_value(&b, hi);
 		}
 		return buf_detach(&b);
 	}
 	if (method == PARTITION_LIST && bound->in.n > 0)
 	{
-		if (bound->in_null)
-		{
-			buf_putc(&b, '(');
-			quote_ident(&b, columns->items[0]);
-			buf_puts(&b, " IS NULL OR ");
-		}
-		else
-		{
-			quote_ident(&b, columns->items[0]);
-			buf_puts(&b, " IS NOT NULL AND ");
-		}
-		quote_ident(&b, columns->items[0]);
+		sql_append(&b, bound->in_null ? "(%I IS NULL OR " : "%I IS NOT NULL AND ",
+				   columns->items[0]);
 		/* IN of literals: the server types them as the column, as its own constraint */
-		buf_puts(&b, " IN (");
+		sql_append(&b, "%I IN (", columns->items[0]);
 		for (size_t i = 0; i < bound->in.n; i++)
-		{
-			if (i > 0)
-				buf_puts(&b, ", ");
-			quote_literal(&b, bound->in.items[i]);
-		}
+			sql_append(&b, i > 0 ? ", %L" : "%L", bound->in.items[i]);
 		buf_putc(&b, ')');
 		if (bound->in_null)
 			buf_putc(&b, ')');
