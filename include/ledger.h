@@ -42,6 +42,13 @@ const char *ledger_direction_name(LedgerDirection d);	/* "apply" "rollback" */
 bool		ledger_ensure(PGconn *conn, const Settings *settings, Error *err);
 
 /*
+ * The history table of the migration set the session applies: a version
+ * already recorded for another set's history table is refused (exit 2) by
+ * ledger_begin_apply, since the ledger keys migrations by version.
+ */
+void		ledger_set_history_table(const char *table);
+
+/*
  * Starts or resumes the application of version: a new run when the last one
  * was rolled back (or there is none), else the current one, marked
  * applying.  *run (may be NULL) gets its number.

@@ -23,7 +23,8 @@ static const char *const create_sql[] = {
 	" version bigint PRIMARY KEY,"
 	" run integer NOT NULL,"
 	" state text NOT NULL CHECK (state IN ('applying', 'applied', 'rolling_back', 'rolled_back')),"
-	" updated_at timestamptz NOT NULL DEFAULT now())",
+	" updated_at timestamptz NOT NULL DEFAULT now(),"
+	" history_table text)",
 	"CREATE TABLE IF NOT EXISTS migrate.ledger_steps ("
 	" version bigint NOT NULL,"
 	" run integer NOT NULL,"
@@ -141,16 +142,60 @@ exec_version(PGconn *conn, const char *sql, int64_t version, int nextra,
 	return true;
 }
 
+/* The history table of the migration set this session applies. */
+static char *history_table = NULL;
+
+void
+ledger_set_history_table(const char *table)
+{
+	free(history_table);
+	history_table = table ? xstrdup(table) : NULL;
+}
+
+/*
+ * The ledger keys a migration by its version: a second migration set in
+ * the same database (its own history table) that reuses a version would
+ * find the first set's steps done.  Refused before anything runs.
+ */
+static bool
+check_history_table(PGconn *conn, int64_t version, Error *err)
+{
+	const char *extra[1] = {history_table};
+	PGresult   *res;
+	bool		ok = true;
+
+	if (history_table == NULL)
+		return true;
+	res = query_version(conn, "SELECT history_table FROM migrate.ledger_runs "
+						"WHERE version = $1 AND history_table IS DISTINCT FROM $2 "
+						"AND history_table IS NOT NULL", version, 1, extra, err);
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+		ok = error_set(err, EXIT_USAGE,
+					   "version %lld is already recorded in this database's ledger (schema migrate) "
+					   "for the migration set of history table %s, not %s; nothing was changed: "
+					   "two migration sets in one database need versions of their own",
+					   (long long) version, PQgetvalue(res, 0, 0), history_table);
+	PQclear(res);
+	return ok;
+}
+
 bool
 ledger_begin_apply(PGconn *conn, int64_t version, int64_t *run, Error *err)
 {
-	PGresult   *res = query_version(conn,
-									"INSERT INTO migrate.ledger_runs AS r (version, run, state) "
-									"VALUES ($1, 1, 'applying') ON CONFLICT (version) DO UPDATE SET "
-									"run = CASE WHEN r.state = 'rolled_back' THEN r.run + 1 ELSE r.run END, "
-									"state = 'applying', updated_at = now() RETURNING run",
-									version, 0, NULL, err);
+	const char *extra[1] = {history_table};
+	PGresult   *res;
 
+	if (!check_history_table(conn, version, err))
+		return false;
+	res = query_version(conn,
+						"INSERT INTO migrate.ledger_runs AS r (version, run, state, history_table) "
+						"VALUES ($1, 1, 'applying', $2) ON CONFLICT (version) DO UPDATE SET "
+						"run = CASE WHEN r.state = 'rolled_back' THEN r.run + 1 ELSE r.run END, "
+						"state = 'applying', updated_at = now(), "
+						"history_table = coalesce(r.history_table, EXCLUDED.history_table) RETURNING run",
+						version, 1, extra, err);
 	if (res == NULL)
 		return false;
 	if (run != NULL)

@@ -24,6 +24,7 @@ session_close(Session *s, int exit_code)
 	txn_set_cancel_conn(NULL);
 	if (s->conn)
 		PQfinish(s->conn);
+	ledger_set_history_table(NULL);
 	history_free(&s->history);
 	memset(s, 0, sizeof *s);
 }
@@ -46,6 +47,7 @@ open_steps(Session *s, const char *database, const char *table, const char *stat
 		if (!history_ensure(s->conn, table, writing, err) ||
 			!ledger_ensure(s->conn, writing, err))
 			return false;
+		ledger_set_history_table(table);
 		s->journal = journal_open(state_path, err);
 		if (s->journal == NULL)
 			return false;
