@@ -88,7 +88,13 @@ app_writes av2 "waiting for autovacuum"
 sql "CREATE TABLE av3 (id bigserial PRIMARY KEY, v text)"
 psql -XAtq -d "$DB_URL" -c "BEGIN; LOCK av3 IN SHARE MODE; SELECT pg_sleep(3); COMMIT" >/dev/null &
 holder=$!
-wait_until 10 test -n "$(sql "SELECT pid FROM pg_locks WHERE relation = 'av3'::regclass AND mode = 'ShareLock' AND granted")" ||
+# (asked again each time round: a $(...) in wait_until's arguments would be
+# read once, before the holder had a chance to lock)
+holder_locked()
+{
+	[ -n "$(sql "SELECT pid FROM pg_locks WHERE relation = 'av3'::regclass AND mode = 'ShareLock' AND granted")" ]
+}
+wait_until 10 holder_locked ||
 	fail "the holder did not take its lock"
 write_migration 0003_av3_check.yaml <<'YAML'
 settings: { lock_timeout: 300ms, lock_retries: 20 }
