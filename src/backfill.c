@@ -247,10 +247,8 @@ append_set_list(Buf *b, const BackfillSpec *bf)
 	buf_puts(b, " SET ");
 	for (size_t i = 0; i < bf->set.n; i++)
 	{
-		if (i > 0)
-			buf_puts(b, ", ");
-		quote_ident(b, bf->set.items[i].key);
-		buf_printf(b, " = (%s)", bf->set.items[i].expr);
+		sql_append(b, "%s%I = (%s)", i > 0 ? ", " : "", bf->set.items[i].key,
+				   bf->set.items[i].expr);
 	}
 }
 
@@ -261,11 +259,7 @@ append_key_tuple(Buf *b, const KeyInfo *key, const char *prefix)
 	buf_putc(b, '(');
 	for (size_t i = 0; i < key->names.n; i++)
 	{
-		if (i > 0)
-			buf_puts(b, ", ");
-		if (prefix)
-			buf_puts(b, prefix);
-		quote_ident(b, key->names.items[i]);
+		sql_append(b, "%s%s%I", i > 0 ? ", " : "", prefix ? prefix : "", key->names.items[i]);
 	}
 	buf_putc(b, ')');
 }
@@ -305,10 +299,7 @@ append_order(Buf *b, const KeyInfo *key, const char *dir)
 {
 	for (size_t i = 0; i < key->names.n; i++)
 	{
-		if (i > 0)
-			buf_puts(b, ", ");
-		quote_ident(b, key->names.items[i]);
-		buf_printf(b, " %s", dir);
+		sql_append(b, "%s%I %s", i > 0 ? ", " : "", key->names.items[i], dir);
 	}
 }
 
@@ -327,11 +318,7 @@ keyset_upper_sql(const char *qtable, const KeyInfo *key, bool with_cursor)
 	buf_init(&b);
 	buf_puts(&b, "SELECT ");
 	for (int i = 0; i < k; i++)
-	{
-		buf_puts(&b, i > 0 ? ", " : "");
-		quote_ident(&b, key->names.items[i]);
-		buf_printf(&b, "::text AS migrate_k%d", i);
-	}
+		sql_append(&b, "%s%I::text AS migrate_k%d", i > 0 ? ", " : "", key->names.items[i], i);
 	buf_printf(&b, " FROM %s WHERE ", qtable);
 	append_key_range(&b, key, NULL, with_cursor);
 	buf_puts(&b, " ORDER BY ");
@@ -389,17 +376,9 @@ keyset_save_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpe
 	if (!locked)
 		buf_puts(&b, "ctid AS migrate_place, ");
 	for (size_t i = 0; i < k; i++)
-	{
-		buf_puts(&b, i > 0 ? ", " : "");
-		quote_ident(&b, key->names.items[i]);
-		buf_printf(&b, " AS migrate_k%zu", i);
-	}
+		sql_append(&b, "%s%I AS migrate_k%d", i > 0 ? ", " : "", key->names.items[i], (int) i);
 	for (size_t i = 0; i < bf->set.n; i++)
-	{
-		buf_puts(&b, ", ");
-		quote_ident(&b, bf->set.items[i].key);
-		buf_printf(&b, " AS migrate_o%zu", i);
-	}
+		sql_append(&b, ", %I AS migrate_o%d", bf->set.items[i].key, (int) i);
 	buf_printf(&b, " FROM %s WHERE ", qtable);
 	append_batch_rows(&b, key, bf, with_cursor);
 	if (locked)
@@ -426,16 +405,12 @@ keyset_save_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpe
 	for (size_t i = 0; i < bf->set.n; i++)
 		buf_printf(&b, ", migrate_old.migrate_o%zu", i);
 	for (size_t i = 0; i < bf->set.n; i++)
-	{
-		buf_printf(&b, ", %s", target);
-		quote_ident(&b, bf->set.items[i].key);
-	}
-	buf_puts(&b, "), migrate_saved AS (INSERT INTO migrate.");
-	quote_ident(&b, bf->save_batches);
-	buf_puts(&b, " (saved) SELECT array_agg(ROW(migrate_set.*)::migrate.");
-	quote_ident(&b, bf->save_table);
-	buf_puts(&b, ") FROM migrate_set HAVING count(*) > 0 RETURNING 1) "
-			 "SELECT (SELECT count(*) FROM migrate_old), (SELECT count(*) FROM migrate_set)");
+		sql_append(&b, ", %s%I", target, bf->set.items[i].key);
+	sql_append(&b, "), migrate_saved AS (INSERT INTO migrate.%I (saved) "
+			   "SELECT array_agg(ROW(migrate_set.*)::migrate.%I) FROM migrate_set "
+			   "HAVING count(*) > 0 RETURNING 1) "
+			   "SELECT (SELECT count(*) FROM migrate_old), (SELECT count(*) FROM migrate_set)",
+			   bf->save_batches, bf->save_table);
 	free(target);
 	return buf_detach(&b);
 }
@@ -444,9 +419,7 @@ keyset_save_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpe
 static void
 append_still_backfilled(Buf *b, const char *target, const BackfillSpec *bf, size_t i)
 {
-	buf_puts(b, target);
-	quote_ident(b, bf->set.items[i].key);
-	buf_puts(b, "::text IS NOT DISTINCT FROM migrate_saved.");
+	sql_append(b, "%s%I::text IS NOT DISTINCT FROM migrate_saved.", target, bf->set.items[i].key);
 	append_new_value_column(b, i);
 	buf_puts(b, "::text");
 }
@@ -468,25 +441,18 @@ restore_batch_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 	Buf			b;
 
 	buf_init(&b);
-	buf_puts(&b, "WITH migrate_batch AS (DELETE FROM migrate.");
-	quote_ident(&b, bf->save_batches);
-	buf_puts(&b, " WHERE batch = (SELECT min(batch) FROM migrate.");
-	quote_ident(&b, bf->save_batches);
-	buf_puts(&b, ") RETURNING saved), migrate_saved AS (SELECT r.* FROM migrate_batch, "
-			 "unnest(migrate_batch.saved) AS r), migrate_put AS (UPDATE ");
-	buf_printf(&b, "%s SET ", qtable);
+	sql_append(&b, "WITH migrate_batch AS (DELETE FROM migrate.%I "
+			   "WHERE batch = (SELECT min(batch) FROM migrate.%I) RETURNING saved), "
+			   "migrate_saved AS (SELECT r.* FROM migrate_batch, "
+			   "unnest(migrate_batch.saved) AS r), migrate_put AS (UPDATE %s SET ",
+			   bf->save_batches, bf->save_batches, qtable);
 	for (size_t i = 0; i < bf->set.n; i++)
 	{
-		buf_puts(&b, i > 0 ? ", " : "");
-		quote_ident(&b, bf->set.items[i].key);
-		buf_puts(&b, " = CASE WHEN ");
+		const char *column = bf->set.items[i].key;
+
+		sql_append(&b, "%s%I = CASE WHEN ", i > 0 ? ", " : "", column);
 		append_still_backfilled(&b, target, bf, i);
-		buf_puts(&b, " THEN migrate_saved.");
-		quote_ident(&b, bf->set.items[i].key);
-		buf_puts(&b, " ELSE ");
-		buf_puts(&b, target);
-		quote_ident(&b, bf->set.items[i].key);
-		buf_puts(&b, " END");
+		sql_append(&b, " THEN migrate_saved.%I ELSE %s%I END", column, target, column);
 	}
 	buf_puts(&b, " FROM migrate_saved WHERE ");
 	append_key_tuple(&b, key, target);
@@ -498,10 +464,9 @@ restore_batch_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 		buf_puts(&b, i > 0 ? " OR " : "");
 		append_still_backfilled(&b, target, bf, i);
 	}
-	buf_puts(&b, ") RETURNING 1) SELECT (SELECT count(*) FROM migrate_saved), "
-			 "(SELECT count(*) FROM migrate_put), (SELECT count(*) FROM migrate.");
-	quote_ident(&b, bf->save_batches);
-	buf_puts(&b, ") - (SELECT count(*) FROM migrate_batch)");
+	sql_append(&b, ") RETURNING 1) SELECT (SELECT count(*) FROM migrate_saved), "
+			   "(SELECT count(*) FROM migrate_put), (SELECT count(*) FROM migrate.%I) "
+			   "- (SELECT count(*) FROM migrate_batch)", bf->save_batches);
 	free(target);
 	return buf_detach(&b);
 }
@@ -528,10 +493,8 @@ keyset_batch_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
 		 * the batch, so that the sync trigger that mirrors it finds the copy;
 		 * a row the trigger wrote first is kept.
 		 */
-		buf_puts(&b, "INSERT INTO ");
-		quote_qualified(&b, bf->copy_to);
-		buf_printf(&b, " (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s WHERE ",
-				   key->copy_columns, key->copy_columns, qtable);
+		sql_append(&b, "INSERT INTO %Q (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s WHERE ",
+				   bf->copy_to, key->copy_columns, key->copy_columns, qtable);
 		append_batch_rows(&b, key, bf, with_cursor);
 		buf_puts(&b, " FOR SHARE ON CONFLICT DO NOTHING");
 		return buf_detach(&b);
@@ -553,14 +516,9 @@ load_upper_bound(PGconn *conn, const char *qtable, const KeyInfo *key,
 
 	buf_init(&b);
 	buf_puts(&b, "SELECT ");
+	/* Aliased: ORDER BY "id" would otherwise sort the text output. */
 	for (size_t i = 0; i < key->names.n; i++)
-	{
-		if (i > 0)
-			buf_puts(&b, ", ");
-		quote_ident(&b, key->names.items[i]);
-		/* Aliased: ORDER BY "id" would otherwise sort the text output. */
-		buf_printf(&b, "::text AS migrate_b%zu", i);
-	}
+		sql_append(&b, "%s%I::text AS migrate_b%d", i > 0 ? ", " : "", key->names.items[i], (int) i);
 	buf_printf(&b, " FROM %s ORDER BY ", qtable);
 	append_order(&b, key, "DESC");
 	buf_puts(&b, " LIMIT 1");
@@ -1796,18 +1754,13 @@ backfill_parallel(ExecContext *ctx, const Migration *m, const Step *s, const cha
 	if (ok && n == 0)
 	{
 		PGresult   *res;
-		Buf			b;
+		char	   *sql = sql_format("SELECT min(%I)::text, max(%I)::text FROM %s",
+									 key->names.items[0], key->names.items[0], qtable);
 
 		free(ranges);
 		ranges = NULL;
-		buf_init(&b);
-		buf_puts(&b, "SELECT min(");
-		quote_ident(&b, key->names.items[0]);
-		buf_puts(&b, ")::text, max(");
-		quote_ident(&b, key->names.items[0]);
-		buf_printf(&b, ")::text FROM %s", qtable);
-		res = db_query(ctx->conn, b.data, 0, NULL, err);
-		buf_free(&b);
+		res = db_query(ctx->conn, sql, 0, NULL, err);
+		free(sql);
 		ok = res != NULL;
 		empty = ok && PQgetisnull(res, 0, 0);
 		if (ok && !empty)
