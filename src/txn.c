@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "json.h"
 #include "quote.h"
 
 #define BACKOFF_BASE_MS 250
@@ -168,21 +169,29 @@ char *
 txn_blockers_json(const Blockers *bl)
 {
 	Buf			b;
+	JsonWriter	w;
 
 	buf_init(&b);
-	buf_putc(&b, '[');
+	json_init(&w, &b);
+	json_begin_array(&w);
 	for (size_t i = 0; i < bl->n; i++)
 	{
 		const Blocker *x = &bl->items[i];
 
-		buf_printf(&b, "%s{\"pid\":%d,\"kind\":\"%s\",\"state\":", i > 0 ? "," : "",
-				   x->pid, txn_blocker_kind_name(x->kind));
-		buf_json_string(&b, x->state);
-		buf_printf(&b, ",\"xact_age_s\":%lld,\"query\":", (long long) x->xact_age_s);
-		buf_json_string(&b, x->query);
-		buf_putc(&b, '}');
+		json_begin_object(&w);
+		json_key(&w, "pid");
+		json_int(&w, x->pid);
+		json_key(&w, "kind");
+		json_string(&w, txn_blocker_kind_name(x->kind));
+		json_key(&w, "state");
+		json_string(&w, x->state);
+		json_key(&w, "xact_age_s");
+		json_int(&w, x->xact_age_s);
+		json_key(&w, "query");
+		json_string(&w, x->query);
+		json_end_object(&w);
 	}
-	buf_putc(&b, ']');
+	json_end_array(&w);
 	return buf_detach(&b);
 }
 

@@ -1,0 +1,117 @@
+/*
+ * json.c: the one JSON writer.  See json.h.
+ */
+#include "json.h"
+
+#include <stdlib.h>
+
+void
+json_init(JsonWriter *w, Buf *out)
+{
+	w->out = out;
+	w->depth = 0;
+	w->after_key = false;
+	w->has_items[0] = false;
+}
+
+/* Before a value or a key: the comma that separates it from the one before. */
+static void
+separate(JsonWriter *w)
+{
+	if (w->after_key)
+	{
+		w->after_key = false;
+		return;
+	}
+	if (w->has_items[w->depth])
+		buf_putc(w->out, ',');
+	w->has_items[w->depth] = true;
+}
+
+static void
+open_container(JsonWriter *w, char c)
+{
+	separate(w);
+	buf_putc(w->out, c);
+	if (w->depth + 1 >= JSON_MAX_DEPTH)
+		abort();				/* a caller's bug: nothing nests this deep */
+	w->has_items[++w->depth] = false;
+}
+
+static void
+close_container(JsonWriter *w, char c)
+{
+	if (w->depth == 0)
+		abort();				/* a caller's bug: more ends than begins */
+	w->depth--;
+	w->after_key = false;
+	buf_putc(w->out, c);
+}
+
+void
+json_begin_object(JsonWriter *w)
+{
+	open_container(w, '{');
+}
+
+void
+json_end_object(JsonWriter *w)
+{
+	close_container(w, '}');
+}
+
+void
+json_begin_array(JsonWriter *w)
+{
+	open_container(w, '[');
+}
+
+void
+json_end_array(JsonWriter *w)
+{
+	close_container(w, ']');
+}
+
+void
+json_key(JsonWriter *w, const char *key)
+{
+	separate(w);
+	buf_json_string(w->out, key);
+	buf_putc(w->out, ':');
+	w->after_key = true;
+}
+
+void
+json_string(JsonWriter *w, const char *s)
+{
+	separate(w);
+	buf_json_string(w->out, s);
+}
+
+void
+json_int(JsonWriter *w, int64_t v)
+{
+	separate(w);
+	buf_printf(w->out, "%lld", (long long) v);
+}
+
+void
+json_bool(JsonWriter *w, bool v)
+{
+	separate(w);
+	buf_puts(w->out, v ? "true" : "false");
+}
+
+void
+json_null(JsonWriter *w)
+{
+	separate(w);
+	buf_puts(w->out, "null");
+}
+
+void
+json_raw(JsonWriter *w, const char *json)
+{
+	separate(w);
+	buf_puts(w->out, json);
+}
