@@ -26,6 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json.h"
+
 /* ---- exit codes and events ---- */
 
 static int
@@ -501,23 +503,28 @@ forward_event(Fleet *f, Worker *w, const char *line)
 	buf_free(&b);
 }
 
-/* A fleet event: {"event":E,"target":T ...extra}. */
+/* A fleet event, {"event":E,"target":T ...}: its first members, open for more. */
 static void
-fleet_event(Fleet *f, const char *event, const Worker *w, const char *extra)
+fleet_event_begin(JsonWriter *jw, Buf *b, const char *event, const Worker *w)
 {
-	Buf			b;
-
-	buf_init(&b);
-	buf_puts(&b, "{\"event\":");
-	buf_json_string(&b, event);
+	buf_init(b);
+	json_init(jw, b);
+	json_begin_object(jw);
+	json_key(jw, "event");
+	json_string(jw, event);
 	if (w)
 	{
-		buf_puts(&b, ",\"target\":");
-		buf_json_string(&b, w->t->name);
+		json_key(jw, "target");
+		json_string(jw, w->t->name);
 	}
-	buf_printf(&b, "%s}", extra ? extra : "");
-	emit(f, b.data);
-	buf_free(&b);
+}
+
+static void
+fleet_event_end(Fleet *f, JsonWriter *jw, Buf *b)
+{
+	json_end_object(jw);
+	emit(f, b->data);
+	buf_free(b);
 }
 
 static void
@@ -764,7 +771,13 @@ start_worker(Fleet *f, Worker *w)
 	w->state = W_RUNNING;
 	w->t0 = now_ms();
 	if (f->json)
-		fleet_event(f, "target_started", w, NULL);
+	{
+		Buf			b;
+		JsonWriter	jw;
+
+		fleet_event_begin(&jw, &b, "target_started", w);
+		fleet_event_end(f, &jw, &b);
+	}
 	else if (!f->tty)
 		printf("%s: started\n", w->t->name);
 	board_draw(f);
@@ -799,15 +812,21 @@ finish_worker(Fleet *f, Worker *w)
 	f->rc = fleet_worse_exit(f->rc, w->exit_code);
 	if (f->json)
 	{
-		Buf			extra;
+		Buf			b;
+		JsonWriter	jw;
 
-		buf_init(&extra);
-		buf_printf(&extra, ",\"result\":\"%s\",\"exit\":%d,\"migrations\":%d,\"ms\":%lld,\"error\":",
-				   result_name(w->state), w->exit_code, w->migrations,
-				   (long long) (now_ms() - w->t0));
-		buf_json_string(&extra, w->state == W_FAILED ? w->error : NULL);
-		fleet_event(f, "target_finished", w, extra.data);
-		buf_free(&extra);
+		fleet_event_begin(&jw, &b, "target_finished", w);
+		json_key(&jw, "result");
+		json_string(&jw, result_name(w->state));
+		json_key(&jw, "exit");
+		json_int(&jw, w->exit_code);
+		json_key(&jw, "migrations");
+		json_int(&jw, w->migrations);
+		json_key(&jw, "ms");
+		json_int(&jw, now_ms() - w->t0);
+		json_key(&jw, "error");
+		json_string(&jw, w->state == W_FAILED ? w->error : NULL);
+		fleet_event_end(f, &jw, &b);
 	}
 	else
 	{
@@ -890,47 +909,43 @@ summary(Fleet *f)
 	static const WorkerState order[] = {W_DONE, W_FAILED, W_HALTED, W_WAITING};
 	Buf			b;
 
-	buf_init(&b);
 	if (f->json)
 	{
-		buf_puts(&b, "{\"event\":\"fleet_finished\"");
+		JsonWriter	jw;
+
+		fleet_event_begin(&jw, &b, "fleet_finished", NULL);
 		for (size_t k = 0; k < 4; k++)
 		{
-			bool		first = true;
-
-			buf_printf(&b, ",\"%s\":[", result_name(order[k]));
+			json_key(&jw, result_name(order[k]));
+			json_begin_array(&jw);
 			for (size_t i = 0; i < f->ts->n; i++)
 				if (f->w[i].state == order[k])
-				{
-					buf_puts(&b, first ? "" : ",");
-					buf_json_string(&b, f->w[i].t->name);
-					first = false;
-				}
-			buf_putc(&b, ']');
+					json_string(&jw, f->w[i].t->name);
+			json_end_array(&jw);
 		}
-		buf_printf(&b, ",\"exit\":%d}", f->rc);
-		emit(f, b.data);
+		json_key(&jw, "exit");
+		json_int(&jw, f->rc);
+		fleet_event_end(f, &jw, &b);
+		return;
 	}
-	else
+	buf_init(&b);
+	board_clear(f);
+	for (size_t k = 0; k < 4; k++)
 	{
-		board_clear(f);
-		for (size_t k = 0; k < 4; k++)
-		{
-			size_t		n = count_state(f, order[k]);
-			size_t		listed = 0;
+		size_t		n = count_state(f, order[k]);
+		size_t		listed = 0;
 
-			buf_printf(&b, "%s%zu %s", k ? ", " : "", n,
-					   order[k] == W_WAITING ? "not started" : result_name(order[k]));
-			if (order[k] == W_DONE || n == 0)
-				continue;
-			buf_puts(&b, " (");
-			for (size_t i = 0; i < f->ts->n && listed < 10; i++)
-				if (f->w[i].state == order[k])
-					buf_printf(&b, "%s%s", listed++ ? ", " : "", f->w[i].t->name);
-			buf_puts(&b, n > listed ? ", ...)" : ")");
-		}
-		printf("%s: %s\n", f->cmd->name, b.data);
+		buf_printf(&b, "%s%zu %s", k ? ", " : "", n,
+				   order[k] == W_WAITING ? "not started" : result_name(order[k]));
+		if (order[k] == W_DONE || n == 0)
+			continue;
+		buf_puts(&b, " (");
+		for (size_t i = 0; i < f->ts->n && listed < 10; i++)
+			if (f->w[i].state == order[k])
+				buf_printf(&b, "%s%s", listed++ ? ", " : "", f->w[i].t->name);
+		buf_puts(&b, n > listed ? ", ...)" : ")");
 	}
+	printf("%s: %s\n", f->cmd->name, b.data);
 	buf_free(&b);
 }
 
