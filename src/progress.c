@@ -3,35 +3,78 @@
  */
 #include "progress.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Starts a JSON event object: {"event":"name","version":N,"name":"..." */
-static void
-event_begin(Buf *b, const char *event, const Migration *m)
+#include "json.h"
+
+/* One JSON event line being written. */
+typedef struct Event
 {
-	buf_puts(b, "{\"event\":");
-	buf_json_string(b, event);
-	buf_printf(b, ",\"version\":%lld,\"name\":", (long long) m->version);
-	buf_json_string(b, m->name);
+	Buf			b;
+	JsonWriter	w;
+} Event;
+
+/* Starts a JSON event object: {"event":"name","version":N,"name":"..." (m NULL: the event alone) */
+static void
+event_begin(Event *e, const char *event, const Migration *m)
+{
+	buf_init(&e->b);
+	json_init(&e->w, &e->b);
+	json_begin_object(&e->w);
+	json_key(&e->w, "event");
+	json_string(&e->w, event);
+	if (m == NULL)
+		return;
+	json_key(&e->w, "version");
+	json_int(&e->w, m->version);
+	json_key(&e->w, "name");
+	json_string(&e->w, m->name);
 }
 
 static void
-event_step(Buf *b, const Step *s)
+event_step(Event *e, const Step *s)
 {
-	buf_puts(b, ",\"step\":");
-	buf_json_string(b, s->id);
-	buf_puts(b, ",\"summary\":");
-	buf_json_string(b, s->summary);
+	json_key(&e->w, "step");
+	json_string(&e->w, s->id);
+	json_key(&e->w, "summary");
+	json_string(&e->w, s->summary);
 }
 
 static void
-event_end(Progress *p, Buf *b)
+event_int(Event *e, const char *key, int64_t v)
 {
-	buf_puts(b, "}\n");
-	fputs(b->data, p->out);
+	json_key(&e->w, key);
+	json_int(&e->w, v);
+}
+
+static void
+event_string(Event *e, const char *key, const char *v)
+{
+	json_key(&e->w, key);
+	json_string(&e->w, v);
+}
+
+/* A rate or a time in seconds, to the whole number, as the events always wrote them. */
+static void
+event_whole(Event *e, const char *key, double v)
+{
+	char		text[64];
+
+	snprintf(text, sizeof text, "%.0f", v);
+	json_key(&e->w, key);
+	json_raw(&e->w, text);
+}
+
+static void
+event_end(Progress *p, Event *e)
+{
+	json_end_object(&e->w);
+	buf_putc(&e->b, '\n');
+	fputs(e->b.data, p->out);
 	fflush(p->out);
-	buf_free(b);
+	buf_free(&e->b);
 }
 
 /*
@@ -73,12 +116,12 @@ progress_migration_started(Progress *p, const Migration *m, Strategy s,
 {
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, rollback ? "rollback_started" : "migration_started", m);
-		buf_printf(&b, ",\"strategy\":\"%s\",\"steps\":%zu", strategy_name(s), n_steps);
-		event_end(p, &b);
+		event_begin(&e, rollback ? "rollback_started" : "migration_started", m);
+		event_string(&e, "strategy", strategy_name(s));
+		event_int(&e, "steps", (int64_t) n_steps);
+		event_end(p, &e);
 		return;
 	}
 	if (p->quiet)
@@ -97,12 +140,11 @@ progress_migration_finished(Progress *p, const Migration *m, int64_t ms,
 {
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, rollback ? "rollback_finished" : "migration_finished", m);
-		buf_printf(&b, ",\"ms\":%lld", (long long) ms);
-		event_end(p, &b);
+		event_begin(&e, rollback ? "rollback_finished" : "migration_finished", m);
+		event_int(&e, "ms", ms);
+		event_end(p, &e);
 		return;
 	}
 	if (p->quiet)
@@ -118,13 +160,11 @@ progress_migration_failed(Progress *p, const Migration *m, const char *message)
 {
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, "migration_failed", m);
-		buf_puts(&b, ",\"error\":");
-		buf_json_string(&b, message);
-		event_end(p, &b);
+		event_begin(&e, "migration_failed", m);
+		event_string(&e, "error", message);
+		event_end(p, &e);
 		return;
 	}
 	/* The message itself is printed once, on stderr, by the command. */
@@ -139,14 +179,12 @@ progress_step_started(Progress *p, const Migration *m, const Step *s)
 {
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, "step_started", m);
-		event_step(&b, s);
-		buf_puts(&b, ",\"lock\":");
-		buf_json_string(&b, lock_mode_name(s->lock));
-		event_end(p, &b);
+		event_begin(&e, "step_started", m);
+		event_step(&e, s);
+		event_string(&e, "lock", lock_mode_name(s->lock));
+		event_end(p, &e);
 		return;
 	}
 	if (p->quiet)
@@ -166,15 +204,14 @@ progress_step_finished(Progress *p, const Migration *m, const Step *s,
 {
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, "step_finished", m);
-		event_step(&b, s);
-		buf_printf(&b, ",\"ms\":%lld", (long long) ms);
+		event_begin(&e, "step_finished", m);
+		event_step(&e, s);
+		event_int(&e, "ms", ms);
 		if (rows >= 0)
-			buf_printf(&b, ",\"rows\":%lld", (long long) rows);
-		event_end(p, &b);
+			event_int(&e, "rows", rows);
+		event_end(p, &e);
 		return;
 	}
 	if (p->quiet)
@@ -209,14 +246,12 @@ progress_step_skipped(Progress *p, const Migration *m, const Step *s,
 {
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, "step_skipped", m);
-		event_step(&b, s);
-		buf_puts(&b, ",\"reason\":");
-		buf_json_string(&b, why);
-		event_end(p, &b);
+		event_begin(&e, "step_skipped", m);
+		event_step(&e, s);
+		event_string(&e, "reason", why);
+		event_end(p, &e);
 		return;
 	}
 	if (p->quiet)
@@ -233,16 +268,16 @@ progress_step_retried(Progress *p, const Migration *m, const Step *s,
 {
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, "step_retried", m);
-		event_step(&b, s);
-		buf_printf(&b, ",\"attempt\":%d,\"retry_in_ms\":%lld,\"error\":",
-				   attempt, (long long) wait_ms);
-		buf_json_string(&b, why);
-		buf_printf(&b, ",\"blocking\":%s", blockers_json ? blockers_json : "[]");
-		event_end(p, &b);
+		event_begin(&e, "step_retried", m);
+		event_step(&e, s);
+		event_int(&e, "attempt", attempt);
+		event_int(&e, "retry_in_ms", wait_ms);
+		event_string(&e, "error", why);
+		json_key(&e.w, "blocking");
+		json_raw(&e.w, blockers_json ? blockers_json : "[]");
+		event_end(p, &e);
 		return;
 	}
 	close_live_line(p);
@@ -263,23 +298,18 @@ progress_autovacuum(Progress *p, const Migration *m, const Step *s, const char *
 		return;
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		if (m)
-			event_begin(&b, "autovacuum", m);
-		else
-			buf_puts(&b, "{\"event\":\"autovacuum\"");
+		event_begin(&e, "autovacuum", m);
 		if (s)
-			event_step(&b, s);
-		buf_puts(&b, ",\"action\":");
-		buf_json_string(&b, what);
-		buf_printf(&b, ",\"wraparound\":%s,\"pid\":%d,\"relation\":",
-				   wraparound ? "true" : "false", pid);
-		buf_json_string(&b, relation);
-		buf_puts(&b, ",\"query\":");
-		buf_json_string(&b, query);
-		event_end(p, &b);
+			event_step(&e, s);
+		event_string(&e, "action", what);
+		json_key(&e.w, "wraparound");
+		json_bool(&e.w, wraparound);
+		event_int(&e, "pid", pid);
+		event_string(&e, "relation", relation);
+		event_string(&e, "query", query);
+		event_end(p, &e);
 		return;
 	}
 	close_live_line(p);
@@ -305,20 +335,18 @@ progress_step_running(Progress *p, const Migration *m, const Step *s,
 
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, "progress", m);
-		event_step(&b, s);
-		buf_printf(&b, ",\"elapsed_ms\":%lld", (long long) elapsed_ms);
+		event_begin(&e, "progress", m);
+		event_step(&e, s);
+		event_int(&e, "elapsed_ms", elapsed_ms);
 		if (phase != NULL)
 		{
-			buf_puts(&b, ",\"phase\":");
-			buf_json_string(&b, phase);
-			buf_printf(&b, ",\"blocks_done\":%lld,\"blocks_total\":%lld",
-					   (long long) blocks_done, (long long) blocks_total);
+			event_string(&e, "phase", phase);
+			event_int(&e, "blocks_done", blocks_done);
+			event_int(&e, "blocks_total", blocks_total);
 		}
-		event_end(p, &b);
+		event_end(p, &e);
 		return;
 	}
 	if (p->quiet || !p->tty)
@@ -345,17 +373,18 @@ progress_backfill(Progress *p, const Migration *m, const Step *s,
 
 	if (p->json)
 	{
-		Buf			b;
+		Event		e;
 
-		buf_init(&b);
-		event_begin(&b, "progress", m);
-		event_step(&b, s);
-		buf_printf(&b, ",\"rows_done\":%lld,\"rows_total\":%lld,\"batch_size\":%lld,"
-				   "\"rows_per_sec\":%.0f,\"eta_s\":%.0f,\"throttled\":%s",
-				   (long long) rows_done, (long long) rows_total,
-				   (long long) batch_size, rows_per_sec, eta,
-				   throttled ? "true" : "false");
-		event_end(p, &b);
+		event_begin(&e, "progress", m);
+		event_step(&e, s);
+		event_int(&e, "rows_done", rows_done);
+		event_int(&e, "rows_total", rows_total);
+		event_int(&e, "batch_size", batch_size);
+		event_whole(&e, "rows_per_sec", rows_per_sec);
+		event_whole(&e, "eta_s", eta);
+		json_key(&e.w, "throttled");
+		json_bool(&e.w, throttled);
+		event_end(p, &e);
 		return;
 	}
 	if (p->quiet || !p->tty)
