@@ -1,6 +1,7 @@
 /*
  * json.h: the one JSON writer.  Compact output (no spaces), as every JSON
- * document and event of migrate is written; the writer puts the commas
+ * event line of migrate is written, or pretty (two-space indentation, one
+ * member a line), as the plan and status documents are; the writer puts the commas
  * between members and elements, and escapes every string one way
  * (buf_json_string).  A member is json_key followed by one value (or a
  * begin ... end).
@@ -15,6 +16,7 @@
 typedef struct JsonWriter
 {
 	Buf		   *out;
+	bool		pretty;
 	int			depth;
 	bool		after_key;		/* a key was written; its value comes next */
 	bool		has_items[JSON_MAX_DEPTH];	/* the open container holds one */
@@ -22,6 +24,8 @@ typedef struct JsonWriter
 
 /* Writes into out (appended to, not reset). */
 void		json_init(JsonWriter *w, Buf *out);
+/* The same, pretty: {\n  "key": value,\n  ...\n}; an empty container as {} or []. */
+void		json_init_pretty(JsonWriter *w, Buf *out);
 
 void		json_begin_object(JsonWriter *w);
 void		json_end_object(JsonWriter *w);

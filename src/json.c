@@ -9,12 +9,32 @@ void
 json_init(JsonWriter *w, Buf *out)
 {
 	w->out = out;
+	w->pretty = false;
 	w->depth = 0;
 	w->after_key = false;
 	w->has_items[0] = false;
 }
 
-/* Before a value or a key: the comma that separates it from the one before. */
+void
+json_init_pretty(JsonWriter *w, Buf *out)
+{
+	json_init(w, out);
+	w->pretty = true;
+}
+
+/* A new line at the depth open now (pretty only). */
+static void
+indent(JsonWriter *w)
+{
+	buf_putc(w->out, '\n');
+	for (int i = 0; i < w->depth; i++)
+		buf_puts(w->out, "  ");
+}
+
+/*
+ * Before a value or a key: the comma that separates it from the one before,
+ * and when pretty its own line inside a container.
+ */
 static void
 separate(JsonWriter *w)
 {
@@ -26,6 +46,8 @@ separate(JsonWriter *w)
 	if (w->has_items[w->depth])
 		buf_putc(w->out, ',');
 	w->has_items[w->depth] = true;
+	if (w->pretty && w->depth > 0)
+		indent(w);
 }
 
 static void
@@ -41,10 +63,15 @@ open_container(JsonWriter *w, char c)
 static void
 close_container(JsonWriter *w, char c)
 {
+	bool		empty;
+
 	if (w->depth == 0)
 		abort();				/* a caller's bug: more ends than begins */
+	empty = !w->has_items[w->depth];
 	w->depth--;
 	w->after_key = false;
+	if (w->pretty && !empty)
+		indent(w);
 	buf_putc(w->out, c);
 }
 
@@ -77,7 +104,7 @@ json_key(JsonWriter *w, const char *key)
 {
 	separate(w);
 	buf_json_string(w->out, key);
-	buf_putc(w->out, ':');
+	buf_puts(w->out, w->pretty ? ": " : ":");
 	w->after_key = true;
 }
 

@@ -37,6 +37,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json.h"
+
 #define ANSI_BOLD "\033[1m"
 #define ANSI_YELLOW "\033[33m"
 #define ANSI_RED "\033[31m"
@@ -321,84 +323,59 @@ render_sql(Buf *b, const Plan *plan, const RenderOptions *opts)
 
 /* ---- JSON ---- */
 
-#define JSON_MAX_DEPTH 16
-
-/* A small writer: two-space indentation, commas where they belong. */
-typedef struct Json
-{
-	Buf		   *b;
-	int			depth;			/* containers open */
-	bool		first[JSON_MAX_DEPTH];	/* nothing written yet at that depth */
-} Json;
-
+/* A member of the document (key NULL: an element of an array). */
 static void
-json_indent(Json *j)
+member(JsonWriter *j, const char *key)
 {
-	buf_putc(j->b, '\n');
-	for (int i = 0; i < j->depth; i++)
-		buf_puts(j->b, "  ");
-}
-
-static void
-json_item(Json *j, const char *key)
-{
-	if (!j->first[j->depth])
-		buf_putc(j->b, ',');
-	j->first[j->depth] = false;
-	json_indent(j);
 	if (key)
-	{
-		buf_json_string(j->b, key);
-		buf_puts(j->b, ": ");
-	}
+		json_key(j, key);
 }
 
 static void
-json_open(Json *j, const char *key, char bracket)
+json_open(JsonWriter *j, const char *key, char bracket)
 {
-	if (j->depth > 0)
-		json_item(j, key);
-	buf_putc(j->b, bracket);
-	j->first[++j->depth] = true;
-}
-
-static void
-json_close(Json *j, char bracket)
-{
-	bool		empty = j->first[j->depth];
-
-	j->depth--;
-	if (!empty)
-		json_indent(j);
-	buf_putc(j->b, bracket);
-}
-
-static void
-json_str(Json *j, const char *key, const char *value)
-{
-	json_item(j, key);
-	buf_json_string(j->b, value);
-}
-
-static void
-json_int(Json *j, const char *key, int64_t value, bool present)
-{
-	json_item(j, key);
-	if (present)
-		buf_printf(j->b, "%lld", (long long) value);
+	member(j, key);
+	if (bracket == '{')
+		json_begin_object(j);
 	else
-		buf_puts(j->b, "null");
+		json_begin_array(j);
 }
 
 static void
-json_bool(Json *j, const char *key, bool value)
+json_close(JsonWriter *j, char bracket)
 {
-	json_item(j, key);
-	buf_puts(j->b, value ? "true" : "false");
+	if (bracket == '}')
+		json_end_object(j);
+	else
+		json_end_array(j);
 }
 
 static void
-json_step(Json *j, const Migration *m, const Step *s, bool with_rollback)
+json_str(JsonWriter *j, const char *key, const char *value)
+{
+	member(j, key);
+	json_string(j, value);
+}
+
+static void
+json_number(JsonWriter *j, const char *key, int64_t value, bool present)
+{
+	member(j, key);
+	if (present)
+		json_int(j, value);
+	else
+		json_null(j);
+}
+
+static void
+json_flag(JsonWriter *j, const char *key, bool value)
+{
+	member(j, key);
+	json_bool(j, value);
+}
+
+static void
+json_step(JsonWriter *j, const Migration *m, const Step *s, bool with_rollback)
 {
 	json_open(j, NULL, '{');
 	json_str(j, "id", s->id);
@@ -416,12 +393,12 @@ json_step(Json *j, const Migration *m, const Step *s, bool with_rollback)
 	json_str(j, "mode", lock_mode_name(s->lock));
 	json_str(j, "relation", s->lock == LOCK_NONE ? NULL : s->lock_relation);
 	if (s->rewrites)
-		json_bool(j, "rewrite", true);
+		json_flag(j, "rewrite", true);
 	if (s->scans)
-		json_bool(j, "scan", true);
+		json_flag(j, "scan", true);
 	json_close(j, '}');
-	json_bool(j, "in_transaction", s->in_txn);
-	json_int(j, "estimated_rows", s->est_rows, s->est_rows >= 0);
+	json_flag(j, "in_transaction", s->in_txn);
+	json_number(j, "estimated_rows", s->est_rows, s->est_rows >= 0);
 	json_str(j, "done_check", s->done_check);
 	json_str(j, "warning", s->warning);
 	json_str(j, "irreversible", s->irreversible);
@@ -438,11 +415,12 @@ json_step(Json *j, const Migration *m, const Step *s, bool with_rollback)
 static void
 render_json(Buf *b, const Plan *plan, const RenderOptions *opts)
 {
-	Json		j = {b, 0, {false}};
+	JsonWriter	j;
 
+	json_init_pretty(&j, b);
 	json_open(&j, NULL, '{');
 	json_str(&j, "strategy", strategy_name(plan->strategy));
-	json_bool(&j, "connected", opts->connected);
+	json_flag(&j, "connected", opts->connected);
 	json_open(&j, "migrations", '[');
 	for (size_t i = 0; i < plan->n; i++)
 	{
@@ -450,12 +428,12 @@ render_json(Buf *b, const Plan *plan, const RenderOptions *opts)
 		const Migration *m = mp->migration;
 
 		json_open(&j, NULL, '{');
-		json_int(&j, "version", m->version, true);
+		json_number(&j, "version", m->version, true);
 		json_str(&j, "name", m->name);
 		json_str(&j, "file", m->path);
 		json_str(&j, "description", m->description);
 		json_str(&j, "checksum", m->checksum);
-		json_bool(&j, "irreversible", irreversible_reason(mp) != NULL);
+		json_flag(&j, "irreversible", irreversible_reason(mp) != NULL);
 		json_open(&j, "steps", '[');
 		for (size_t k = 0; k < mp->n_steps; k++)
 			json_step(&j, m, &mp->steps[k], true);
@@ -517,8 +495,9 @@ status_eta_s(const StatusEntry *e, double rate)
 static void
 status_json(Buf *b, const StatusEntry *e, size_t n)
 {
-	Json		j = {b, 0, {false}};
+	JsonWriter	j;
 
+	json_init_pretty(&j, b);
 	json_open(&j, NULL, '{');
 	json_open(&j, "migrations", '[');
 	for (size_t i = 0; i < n; i++)
@@ -527,25 +506,25 @@ status_json(Buf *b, const StatusEntry *e, size_t n)
 		const HistoryRow *row = e[i].row;
 
 		json_open(&j, NULL, '{');
-		json_int(&j, "version", m ? m->version : row->version, true);
+		json_number(&j, "version", m ? m->version : row->version, true);
 		json_str(&j, "name", m ? m->name : row->name);
 		json_str(&j, "file", m ? m->path : NULL);
 		json_str(&j, "status", e[i].status);
-		json_bool(&j, "drifted", e[i].drifted);
-		json_bool(&j, "interrupted", e[i].interrupted);
+		json_flag(&j, "drifted", e[i].drifted);
+		json_flag(&j, "interrupted", e[i].interrupted);
 		json_str(&j, "checksum", m ? m->checksum : row->checksum);
 		json_str(&j, "applied_at", row && row->status == HISTORY_COMPLETED
 				 ? row->completed_at : NULL);
-		json_int(&j, "execution_ms", row ? row->execution_ms : -1,
+		json_number(&j, "execution_ms", row ? row->execution_ms : -1,
 				 row && row->execution_ms >= 0);
 		json_str(&j, "error", row ? row->error_message : NULL);
 		/* null: not applied online, nothing to finalize */
 		if (e[i].online)
-			json_bool(&j, "finalized", row->finalized_at != NULL);
+			json_flag(&j, "finalized", row->finalized_at != NULL);
 		else
 			json_str(&j, "finalized", NULL);
 		json_str(&j, "finalized_at", e[i].online ? row->finalized_at : NULL);
-		json_bool(&j, "text_kept", row && row->source);
+		json_flag(&j, "text_kept", row && row->source);
 		if (e[i].step_id)
 		{
 			double		rate = status_rate(&e[i]);
@@ -553,11 +532,11 @@ status_json(Buf *b, const StatusEntry *e, size_t n)
 			json_open(&j, "current", '{');
 			json_str(&j, "step", e[i].step_id);
 			json_str(&j, "summary", e[i].step_summary);
-			json_int(&j, "elapsed_ms", e[i].step_elapsed_ms, e[i].step_elapsed_ms >= 0);
-			json_int(&j, "rows_done", e[i].rows_done, e[i].backfill);
-			json_int(&j, "rows_total", e[i].rows_total, e[i].backfill && e[i].rows_total >= 0);
-			json_int(&j, "rows_per_sec", (int64_t) rate, rate > 0);
-			json_int(&j, "eta_s", status_eta_s(&e[i], rate), status_eta_s(&e[i], rate) >= 0);
+			json_number(&j, "elapsed_ms", e[i].step_elapsed_ms, e[i].step_elapsed_ms >= 0);
+			json_number(&j, "rows_done", e[i].rows_done, e[i].backfill);
+			json_number(&j, "rows_total", e[i].rows_total, e[i].backfill && e[i].rows_total >= 0);
+			json_number(&j, "rows_per_sec", (int64_t) rate, rate > 0);
+			json_number(&j, "eta_s", status_eta_s(&e[i], rate), status_eta_s(&e[i], rate) >= 0);
 			json_close(&j, '}');
 		}
 		json_close(&j, '}');
@@ -712,10 +691,11 @@ rollback_text(Buf *b, const RollbackPlan *items, size_t n, const RenderOptions *
 static void
 rollback_json(Buf *b, const RollbackPlan *items, size_t n)
 {
-	Json		j = {b, 0, {false}};
+	JsonWriter	j;
 
+	json_init_pretty(&j, b);
 	json_open(&j, NULL, '{');
-	json_bool(&j, "rollback", true);
+	json_flag(&j, "rollback", true);
 	json_open(&j, "migrations", '[');
 	for (size_t i = 0; i < n; i++)
 	{
@@ -723,11 +703,11 @@ rollback_json(Buf *b, const RollbackPlan *items, size_t n)
 		const Migration *m = mp->migration;
 
 		json_open(&j, NULL, '{');
-		json_int(&j, "version", m->version, true);
+		json_number(&j, "version", m->version, true);
 		json_str(&j, "name", m->name);
 		json_str(&j, "file", m->path);
 		json_str(&j, "strategy", strategy_name(mp->strategy));
-		json_bool(&j, "partial", items[i].partial);
+		json_flag(&j, "partial", items[i].partial);
 		json_open(&j, "steps", '[');
 		for (size_t k = 0; k < items[i].n; k++)
 			json_step(&j, m, items[i].steps[k], false);
@@ -760,8 +740,9 @@ render_rollback_plan(FILE *out, const RollbackPlan *items, size_t n, Format fmt,
 static void
 fleet_status_json(Buf *b, const FleetStatusRow *rows, size_t n)
 {
-	Json		j = {b, 0, {false}};
+	JsonWriter	j;
 
+	json_init_pretty(&j, b);
 	json_open(&j, NULL, '{');
 	json_open(&j, "targets", '[');
 	for (size_t i = 0; i < n; i++)
@@ -770,14 +751,14 @@ fleet_status_json(Buf *b, const FleetStatusRow *rows, size_t n)
 
 		json_open(&j, NULL, '{');
 		json_str(&j, "target", r->target);
-		json_int(&j, "version", r->applied_version, r->applied != NULL);
+		json_number(&j, "version", r->applied_version, r->applied != NULL);
 		json_str(&j, "applied", r->applied);
-		json_int(&j, "pending", (int64_t) r->pending, r->error == NULL);
+		json_number(&j, "pending", (int64_t) r->pending, r->error == NULL);
 		json_str(&j, "state", r->error ? "unreachable" : r->problem ? r->problem_state
 				 : r->pending ? "pending" : "up_to_date");
 		json_str(&j, "migration", r->problem);
 		json_str(&j, "migration_error", r->problem_error);
-		json_bool(&j, "drifted", r->drifted);
+		json_flag(&j, "drifted", r->drifted);
 		json_str(&j, "drift", r->drift);
 		json_str(&j, "error", r->error);
 		json_close(&j, '}');
