@@ -630,20 +630,25 @@ render_finalize_plan(FILE *out, const FinalizeItem *items, size_t n, bool dry_ru
 	if (fmt == FORMAT_JSON)
 	{
 		/* one line: it is the first event of the run's stream */
-		buf_printf(&b, "{\"event\":\"finalize_plan\",\"dry_run\":%s,\"steps\":[",
-				   dry_run ? "true" : "false");
+		JsonWriter	j;
+
+		json_init(&j, &b);
+		json_open(&j, NULL, '{');
+		json_str(&j, "event", "finalize_plan");
+		json_flag(&j, "dry_run", dry_run);
+		json_open(&j, "steps", '[');
 		for (size_t i = 0; i < n; i++)
 		{
-			buf_printf(&b, "%s{\"version\":%lld,\"name\":", i > 0 ? "," : "",
-					   (long long) items[i].m->version);
-			buf_json_string(&b, items[i].m->name);
-			buf_puts(&b, ",\"step\":");
-			buf_json_string(&b, items[i].step->id);
-			buf_puts(&b, ",\"summary\":");
-			buf_json_string(&b, items[i].step->summary);
-			buf_putc(&b, '}');
+			json_open(&j, NULL, '{');
+			json_number(&j, "version", items[i].m->version, true);
+			json_str(&j, "name", items[i].m->name);
+			json_str(&j, "step", items[i].step->id);
+			json_str(&j, "summary", items[i].step->summary);
+			json_close(&j, '}');
 		}
-		buf_puts(&b, "]}\n");
+		json_close(&j, ']');
+		json_close(&j, '}');
+		buf_putc(&b, '\n');
 	}
 	else if (n == 0)
 		buf_puts(&b, "Nothing to finalize.\n");

@@ -90,6 +90,35 @@ START_TEST(test_appends_and_sequences)
 }
 END_TEST
 
+START_TEST(test_pretty)
+{
+	Buf			b;
+	JsonWriter	w;
+
+	buf_init(&b);
+	json_init_pretty(&w, &b);
+	json_begin_object(&w);
+	json_key(&w, "a");
+	json_int(&w, 1);
+	json_key(&w, "empty");
+	json_begin_array(&w);
+	json_end_array(&w);
+	json_key(&w, "list");
+	json_begin_array(&w);
+	json_begin_object(&w);
+	json_key(&w, "k");
+	json_null(&w);
+	json_end_object(&w);
+	json_string(&w, "x");
+	json_end_array(&w);
+	json_end_object(&w);
+	ck_assert_str_eq(b.data,
+					 "{\n  \"a\": 1,\n  \"empty\": [],\n  \"list\": [\n    {\n      \"k\": null\n    },"
+					 "\n    \"x\"\n  ]\n}");
+	buf_free(&b);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -99,6 +128,7 @@ make_suite(void)
 	tcase_add_test(tc, test_empty_containers);
 	tcase_add_test(tc, test_each_value);
 	tcase_add_test(tc, test_appends_and_sequences);
+	tcase_add_test(tc, test_pretty);
 	suite_add_tcase(s, tc);
 	return s;
 }
