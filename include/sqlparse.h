@@ -9,6 +9,7 @@
 #include "spec.h"
 
 struct PgQuery__ParseResult;
+struct PgQuery__ScanResult;
 
 /*
  * Parses sql into its protobuf tree (free it with
@@ -18,6 +19,17 @@ struct PgQuery__ParseResult;
  */
 struct PgQuery__ParseResult *sql_parse(const char *sql, size_t skip, const char *file,
 									   int line, int col, const char *what, Error *err);
+
+/* Frees what sql_parse returned (NULL: nothing). */
+void		sql_parse_free(struct PgQuery__ParseResult *tree);
+
+/*
+ * The tokens of text, with their byte positions in it (free with
+ * sql_tokens_free); NULL when it does not scan, for a caller that only
+ * looks for something in text already parsed.
+ */
+struct PgQuery__ScanResult *sql_tokens(const char *text);
+void		sql_tokens_free(struct PgQuery__ScanResult *tokens);
 
 /*
  * Reads one index element written as PostgreSQL writes it inside CREATE

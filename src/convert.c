@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
 #include "lint.h"
+#include "sqlparse.h"
 
 typedef struct Conv
 {
@@ -622,9 +622,7 @@ static char *
 where_text(const Conv *c)
 {
 	char	   *stmt = sql_statement_text(c->sql, c->raw->stmt_location, c->raw->stmt_len);
-	PgQueryScanResult sr = pg_query_scan(stmt);
-	PgQuery__ScanResult *tokens = sr.error ? NULL
-		: pg_query__scan_result__unpack(NULL, sr.pbuf.len, (const uint8_t *) sr.pbuf.data);
+	PgQuery__ScanResult *tokens = sql_tokens(stmt);
 	char	   *where = NULL;
 	int			depth = 0;
 
@@ -649,9 +647,7 @@ where_text(const Conv *c)
 			where = len > 0 ? xstrndup(from, len) : NULL;
 		}
 	}
-	if (tokens)
-		pg_query__scan_result__free_unpacked(tokens, NULL);
-	pg_query_free_scan_result(sr);
+	sql_tokens_free(tokens);
 	free(stmt);
 	return where;
 }
@@ -921,6 +917,6 @@ convert_sql(const char *path, const char *sql, Buf *out, Error *err)
 	if (c.n_ops == 0)
 		buf_puts(out, "  []\n");
 	buf_free(&c.ops);
-	pg_query__parse_result__free_unpacked(tree, NULL);
+	sql_parse_free(tree);
 	return true;
 }

@@ -186,7 +186,7 @@ parse_one(const Migration *m, const Expr *e, Error *err)
 			sel->where_clause == NULL && sel->n_group_clause == 0 &&
 			sel->having_clause == NULL && sel->n_sort_clause == 0 &&
 			sel->limit_count == NULL && sel->n_values_lists == 0 && sel->larg == NULL;
-		pg_query__parse_result__free_unpacked(tree, NULL);
+		sql_parse_free(tree);
 		if (!single)
 			error_set(err, EXIT_USAGE, "%s:%d:%d: %s: not a single SQL expression",
 					  pos.file, pos.line, pos.col, label.data);

@@ -84,6 +84,31 @@ pos_at(const SrcPos *pos, const char *text, int at)
 	return p;
 }
 
+void
+sql_parse_free(PgQuery__ParseResult *tree)
+{
+	if (tree)
+		pg_query__parse_result__free_unpacked(tree, NULL);
+}
+
+PgQuery__ScanResult *
+sql_tokens(const char *text)
+{
+	PgQueryScanResult sr = pg_query_scan(text);
+	PgQuery__ScanResult *tokens = sr.error ? NULL
+		: pg_query__scan_result__unpack(NULL, sr.pbuf.len, (const uint8_t *) sr.pbuf.data);
+
+	pg_query_free_scan_result(sr);
+	return tokens;
+}
+
+void
+sql_tokens_free(PgQuery__ScanResult *tokens)
+{
+	if (tokens)
+		pg_query__scan_result__free_unpacked(tokens, NULL);
+}
+
 /* The tokens of text; NULL with err when it does not scan. */
 static PgQuery__ScanResult *
 scan(const char *text, const SrcPos *pos, const char *what, Error *err)
