@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
 #include "catalog.h"
@@ -1363,7 +1362,7 @@ judge_text(LintState *st, const char *text, bool in_txn, Error *err)
 		free(st->stmt_text);
 		st->stmt_text = NULL;
 	}
-	pg_query__parse_result__free_unpacked(tree, NULL);
+	sql_parse_free(tree);
 	st->tree = NULL;
 	return true;
 }

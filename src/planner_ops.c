@@ -9,7 +9,6 @@
 #include "sqlparse.h"
 
 #include <ctype.h>
-#include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1744,7 +1743,7 @@ parse_statements(PlanCtx *pc, const char *text, int first_line, const char *what
 		lint_statement_effect(tree->stmts[i]->stmt, &r->effect);
 		(*n)++;
 	}
-	pg_query__parse_result__free_unpacked(tree, NULL);
+	sql_parse_free(tree);
 	return true;
 }
 

@@ -1896,7 +1896,7 @@ get_query(const Fields *f, char **out)
 		return false;
 	ok = tree->n_stmts == 1 && tree->stmts[0]->stmt &&
 		tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT;
-	pg_query__parse_result__free_unpacked(tree, NULL);
+	sql_parse_free(tree);
 	if (!ok)
 		return spec_error_at(f->err, &v->pos, "%s: one SELECT statement (or VALUES)", what);
 	return true;
@@ -2193,8 +2193,7 @@ check_function_signature(const Fields *f, const YNode *v, const char *signature)
 				 tree->stmts[0]->stmt->grant_stmt->n_grantees != 1 || !strchr(signature, '(')))
 		ok = spec_error_at(f->err, &v->pos, "%s: \"function\": one function, written "
 						   "name(argument types)", f->owner);
-	if (tree)
-		pg_query__parse_result__free_unpacked(tree, NULL);
+	sql_parse_free(tree);
 	return ok;
 }
 
