@@ -89,6 +89,13 @@ bool		history_mark_completed(PGconn *conn, const char *table,
 bool		history_mark_failed(PGconn *conn, const char *table,
 								const Migration *m, const char *message,
 								int64_t execution_ms, bool interrupted, Error *err);
+/*
+ * An online rollback has started: the row is no longer completed (status
+ * running, "being rolled back") until it ends, so that a rollback that
+ * stops half way is never taken for an applied migration.
+ */
+bool		history_mark_rolling_back(PGconn *conn, const char *table, int64_t version,
+									  Error *err);
 bool		history_mark_rolled_back(PGconn *conn, const char *table,
 									 int64_t version, Error *err);
 /* finalize ran the migration's contract steps. */

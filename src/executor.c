@@ -849,6 +849,9 @@ execute_rollback(ExecContext *ctx, const MigrationPlan *mp, const StrList *done,
 		return false;
 
 	ok = ledger_begin_rollback(ctx->conn, m->version, err);
+	/* a plain rollback is one transaction with its history row: all or nothing */
+	if (ok && mp->strategy != STRATEGY_PLAIN)
+		ok = history_mark_rolling_back(ctx->conn, ctx->history_table, m->version, err);
 	if (ok)
 		progress_migration_started(ctx->progress, m, mp->strategy, n_run, true);
 	if (ok && mp->strategy == STRATEGY_PLAIN)

@@ -518,6 +518,20 @@ history_mark_rolled_back(PGconn *conn, const char *table, int64_t version,
 						 1, params, err);
 }
 
+bool
+history_mark_rolling_back(PGconn *conn, const char *table, int64_t version, Error *err)
+{
+	char		text[32];
+	const char *params[1] = {text};
+
+	snprintf(text, sizeof text, "%lld", (long long) version);
+	return history_write(conn, table, "UPDATE ",
+						 " SET status = 'running', completed_at = NULL, "
+						 "error_message = 'being rolled back' "
+						 "WHERE version = $1 AND status <> 'rolled_back'",
+						 1, params, err);
+}
+
 /* An UPDATE of version's row: SET <set> WHERE version = $1 [AND <cond>]. */
 static bool
 update_row(PGconn *conn, const char *table, int64_t version, const char *set_where,

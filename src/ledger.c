@@ -181,13 +181,38 @@ check_history_table(PGconn *conn, int64_t version, Error *err)
 	return ok;
 }
 
+/*
+ * A rollback that stopped half way has put back some of what the run's
+ * steps did, while the ledger still lists those steps as applied: an apply
+ * now would skip them and leave their rows as the rollback left them.  The
+ * rollback is finished first.
+ */
+static bool
+check_not_rolling_back(PGconn *conn, int64_t version, Error *err)
+{
+	PGresult   *res = query_version(conn, "SELECT 1 FROM migrate.ledger_runs "
+									"WHERE version = $1 AND state = 'rolling_back'",
+									version, 0, NULL, err);
+	bool		ok = true;
+
+	if (res == NULL)
+		return false;
+	if (PQntuples(res) > 0)
+		ok = error_set(err, EXIT_USAGE,
+					   "version %lld was being rolled back when its rollback stopped; nothing was "
+					   "changed: run rollback again to finish it, then apply",
+					   (long long) version);
+	PQclear(res);
+	return ok;
+}
+
 bool
 ledger_begin_apply(PGconn *conn, int64_t version, int64_t *run, Error *err)
 {
 	const char *extra[1] = {history_table};
 	PGresult   *res;
 
-	if (!check_history_table(conn, version, err))
+	if (!check_history_table(conn, version, err) || !check_not_rolling_back(conn, version, err))
 		return false;
 	res = query_version(conn,
 						"INSERT INTO migrate.ledger_runs AS r (version, run, state, history_table) "
