@@ -18,7 +18,7 @@ setup()
 		INSERT INTO k SELECT g, g % 97, g FROM generate_series(1, 12000) g; ANALYZE k"
 }
 write_migration 0001_many.yaml <<'YAML'
-settings: { batch_size: 400, batch_delay: 15ms }
+settings: { batch_size: 400, batch_delay: 60ms }
 operations:
   - add_column: { table: k, column: { name: label, type: text }, backfill: "'n' || v::text || '-' || id::text" }
   - create_index: { table: k, name: k_label, columns: [label] }
@@ -103,7 +103,7 @@ once()
 	wait_until 30 sleeping || { cat "$TMP/p.err" >&2; fail "the step after the backfill did not start"; }
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null || true
-	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)'" >/dev/null
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(20)'" >/dev/null
 	[ "$keep_state" = yes ] || rm -f "$STATE" "$STATE-wal" "$STATE-shm"
 	sed -i 's/pg_sleep(20)/pg_sleep(0)/' "$MIGDIR/0001_plus.yaml"
 	expect_exit 0 mg --dir "$MIGDIR" apply --online
@@ -113,7 +113,7 @@ once()
 	assert_eq "3000|0" "$(sql "SELECT count(*), count(*) FILTER (WHERE a <> id) FROM p")" \
 		"rolled back exactly (down: $down, state file kept: $keep_state)"
 }
-sleeping() { [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)'")" = 1 ]; }
+sleeping() { [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query = 'SELECT pg_sleep(20)'")" = 1 ]; }
 once yes yes
 once yes no
 once no yes

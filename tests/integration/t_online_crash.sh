@@ -99,7 +99,7 @@ kill_during_index_build()
 	migrate_pid=$!
 	building()
 	{
-		builder=$(sql "SELECT pid FROM pg_stat_progress_create_index WHERE phase LIKE 'waiting%'")
+		builder=$(sql "SELECT pid FROM pg_stat_progress_create_index WHERE datname = current_database() AND phase LIKE 'waiting%'")
 		[ -n "$builder" ]
 	}
 	wait_until 60 building || fail "no index build waited for the writer"

@@ -159,7 +159,7 @@ kill_when()
 		AND application_name = 'migrate'" >/dev/null
 	wait_until 30 no_migrate_session ||
 		fail "the killed run's session stayed: $(sql "SELECT pid, state, left(query, 80)
-			FROM pg_stat_activity WHERE application_name = 'migrate'")"
+			FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate'")"
 }
 
 # kill -9 during the copy, then during the check: resumed with and without the state file

@@ -145,13 +145,13 @@ mg --dir "$MIGDIR" apply --online >/dev/null 2>&1 &
 pid=$!
 detach_waits()
 {
-	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%DETACH PARTITION%CONCURRENTLY%'
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%DETACH PARTITION%CONCURRENTLY%'
 		AND wait_event_type = 'Lock'")" = 1 ]
 }
 wait_until 20 detach_waits || fail "the detach did not wait for the reader"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%DETACH PARTITION%CONCURRENTLY%'
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%DETACH PARTITION%CONCURRENTLY%'
 	AND pid <> pg_backend_pid()" >/dev/null
 wait "$reader" || fail "the reader failed"
 assert_eq t "$(sql "SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = 'sales_2025'::regclass")" \

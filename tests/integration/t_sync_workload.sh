@@ -128,18 +128,22 @@ assert_eq 0 "$(items_wrong %s)" "rows not as the application wrote them"
 updated=$(sql "SELECT count(DISTINCT item) FROM applog WHERE kind = 'ab' AND item <= $ROWS")
 [ "$updated" -gt 100 ] || fail "the application updated only $updated existing rows"
 # new code that sets d keeps it; old code that then changes a gets d derived again
-assert_eq "mine" "$(sql "UPDATE items SET d = 'mine' WHERE id = 5 RETURNING d")" "new code's d"
-assert_eq "mine" "$(sql "UPDATE items SET s = 'x' WHERE id = 5 RETURNING d")" "d after an unrelated write"
-assert_eq "b5-1005" "$(sql "UPDATE items SET a = 1005, b = 'b5' WHERE id = 5 RETURNING d")" \
+# (on a row the application never wrote: it may have deleted any other)
+K=$(sql "SELECT min(id) FROM items AS i WHERE NOT EXISTS (SELECT FROM applog WHERE item = i.id)")
+[ -n "$K" ] || fail "every row was written by the application"
+K2=$((K + 1000))
+assert_eq "mine" "$(sql "UPDATE items SET d = 'mine' WHERE id = $K RETURNING d")" "new code's d"
+assert_eq "mine" "$(sql "UPDATE items SET s = 'x' WHERE id = $K RETURNING d")" "d after an unrelated write"
+assert_eq "b$K-$K2" "$(sql "UPDATE items SET a = $K2, b = 'b$K' WHERE id = $K RETURNING d")" \
 	"d after old code changed its sources"
 assert_eq "given" "$(sql "INSERT INTO items (a, b, d) VALUES (1, 'n', 'given') RETURNING d")" \
 	"an insert that gives d"
 assert_eq "n-2" "$(sql "INSERT INTO items (a, b) VALUES (2, 'n') RETURNING d")" \
 	"an insert that leaves d out"
 sql "DELETE FROM items WHERE id > (SELECT max(id) FROM items_orig) AND b = 'n';
-	UPDATE items SET a = 5, b = 'b5' WHERE id = 5 AND NOT EXISTS (SELECT FROM applog WHERE item = 5)" >/dev/null
-sql "INSERT INTO applog (item, kind, a, b) SELECT 5, 'ab', a, b FROM items WHERE id = 5;
-	INSERT INTO applog (item, kind, s) VALUES (5, 's', 'x')" >/dev/null
+	UPDATE items SET a = $K, b = 'b$K' WHERE id = $K AND NOT EXISTS (SELECT FROM applog WHERE item = $K)" >/dev/null
+sql "INSERT INTO applog (item, kind, a, b) SELECT $K, 'ab', a, b FROM items WHERE id = $K;
+	INSERT INTO applog (item, kind, s) VALUES ($K, 's', 'x')" >/dev/null
 
 during "rollback of add_column" mg --dir "$MIGDIR" rollback --to 0
 assert_eq "" "$(sql "SELECT attname FROM pg_attribute WHERE attrelid = 'items'::regclass AND attname = 'd'")" \

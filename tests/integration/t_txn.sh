@@ -23,7 +23,7 @@ YAML
 first_batch_done() { [ "$(sql "SELECT count(*) FROM t WHERE w IS NOT NULL")" -ge 1000 ]; }
 reader_waiting()
 {
-	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%'
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(30)%'
 		AND pid <> pg_backend_pid()")" = 1 ]
 }
 
@@ -78,7 +78,7 @@ assert_contains "$ERR" "pg_sleep(30)" "the blocker named"
 assert_eq f "$(sql "SELECT to_regclass('t2') IS NOT NULL")" "nothing applied"
 kill "$holder" 2>/dev/null || true
 wait "$holder" 2>/dev/null || true
-sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%'
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(30)%'
 	AND pid <> pg_backend_pid()" >/dev/null
 expect_exit 0 mg --dir "$MIGDIR" apply --lock-timeout 200ms
 assert_eq "strategy|t" "$(sql "SELECT attname, to_regclass('t2') IS NOT NULL FROM pg_attribute
