@@ -110,6 +110,22 @@ view_sql(const Operation *op, bool replace)
 	return buf_detach(&b);
 }
 
+/* security_invoker is PostgreSQL 15's: refused, at the file, on an older server. */
+static bool
+view_options_supported(PlanCtx *pc)
+{
+	const Operation *op = pc->op;
+
+	if (op->u.view.security_invoker == TRI_UNSET || pc->cat == NULL ||
+		pc->cat->server_version >= 150000)
+		return true;
+	return error_set(pc->err, EXIT_USAGE,
+					 "%s:%d:%d: %s: \"security_invoker\" needs PostgreSQL 15 or later; "
+					 "the server is %d.%d", op->pos.file, op->pos.line, op->pos.col,
+					 op_kind_name(op->kind), pc->cat->server_version / 10000,
+					 pc->cat->server_version % 10000);
+}
+
 /* A SQL expression: the view as CREATE OR REPLACE VIEW, its options kept. */
 static char *
 view_definition_sql(const char *view)
@@ -124,9 +140,13 @@ static bool
 plan_create_view(PlanCtx *pc)
 {
 	const char *view = pc->op->u.view.name;
-	char	   *sql = view_sql(pc->op, false);
+	char	   *sql;
 	Step	   *s;
 	Step	   *undo;
+
+	if (!view_options_supported(pc))
+		return false;
+	sql = view_sql(pc->op, false);
 
 	/* a new view locks nothing but what its query reads, for a moment */
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL, "create view %Q", view);
@@ -167,10 +187,14 @@ static bool
 plan_replace_view(PlanCtx *pc)
 {
 	const char *view = pc->op->u.view.name;
-	char	   *definition = view_definition_sql(view);
-	char	   *summary = sql_format("save the definition of view %Q for rollback", view);
+	char	   *definition;
+	char	   *summary;
 	Step	   *s;
 
+	if (!view_options_supported(pc))
+		return false;
+	definition = view_definition_sql(view);
+	summary = sql_format("save the definition of view %Q for rollback", view);
 	save_definition_step(pc, "view", definition, summary);
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, view,
 				 "replace view %Q", view);

@@ -23,10 +23,28 @@ fixture()
 	CREATE EXTENSION IF NOT EXISTS btree_gist;" >/dev/null
 }
 
-check_case create_view <<'YAML'
+if [ "$(server_version_num)" -ge 150000 ]; then
+	check_case create_view <<'YAML'
 operations:
   - create_view: {name: light_items, query: "SELECT id, name FROM items WHERE price < 10", security_invoker: true, check_option: local}
 YAML
+else
+	check_case create_view <<'YAML'
+operations:
+  - create_view: {name: light_items, query: "SELECT id, name FROM items WHERE price < 10", check_option: local}
+YAML
+	# security_invoker is PostgreSQL 15's: refused at the file, nothing changed
+	new_db
+	mkdir -p "$TMP/si"
+	cat >"$TMP/si/0001_si.yaml" <<'YAML'
+operations:
+  - create_view: {name: si_view, query: "SELECT 1 AS one", security_invoker: true}
+YAML
+	expect_exit 2 mg --dir "$TMP/si" apply --online
+	assert_contains "$ERR" "0001_si.yaml:2:5" "the refusal points at the operation"
+	assert_contains "$ERR" "needs PostgreSQL 15" "the refusal says why"
+	assert_eq f "$(sql "SELECT to_regclass('si_view') IS NOT NULL")" "no view was made"
+fi
 
 check_case replace_view <<'YAML'
 operations:
