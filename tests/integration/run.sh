@@ -84,6 +84,7 @@ done
 suite_start=$SECONDS
 passed=0
 failed=0
+failed_names=()
 
 # run_one TEST LIMIT: the test, its output in $logs; its exit status and
 # seconds in $logs/NAME.result.
@@ -113,6 +114,7 @@ report()
 		# the failed assertions first: a long output may bury them
 		{ grep -m 5 'FAIL' "$logs/$name.log"; tail -n 25 "$logs/$name.log"; } | sed 's/^/    /'
 		failed=$((failed + 1))
+		failed_names+=("$name")
 	fi
 }
 
@@ -130,6 +132,7 @@ start()
 	if [ "$left" -le 0 ]; then
 		printf '%-28s FAIL (not run: the suite took its %d s)\n' "$name" "$suite_timeout"
 		failed=$((failed + 1))
+		failed_names+=("$name")
 		return
 	fi
 	[ "$limit" -le "$left" ] || limit=$left
@@ -162,5 +165,10 @@ for t in "${alone[@]}"; do
 done
 
 echo "run.sh: $((SECONDS - suite_start)) s"
+# Again at the end, where a reader of only the last lines (a CI log) looks.
+for name in "${failed_names[@]}"; do
+	echo "failed: $name"
+	[ -f "$logs/$name.log" ] && grep -m 3 'FAIL' "$logs/$name.log" | sed 's/^/    /'
+done
 echo "integration: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
