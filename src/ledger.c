@@ -153,51 +153,34 @@ ledger_set_history_table(const char *table)
 }
 
 /*
- * The ledger keys a migration by its version: a second migration set in
- * the same database (its own history table) that reuses a version would
- * find the first set's steps done.  Refused before anything runs.
+ * What the ledger's row of version says against applying it now, both read
+ * from the one row, refused before anything runs (EXIT_USAGE):
+ *
+ * - The ledger keys a migration by its version: a second migration set in
+ *   the same database (its own history table) that reuses a version would
+ *   find the first set's steps done.
+ * - A rollback that stopped half way has put back some of what the run's
+ *   steps did, while the ledger still lists those steps as applied: an
+ *   apply now would skip them and leave their rows as the rollback left
+ *   them.  The rollback is finished first.
  */
 static bool
-check_history_table(PGconn *conn, int64_t version, Error *err)
+check_apply_allowed(PGconn *conn, int64_t version, Error *err)
 {
-	const char *extra[1] = {history_table};
-	PGresult   *res;
+	PGresult   *res = query_version(conn, "SELECT state, history_table FROM migrate.ledger_runs "
+									"WHERE version = $1", version, 0, NULL, err);
 	bool		ok = true;
 
-	if (history_table == NULL)
-		return true;
-	res = query_version(conn, "SELECT history_table FROM migrate.ledger_runs "
-						"WHERE version = $1 AND history_table IS DISTINCT FROM $2 "
-						"AND history_table IS NOT NULL", version, 1, extra, err);
 	if (res == NULL)
 		return false;
-	if (PQntuples(res) > 0)
+	if (PQntuples(res) == 1 && history_table != NULL && !PQgetisnull(res, 0, 1) &&
+		strcmp(PQgetvalue(res, 0, 1), history_table) != 0)
 		ok = error_set(err, EXIT_USAGE,
 					   "version %lld is already recorded in this database's ledger (schema migrate) "
 					   "for the migration set of history table %s, not %s; nothing was changed: "
 					   "two migration sets in one database need versions of their own",
-					   (long long) version, PQgetvalue(res, 0, 0), history_table);
-	PQclear(res);
-	return ok;
-}
-
-/*
- * A rollback that stopped half way has put back some of what the run's
- * steps did, while the ledger still lists those steps as applied: an apply
- * now would skip them and leave their rows as the rollback left them.  The
- * rollback is finished first.
- */
-static bool
-check_not_rolling_back(PGconn *conn, int64_t version, Error *err)
-{
-	PGresult   *res = query_version(conn, "SELECT 1 FROM migrate.ledger_runs "
-									"WHERE version = $1 AND state = 'rolling_back'",
-									version, 0, NULL, err);
-	bool		ok = true;
-
-	if (res == NULL)
-		return false;
-	if (PQntuples(res) > 0)
+					   (long long) version, PQgetvalue(res, 0, 1), history_table);
+	else if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "rolling_back") == 0)
 		ok = error_set(err, EXIT_USAGE,
 					   "version %lld was being rolled back when its rollback stopped; nothing was "
 					   "changed: run rollback again to finish it, then apply",
@@ -212,7 +195,7 @@ ledger_begin_apply(PGconn *conn, int64_t version, int64_t *run, Error *err)
 	const char *extra[1] = {history_table};
 	PGresult   *res;
 
-	if (!check_history_table(conn, version, err) || !check_not_rolling_back(conn, version, err))
+	if (!check_apply_allowed(conn, version, err))
 		return false;
 	res = query_version(conn,
 						"INSERT INTO migrate.ledger_runs AS r (version, run, state, history_table) "
