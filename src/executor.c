@@ -354,16 +354,19 @@ already_done(ExecContext *ctx, const Migration *m, const Step *s, bool *done, Er
 }
 
 /*
- * Records the step m is at for status (best effort: it is only shown).
- * Online only: a plain migration's history row is written in its own,
- * still open, transaction, which this other connection must never wait on.
+ * Records the step m is at for status (best effort: it is only shown), on
+ * the run lock's connection in autocommit, so that it is seen at once by
+ * any other session, also while a plain migration's steps run in their one
+ * still open transaction: that transaction writes the history row only as
+ * its last statement, after the last note, so the note never waits on it
+ * (and lock_timeout bounds it if it ever did).
  */
 static void
 note_step(ExecContext *ctx, const Migration *m, const Step *s)
 {
 	Error		ignored = {0};
 
-	if (ctx->status_conn == NULL || ctx->strategy != STRATEGY_ONLINE)
+	if (ctx->status_conn == NULL)
 		return;
 	if (!db_exec(ctx->status_conn, "SET lock_timeout = '100ms'", &ignored) ||
 		!history_mark_step(ctx->status_conn, ctx->history_table, m->version, s->id, &ignored))
@@ -544,6 +547,7 @@ plain_group_body(PGconn *conn, void *arg, Error *err)
 		bool		own_exists;
 
 		g->failed = i;
+		note_step(ctx, g->m, s);
 		if (!check_ownership(conn, g->m, s, &own_exists, err) ||
 			!run_step_sql(conn, s, NULL, err) ||
 			!record_done(conn, g->m, s, g->rollback, err))
@@ -647,7 +651,6 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 				? journal_step_begin(ctx->journal, ctx->run_id, m, g.steps[k], rollback) : -1;
 			progress_step_started(ctx->progress, m, g.steps[k]);
 		}
-		note_step(ctx, m, g.steps[0]);
 		ok = step_txn(ctx, m, g.steps[0], g.rows[0], plain_group_body, &g, err);
 		for (size_t k = 0; k < g.n; k++)
 		{
