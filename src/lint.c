@@ -49,6 +49,7 @@ typedef enum RuleId
 	R_TABLE_REWRITE,
 	R_DOMAIN_CONSTRAINT,
 	R_REFRESH_NOT_CONCURRENT,
+	R_EXCLUSION_CONSTRAINT,
 	R__COUNT
 } RuleId;
 
@@ -142,6 +143,9 @@ static const Rule rules[R__COUNT] = {
 	[R_REFRESH_NOT_CONCURRENT] = {"refresh-materialized-view-not-concurrent", NULL,
 		"REFRESH MATERIALIZED VIEW without CONCURRENTLY rebuilds it under ACCESS EXCLUSIVE: every read of the view waits for the whole query",
 	"refresh_materialized_view (CONCURRENTLY: readers never wait; needs a unique index)"},
+	[R_EXCLUSION_CONSTRAINT] = {"exclusion-constraint", NULL,
+		"adding an exclusion constraint builds its index and checks every row under ACCESS EXCLUSIVE: reads and writes wait for the whole build (it cannot be added NOT VALID nor USING INDEX)",
+	"add it with the table (create_table, or while the table is still empty), or accept the build with unsafe_ok when the table is quiet"},
 };
 
 const char *const lint_rule_ids[] = {
@@ -152,7 +156,7 @@ const char *const lint_rule_ids[] = {
 	"validate-in-same-transaction", "reindex-not-concurrent", "vacuum-full", "cluster",
 	"lock-table", "truncate-cascade", "rename", "renamed-table-view", "drop", "unbounded-update-delete",
 	"detach-partition-not-concurrent", "table-rewrite", "domain-constraint-validated",
-	"refresh-materialized-view-not-concurrent", NULL
+	"refresh-materialized-view-not-concurrent", "exclusion-constraint", NULL
 };
 
 /* ---- what the migration did before the statement ---- */
@@ -175,6 +179,7 @@ typedef struct LintState
 	StrList		proven_not_null;	/* "table.column" */
 	StrList		dropped_not_null;	/* "table.column" whose NOT NULL an earlier
 									 * statement dropped */
+	StrList		written;		/* tables an earlier statement put rows in */
 	NotValid   *not_valid;
 	size_t		n_not_valid;
 	int			txn;			/* current transaction, 0: none */
@@ -203,6 +208,7 @@ state_free(LintState *st)
 	strlist_free(&st->created_columns);
 	strlist_free(&st->proven_not_null);
 	strlist_free(&st->dropped_not_null);
+	strlist_free(&st->written);
 	for (size_t i = 0; i < st->n_not_valid; i++)
 	{
 		free(st->not_valid[i].table);
@@ -232,6 +238,32 @@ static bool
 is_new_table(const LintState *st, const PgQuery__RangeVar *rv)
 {
 	return rv && rv->relname && strlist_contains(&st->created, rv->relname);
+}
+
+/*
+ * Whether scanning the table (to check a new constraint, to build its
+ * index) under the statement's lock costs nothing: the table is this
+ * migration's own (nobody uses it yet), or, with a database, it holds no
+ * rows and no earlier statement of the migration put any in.  Without a
+ * database a table may hold anything.
+ */
+static bool
+scan_is_free(const LintState *st, const PgQuery__RangeVar *rv)
+{
+	char	   *table;
+	bool		empty;
+
+	if (rv == NULL || rv->relname == NULL)
+		return false;
+	if (is_new_table(st, rv))
+		return true;
+	if (st->opt->cat == NULL || strlist_contains(&st->written, rv->relname))
+		return false;
+	table = relation_name(rv);
+	empty = catalog_table_exists(st->opt->cat, table) == 1 &&
+		catalog_rows_exceed(st->opt->cat, table, 0) == 0;
+	free(table);
+	return empty;
 }
 
 static void
@@ -433,16 +465,60 @@ static const char *const serial_types[] = {
 	"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8", NULL
 };
 
+static bool
+is_serial_type(const PgQuery__ColumnDef *cd)
+{
+	const char *type = cd->type_name ? last_name(cd->type_name->names, cd->type_name->n_names) : NULL;
+
+	for (int i = 0; type && serial_types[i]; i++)
+		if (strcmp(type, serial_types[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether ADD COLUMN gives the rows the table has a value: a default (even
+ * DEFAULT NULL), a serial, an identity or a generated column.  Then the
+ * server checks a foreign key given with the column against every row
+ * under ADD COLUMN's ACCESS EXCLUSIVE; without one it marks the key valid
+ * unchecked, the column being all NULL (docs/design.md, What each
+ * statement locks).
+ */
+static bool
+column_fills_rows(const PgQuery__ColumnDef *cd)
+{
+	if (cd->raw_default || (cd->identity && cd->identity[0]) || is_serial_type(cd))
+		return true;
+	for (size_t i = 0; i < cd->n_constraints; i++)
+	{
+		const PgQuery__Node *n = cd->constraints[i];
+
+		if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+			(n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT ||
+			 n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY ||
+			 n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED))
+			return true;
+	}
+	return false;
+}
+
+/* "also SHARE ROW EXCLUSIVE on p": the referenced table's lock. */
+static char *
+referenced_lock_detail(const PgQuery__Constraint *c)
+{
+	return c->pktable && c->pktable->relname
+		? xasprintf("also SHARE ROW EXCLUSIVE on %s", c->pktable->relname) : NULL;
+}
+
 static void
 judge_column_def(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__ColumnDef *cd)
 {
 	bool		not_null = cd->is_not_null;
 	bool		has_default = cd->raw_default != NULL;
-	const char *type = cd->type_name ? last_name(cd->type_name->names, cd->type_name->n_names) : NULL;
+	const PgQuery__Constraint *fk = NULL;
 
-	for (int i = 0; type && serial_types[i]; i++)
-		if (strcmp(type, serial_types[i]) == 0)
-			add_finding(st, R_SERIAL_IDENTITY, LOCK_ACCESS_EXCLUSIVE, rv, true, true);
+	if (is_serial_type(cd))
+		add_finding(st, R_SERIAL_IDENTITY, LOCK_ACCESS_EXCLUSIVE, rv, true, true);
 	if (cd->identity && cd->identity[0])
 		add_finding(st, R_SERIAL_IDENTITY, LOCK_ACCESS_EXCLUSIVE, rv, true, true);
 	for (size_t i = 0; i < cd->n_constraints; i++)
@@ -477,19 +553,36 @@ judge_column_def(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Colu
 				add_finding(st, R_STORED_GENERATED, LOCK_ACCESS_EXCLUSIVE, rv, true, true);
 				break;
 			case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-				add_finding(st, R_PRIMARY_KEY, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+				if (!scan_is_free(st, rv))
+					add_finding(st, R_PRIMARY_KEY, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
 				break;
 			case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-				add_finding(st, R_UNIQUE_CONSTRAINT, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+				if (!scan_is_free(st, rv))
+					add_finding(st, R_UNIQUE_CONSTRAINT, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
 				break;
 			case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-				if (!c->skip_validation)
+				if (!c->skip_validation && !scan_is_free(st, rv))
 					add_finding(st, R_CHECK_VALIDATED, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
 				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+				fk = c;
+				break;
 			default:
-				/* REFERENCES on a new column: it is all NULL, nothing to scan */
 				break;
 		}
+	}
+	/* REFERENCES on a column that stays all NULL is not checked: nothing to scan */
+	if (fk && column_fills_rows(cd) && !scan_is_free(st, rv))
+	{
+		LintFinding *f = add_finding(st, R_FOREIGN_KEY_VALIDATED, LOCK_ACCESS_EXCLUSIVE, rv,
+									 false, true);
+		char	   *also = referenced_lock_detail(fk);
+
+		f->detail = xasprintf("the new column's value is checked against %s in every row, "
+							  "under ADD COLUMN's ACCESS EXCLUSIVE%s%s",
+							  fk->pktable && fk->pktable->relname ? fk->pktable->relname : "the referenced table",
+							  also ? "; " : "", also ? also : "");
+		free(also);
 	}
 	if (not_null && !has_default)
 		add_finding(st, R_NOT_NULL_NO_DEFAULT, LOCK_ACCESS_EXCLUSIVE, rv, false, false);
@@ -512,25 +605,33 @@ remember_not_valid(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Co
 	nv->txn = st->txn;
 }
 
+/*
+ * A constraint is judged by the table's state: what it checks or builds
+ * under its lock costs nothing on a table this migration created or (with
+ * a database) one that holds no rows; NOT VALID is remembered for a later
+ * VALIDATE.
+ */
 static void
 judge_add_constraint(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Constraint *c)
 {
 	bool		using_index = c->indexname && c->indexname[0];
 
+	if (c->skip_validation && (c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
+							   c->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK))
+	{
+		remember_not_valid(st, rv, c);
+		return;
+	}
+	if (scan_is_free(st, rv))
+		return;
 	switch (c->contype)
 	{
 		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-			if (c->skip_validation)
-				remember_not_valid(st, rv, c);
-			else
-				add_finding(st, R_FOREIGN_KEY_VALIDATED, LOCK_SHARE_ROW_EXCLUSIVE, rv, false, true)
-					->detail = c->pktable ? xasprintf("also SHARE ROW EXCLUSIVE on %s", c->pktable->relname) : NULL;
+			add_finding(st, R_FOREIGN_KEY_VALIDATED, LOCK_SHARE_ROW_EXCLUSIVE, rv, false, true)
+				->detail = referenced_lock_detail(c);
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-			if (c->skip_validation)
-				remember_not_valid(st, rv, c);
-			else
-				add_finding(st, R_CHECK_VALIDATED, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+			add_finding(st, R_CHECK_VALIDATED, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 			if (!using_index)
@@ -541,7 +642,7 @@ judge_add_constraint(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__
 				add_finding(st, R_PRIMARY_KEY, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION:
-			add_finding(st, R_UNIQUE_CONSTRAINT, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
+			add_finding(st, R_EXCLUSION_CONSTRAINT, LOCK_ACCESS_EXCLUSIVE, rv, false, true);
 			break;
 		default:
 			break;
@@ -758,15 +859,7 @@ judge_alter_table(LintState *st, const PgQuery__AlterTableStmt *at)
 				break;
 			case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
 				if (def && def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
-				{
-					if (is_new)
-					{
-						if (def->constraint->skip_validation)
-							remember_not_valid(st, rv, def->constraint);
-					}
-					else
-						judge_add_constraint(st, rv, def->constraint);
-				}
+					judge_add_constraint(st, rv, def->constraint);
 				break;
 			case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
 				if (cmd->name)
@@ -1015,6 +1108,15 @@ judge_statement(LintState *st, const PgQuery__Node *n)
 		case PG_QUERY__NODE__NODE_UPDATE_STMT:
 			judge_dml(st, n->update_stmt->relation, n->update_stmt->where_clause);
 			break;
+		case PG_QUERY__NODE__NODE_INSERT_STMT:
+			/* the table is no longer empty for what comes after */
+			if (n->insert_stmt->relation && n->insert_stmt->relation->relname)
+				strlist_add(&st->written, n->insert_stmt->relation->relname);
+			break;
+		case PG_QUERY__NODE__NODE_COPY_STMT:
+			if (n->copy_stmt->is_from && n->copy_stmt->relation && n->copy_stmt->relation->relname)
+				strlist_add(&st->written, n->copy_stmt->relation->relname);
+			break;
 		case PG_QUERY__NODE__NODE_DELETE_STMT:
 			judge_dml(st, n->delete_stmt->relation, n->delete_stmt->where_clause);
 			break;
@@ -1110,12 +1212,15 @@ effect_of_column_def(StatementEffect *e, const PgQuery__ColumnDef *cd)
 			case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 				effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, true);
 				break;
+			case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+				/* checked against every row only when the column gets a value */
+				effect_max(e, LOCK_ACCESS_EXCLUSIVE, false, column_fills_rows(cd));
+				break;
 			default:
 				break;
 		}
 	}
-	if (cd->type_name && last_name(cd->type_name->names, cd->type_name->n_names) &&
-		strstr(last_name(cd->type_name->names, cd->type_name->n_names), "serial"))
+	if (is_serial_type(cd))
 		effect_max(e, LOCK_ACCESS_EXCLUSIVE, true, true);
 }
 

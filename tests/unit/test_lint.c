@@ -96,8 +96,30 @@ START_TEST(test_foreign_key)
 	lint_report_free(&r);
 	expect_clean("ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (p) REFERENCES p (id) NOT VALID;"
 				 "ALTER TABLE t VALIDATE CONSTRAINT f");
-	/* a new column is all NULL: nothing to check */
+	/* a new column is all NULL: the server marks the key valid unchecked */
 	expect_clean("ALTER TABLE t ADD COLUMN p bigint REFERENCES p (id)");
+	/* with a value in every row (even DEFAULT NULL), every row is checked under ADD COLUMN's lock */
+	lint_text("ALTER TABLE t ADD COLUMN p bigint DEFAULT 1 REFERENCES p (id)", false, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.items[0].rule, "foreign-key-validated");
+	ck_assert_int_eq(r.items[0].lock, LOCK_ACCESS_EXCLUSIVE);
+	ck_assert_str_eq(r.items[0].lock_on, "t");
+	ck_assert(r.items[0].scan && !r.items[0].rewrite);
+	ck_assert_str_eq(r.items[0].detail, "the new column's value is checked against p in every row, "
+					 "under ADD COLUMN's ACCESS EXCLUSIVE; also SHARE ROW EXCLUSIVE on p");
+	lint_report_free(&r);
+	expect_rule("ALTER TABLE t ADD COLUMN p bigint DEFAULT NULL REFERENCES p", "foreign-key-validated");
+	expect_rule("ALTER TABLE t ADD COLUMN p bigint CONSTRAINT f REFERENCES p DEFAULT 7",
+				"foreign-key-validated");
+	expect_rule("ALTER TABLE t ADD COLUMN p bigserial REFERENCES p", "foreign-key-validated");
+	expect_rule("ALTER TABLE t ADD COLUMN p bigint GENERATED ALWAYS AS IDENTITY REFERENCES p",
+				"foreign-key-validated");
+	/* on a table the migration created, nobody waits */
+	expect_clean("CREATE TABLE t (a int); ALTER TABLE t ADD COLUMN p bigint DEFAULT 1 REFERENCES p");
+	expect_clean("CREATE TABLE t (a int); ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p");
+	/* an INSERT into a new table changes nothing: still nobody else's */
+	expect_clean("CREATE TABLE t (a int); INSERT INTO t VALUES (1); "
+				 "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES p");
 }
 END_TEST
 
@@ -115,6 +137,23 @@ START_TEST(test_unique_and_primary_key)
 	expect_clean("ALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX u_idx");
 	expect_rule("ALTER TABLE t ADD PRIMARY KEY (id)", "primary-key");
 	expect_clean("ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey_idx");
+}
+END_TEST
+
+/* An exclusion constraint: its own rule, judged by the table's state like the others. */
+START_TEST(test_exclusion_constraint)
+{
+	LintReport	r;
+
+	lint_text("ALTER TABLE t ADD CONSTRAINT x EXCLUDE USING gist (r WITH &&)", false, &r);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.items[0].rule, "exclusion-constraint");
+	ck_assert_int_eq(r.items[0].lock, LOCK_ACCESS_EXCLUSIVE);
+	ck_assert(r.items[0].scan && !r.items[0].rewrite);
+	ck_assert_ptr_null(r.items[0].squawk);
+	lint_report_free(&r);
+	expect_clean("CREATE TABLE t (r int4range); ALTER TABLE t ADD CONSTRAINT x EXCLUDE USING gist (r WITH &&)");
+	expect_clean("CREATE TABLE t (r int4range, EXCLUDE USING gist (r WITH &&))");
 }
 END_TEST
 
@@ -211,6 +250,9 @@ START_TEST(test_statement_effect)
 		LOCK_SHARE_ROW_EXCLUSIVE, "t", false, false},
 		{"ALTER TABLE t VALIDATE CONSTRAINT c", LOCK_SHARE_UPDATE_EXCLUSIVE, "t", false, true},
 		{"ALTER TABLE t SET (fillfactor = 70)", LOCK_SHARE_UPDATE_EXCLUSIVE, "t", false, false},
+		{"ALTER TABLE t ADD COLUMN p int REFERENCES p", LOCK_ACCESS_EXCLUSIVE, "t", false, false},
+		{"ALTER TABLE t ADD COLUMN p int DEFAULT 1 REFERENCES p", LOCK_ACCESS_EXCLUSIVE, "t", false, true},
+		{"ALTER TABLE t ADD CONSTRAINT x EXCLUDE USING gist (r WITH &&)", LOCK_ACCESS_EXCLUSIVE, "t", false, true},
 		{"ALTER TABLE t ADD COLUMN id bigserial", LOCK_ACCESS_EXCLUSIVE, "t", true, true},
 		{"ALTER TABLE t ADD COLUMN b int, ALTER COLUMN a SET NOT NULL", LOCK_ACCESS_EXCLUSIVE, "t", false, true},
 		{"VACUUM FULL t", LOCK_ACCESS_EXCLUSIVE, "t", true, true},
@@ -784,6 +826,7 @@ make_suite(void)
 	tcase_add_test(tc, test_foreign_key);
 	tcase_add_test(tc, test_check);
 	tcase_add_test(tc, test_unique_and_primary_key);
+	tcase_add_test(tc, test_exclusion_constraint);
 	tcase_add_test(tc, test_set_not_null);
 	tcase_add_test(tc, test_add_column);
 	tcase_add_test(tc, test_type_change);
