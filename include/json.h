@@ -9,6 +9,8 @@
 #ifndef MIGRATE_JSON_H
 #define MIGRATE_JSON_H
 
+#include <stdio.h>
+
 #include "util.h"
 
 #define JSON_MAX_DEPTH 32
@@ -38,7 +40,33 @@ void		json_string(JsonWriter *w, const char *s);
 void		json_int(JsonWriter *w, int64_t v);
 void		json_bool(JsonWriter *w, bool v);
 void		json_null(JsonWriter *w);
-/* Text that is JSON already (a document made elsewhere), as one value. */
+/*
+ * Text that is JSON already (a document made elsewhere), as one value.
+ * Pretty, its lines are indented to where it stands and its last newline
+ * is dropped (a pretty document of render's reads as if written in place).
+ */
 void		json_raw(JsonWriter *w, const char *json);
+/*
+ * The members of object, JSON text "{...}" made elsewhere (an event line
+ * of another migrate), into the object open in w, after those it holds.
+ */
+void		json_raw_members(JsonWriter *w, const char *object);
+
+/*
+ * One compact JSON line, as every event of migrate is written:
+ * json_line_begin opens {"event":event (NULL: an object with no event
+ * member); members go into l.w; json_line_end closes it and writes it with
+ * a newline to out, flushed.
+ */
+typedef struct JsonLine
+{
+	Buf			b;
+	JsonWriter	w;
+} JsonLine;
+
+void		json_line_begin(JsonLine *l, const char *event);
+void		json_line_end(JsonLine *l, FILE *out);
+/* {"event":event} and a newline to out: an event that carries nothing else. */
+void		json_event_line(FILE *out, const char *event);
 
 #endif

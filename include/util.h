@@ -50,8 +50,17 @@ void		buf_putn(Buf *b, const char *s, size_t n);
 void		buf_printf(Buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void		buf_vprintf(Buf *b, const char *fmt, va_list ap);
 char	   *buf_detach(Buf *b);	/* caller owns the string; b is reset */
-/* A JSON string literal, quotes included; NULL gives null. */
+/*
+ * A JSON string literal, quotes included; NULL gives null.  Control
+ * characters as \\uXXXX; a byte of malformed UTF-8 as \\ufffd.
+ */
 void		buf_json_string(Buf *b, const char *s);
+
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0 when it is not one.
+ */
+size_t		utf8_seq_len(const unsigned char *s, size_t left);
 
 /* A growable list of owned strings. */
 typedef struct StrList

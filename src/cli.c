@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "fleet.h"
+#include "json.h"
 #include "lint.h"
 #include "txn.h"
 
@@ -234,7 +235,16 @@ cli_halted(const Progress *p, size_t done, size_t total)
 	if (!cli_stop_requested || done >= total)
 		return false;
 	if (p->json)
-		printf("{\"event\":\"halted\",\"done\":%zu,\"left\":%zu}\n", done, total - done);
+	{
+		JsonLine	l;
+
+		json_line_begin(&l, "halted");
+		json_key(&l.w, "done");
+		json_int(&l.w, (int64_t) done);
+		json_key(&l.w, "left");
+		json_int(&l.w, (int64_t) (total - done));
+		json_line_end(&l, stdout);
+	}
 	else
 		printf("halted after %zu of %zu migrations\n", done, total);
 	return true;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "db.h"
+#include "json.h"
 #include "lint.h"
 #include "preflight.h"
 
@@ -170,7 +171,7 @@ cmd_apply(Run *r)
 	if (rc == EXIT_OK && n == 0 && !r->g->quiet)
 	{
 		if (progress.json)
-			printf("{\"event\":\"up_to_date\"}\n");
+			json_event_line(stdout, "up_to_date");
 		else
 			printf("Nothing to apply: all %zu migration%s applied.\n", r->set.n,
 				   r->set.n == 1 ? " is" : "s are");

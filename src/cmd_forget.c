@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "json.h"
+
 /*
  * The steps of a failed migration still applied: the journal's completed
  * steps, else (no journal of it) what the database's done checks show.
@@ -77,8 +79,16 @@ cmd_forget(Run *r)
 	if (err.message)
 		rc = cli_fail(&err);
 	else if (progress.json)
-		printf("{\"event\":\"forgotten\",\"version\":%lld,\"forgotten\":%s}\n",
-			   (long long) version, forgotten ? "true" : "false");
+	{
+		JsonLine	l;
+
+		json_line_begin(&l, "forgotten");
+		json_key(&l.w, "version");
+		json_int(&l.w, version);
+		json_key(&l.w, "forgotten");
+		json_bool(&l.w, forgotten);
+		json_line_end(&l, stdout);
+	}
 	else if (!r->g->quiet)
 		printf("Forgot version %lld (%s).\n", (long long) version, row->name);
 	strlist_free(&left);

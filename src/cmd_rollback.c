@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "json.h"
+
 /* The migrations rollback undoes, newest first. */
 static size_t
 rollback_targets(const History *h, const Args *a, const HistoryRow **out)
@@ -126,9 +128,10 @@ cmd_rollback(Run *r)
 		render_rollback_plan(stdout, shown, n, r->g->format == FORMAT_JSON
 							 ? FORMAT_JSON : FORMAT_TEXT, &ro);
 	}
+	else if (rc == EXIT_OK && n == 0 && !r->g->quiet && progress.json)
+		json_event_line(stdout, "nothing_to_roll_back");
 	else if (rc == EXIT_OK && n == 0 && !r->g->quiet)
-		printf(progress.json ? "{\"event\":\"nothing_to_roll_back\"}\n"
-			   : "Nothing to roll back.\n");
+		printf("Nothing to roll back.\n");
 	for (size_t i = 0; i < n && rc == EXIT_OK && !r->a->dry_run &&
 		 !cli_halted(&progress, i, n); i++)
 	{

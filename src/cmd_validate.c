@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "json.h"
 #include "plan.h"
 #include "preflight.h"
 
@@ -29,7 +30,18 @@ cmd_validate(Run *r)
 		ops += r->set.items[i].n_ops;
 	}
 	if (r->g->format == FORMAT_JSON)
-		printf("{\"valid\":true,\"migrations\":%zu,\"operations\":%zu}\n", r->set.n, ops);
+	{
+		JsonLine	l;
+
+		json_line_begin(&l, NULL);
+		json_key(&l.w, "valid");
+		json_bool(&l.w, true);
+		json_key(&l.w, "migrations");
+		json_int(&l.w, (int64_t) r->set.n);
+		json_key(&l.w, "operations");
+		json_int(&l.w, (int64_t) ops);
+		json_line_end(&l, stdout);
+	}
 	else if (!r->g->quiet)
 		printf("%zu migration%s, %zu operation%s: valid\n", r->set.n, r->set.n == 1 ? "" : "s",
 			   ops, ops == 1 ? "" : "s");

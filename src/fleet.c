@@ -476,55 +476,31 @@ install_handler(int sig, void (*fn) (int))
 	sigaction(sig, &sa, NULL);
 }
 
-static void
-emit(Fleet *f, const char *line)
-{
-	(void) f;
-	fputs(line, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
-
 /* The worker's event line, as the fleet's: "target" first. */
 static void
 forward_event(Fleet *f, Worker *w, const char *line)
 {
-	Buf			b;
+	JsonLine	l;
 
 	if (!f->json)
 		return;
-	buf_init(&b);
-	buf_puts(&b, "{\"target\":");
-	buf_json_string(&b, w->t->name);
-	if (line[1] != '}')
-		buf_putc(&b, ',');
-	buf_puts(&b, line + 1);
-	emit(f, b.data);
-	buf_free(&b);
+	json_line_begin(&l, NULL);
+	json_key(&l.w, "target");
+	json_string(&l.w, w->t->name);
+	json_raw_members(&l.w, line);
+	json_line_end(&l, stdout);
 }
 
 /* A fleet event, {"event":E,"target":T ...}: its first members, open for more. */
 static void
-fleet_event_begin(JsonWriter *jw, Buf *b, const char *event, const Worker *w)
+fleet_event_begin(JsonLine *l, const char *event, const Worker *w)
 {
-	buf_init(b);
-	json_init(jw, b);
-	json_begin_object(jw);
-	json_key(jw, "event");
-	json_string(jw, event);
+	json_line_begin(l, event);
 	if (w)
 	{
-		json_key(jw, "target");
-		json_string(jw, w->t->name);
+		json_key(&l->w, "target");
+		json_string(&l->w, w->t->name);
 	}
-}
-
-static void
-fleet_event_end(Fleet *f, JsonWriter *jw, Buf *b)
-{
-	json_end_object(jw);
-	emit(f, b->data);
-	buf_free(b);
 }
 
 static void
@@ -772,11 +748,10 @@ start_worker(Fleet *f, Worker *w)
 	w->t0 = now_ms();
 	if (f->json)
 	{
-		Buf			b;
-		JsonWriter	jw;
+		JsonLine	l;
 
-		fleet_event_begin(&jw, &b, "target_started", w);
-		fleet_event_end(f, &jw, &b);
+		fleet_event_begin(&l, "target_started", w);
+		json_line_end(&l, stdout);
 	}
 	else if (!f->tty)
 		printf("%s: started\n", w->t->name);
@@ -812,21 +787,21 @@ finish_worker(Fleet *f, Worker *w)
 	f->rc = fleet_worse_exit(f->rc, w->exit_code);
 	if (f->json)
 	{
-		Buf			b;
-		JsonWriter	jw;
+		JsonLine	l;
+		JsonWriter *jw = &l.w;
 
-		fleet_event_begin(&jw, &b, "target_finished", w);
-		json_key(&jw, "result");
-		json_string(&jw, result_name(w->state));
-		json_key(&jw, "exit");
-		json_int(&jw, w->exit_code);
-		json_key(&jw, "migrations");
-		json_int(&jw, w->migrations);
-		json_key(&jw, "ms");
-		json_int(&jw, now_ms() - w->t0);
-		json_key(&jw, "error");
-		json_string(&jw, w->state == W_FAILED ? w->error : NULL);
-		fleet_event_end(f, &jw, &b);
+		fleet_event_begin(&l, "target_finished", w);
+		json_key(jw, "result");
+		json_string(jw, result_name(w->state));
+		json_key(jw, "exit");
+		json_int(jw, w->exit_code);
+		json_key(jw, "migrations");
+		json_int(jw, w->migrations);
+		json_key(jw, "ms");
+		json_int(jw, now_ms() - w->t0);
+		json_key(jw, "error");
+		json_string(jw, w->state == W_FAILED ? w->error : NULL);
+		json_line_end(&l, stdout);
 	}
 	else
 	{
@@ -911,21 +886,22 @@ summary(Fleet *f)
 
 	if (f->json)
 	{
-		JsonWriter	jw;
+		JsonLine	l;
+		JsonWriter *jw = &l.w;
 
-		fleet_event_begin(&jw, &b, "fleet_finished", NULL);
+		fleet_event_begin(&l, "fleet_finished", NULL);
 		for (size_t k = 0; k < 4; k++)
 		{
-			json_key(&jw, result_name(order[k]));
-			json_begin_array(&jw);
+			json_key(jw, result_name(order[k]));
+			json_begin_array(jw);
 			for (size_t i = 0; i < f->ts->n; i++)
 				if (f->w[i].state == order[k])
-					json_string(&jw, f->w[i].t->name);
-			json_end_array(&jw);
+					json_string(jw, f->w[i].t->name);
+			json_end_array(jw);
 		}
-		json_key(&jw, "exit");
-		json_int(&jw, f->rc);
-		fleet_event_end(f, &jw, &b);
+		json_key(jw, "exit");
+		json_int(jw, f->rc);
+		json_line_end(&l, stdout);
 		return;
 	}
 	buf_init(&b);

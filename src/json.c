@@ -4,6 +4,7 @@
 #include "json.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void
 json_init(JsonWriter *w, Buf *out)
@@ -139,6 +140,69 @@ json_null(JsonWriter *w)
 void
 json_raw(JsonWriter *w, const char *json)
 {
+	size_t		n = strlen(json);
+
 	separate(w);
-	buf_puts(w->out, json);
+	if (!w->pretty)
+	{
+		buf_puts(w->out, json);
+		return;
+	}
+	/* a newline in JSON text is whitespace, never inside a string */
+	while (n > 0 && json[n - 1] == '\n')
+		n--;
+	for (size_t i = 0; i < n; i++)
+	{
+		if (json[i] == '\n')
+			indent(w);
+		else
+			buf_putc(w->out, json[i]);
+	}
+}
+
+void
+json_raw_members(JsonWriter *w, const char *object)
+{
+	const char *p = strchr(object, '{');
+	const char *end = strrchr(object, '}');
+
+	if (p == NULL || end == NULL || end < p)
+		abort();				/* a caller's bug: not an object */
+	for (p++; p < end && (*p == ' ' || *p == '\n'); p++)
+		;
+	if (p == end)
+		return;
+	separate(w);
+	buf_putn(w->out, p, (size_t) (end - p));
+}
+
+void
+json_line_begin(JsonLine *l, const char *event)
+{
+	buf_init(&l->b);
+	json_init(&l->w, &l->b);
+	json_begin_object(&l->w);
+	if (event == NULL)
+		return;
+	json_key(&l->w, "event");
+	json_string(&l->w, event);
+}
+
+void
+json_line_end(JsonLine *l, FILE *out)
+{
+	json_end_object(&l->w);
+	buf_putc(&l->b, '\n');
+	fputs(l->b.data, out);
+	fflush(out);
+	buf_free(&l->b);
+}
+
+void
+json_event_line(FILE *out, const char *event)
+{
+	JsonLine	l;
+
+	json_line_begin(&l, event);
+	json_line_end(&l, out);
 }

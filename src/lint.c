@@ -15,6 +15,7 @@
 #include <pg_query/pg_query.pb-c.h>
 
 #include "catalog.h"
+#include "json.h"
 #include "quote.h"
 #include "sqlparse.h"
 
@@ -1636,57 +1637,72 @@ lint_report_free(LintReport *r)
 static void
 render_json(FILE *out, const LintReport *r)
 {
-	Buf			b;
+	JsonLine	l;
+	JsonWriter *j = &l.w;
 
-	buf_init(&b);
-	buf_puts(&b, "{\"findings\":[");
+	json_line_begin(&l, NULL);
+	json_key(j, "findings");
+	json_begin_array(j);
 	for (size_t i = 0; i < r->n; i++)
 	{
 		const LintFinding *f = &r->items[i];
 
-		buf_puts(&b, i ? ",{\"rule\":" : "{\"rule\":");
-		buf_json_string(&b, f->rule);
-		buf_puts(&b, ",\"file\":");
-		buf_json_string(&b, f->file);
-		buf_printf(&b, ",\"line\":%d,\"version\":", f->line);
+		json_begin_object(j);
+		json_key(j, "rule");
+		json_string(j, f->rule);
+		json_key(j, "file");
+		json_string(j, f->file);
+		json_key(j, "line");
+		json_int(j, f->line);
+		json_key(j, "version");
 		if (f->version)
-			buf_printf(&b, "%lld", (long long) f->version);
+			json_int(j, f->version);
 		else
-			buf_puts(&b, "null");
-		buf_puts(&b, ",\"step\":");
-		buf_json_string(&b, f->step_id);
-		buf_puts(&b, ",\"statement\":");
-		buf_json_string(&b, f->statement);
-		buf_puts(&b, ",\"lock\":");
-		buf_json_string(&b, lock_mode_name(f->lock));
-		buf_puts(&b, ",\"on\":");
-		buf_json_string(&b, f->lock_on);
-		buf_printf(&b, ",\"rewrite\":%s,\"scan\":%s", f->rewrite ? "true" : "false",
-				   f->scan ? "true" : "false");
+			json_null(j);
+		json_key(j, "step");
+		json_string(j, f->step_id);
+		json_key(j, "statement");
+		json_string(j, f->statement);
+		json_key(j, "lock");
+		json_string(j, lock_mode_name(f->lock));
+		json_key(j, "on");
+		json_string(j, f->lock_on);
+		json_key(j, "rewrite");
+		json_bool(j, f->rewrite);
+		json_key(j, "scan");
+		json_bool(j, f->scan);
+		json_key(j, "rows");
 		if (f->est_rows >= 0)
-			buf_printf(&b, ",\"rows\":%lld", (long long) f->est_rows);
+			json_int(j, f->est_rows);
 		else
-			buf_puts(&b, ",\"rows\":null");
+			json_null(j);
+		json_key(j, "pages");
 		if (f->pages >= 0)
-			buf_printf(&b, ",\"pages\":%lld", (long long) f->pages);
+			json_int(j, f->pages);
 		else
-			buf_puts(&b, ",\"pages\":null");
-		buf_puts(&b, ",\"why\":");
-		buf_json_string(&b, f->why);
-		buf_puts(&b, ",\"instead\":");
-		buf_json_string(&b, f->instead);
-		buf_puts(&b, ",\"detail\":");
-		buf_json_string(&b, f->detail);
-		buf_printf(&b, ",\"status\":\"%s\"", finding_status(f));
-		buf_puts(&b, ",\"reason\":");
-		buf_json_string(&b, f->accepted);
-		buf_putc(&b, '}');
+			json_null(j);
+		json_key(j, "why");
+		json_string(j, f->why);
+		json_key(j, "instead");
+		json_string(j, f->instead);
+		json_key(j, "detail");
+		json_string(j, f->detail);
+		json_key(j, "status");
+		json_string(j, finding_status(f));
+		json_key(j, "reason");
+		json_string(j, f->accepted);
+		json_end_object(j);
 	}
-	buf_printf(&b, "],\"statements\":%zu,\"unsafe\":%zu,\"accepted\":%zu,\"warnings\":%zu}\n",
-			   r->statements, lint_unsafe_count(r),
-			   r->n - lint_unsafe_count(r) - lint_warning_count(r), lint_warning_count(r));
-	fputs(b.data, out);
-	buf_free(&b);
+	json_end_array(j);
+	json_key(j, "statements");
+	json_int(j, (int64_t) r->statements);
+	json_key(j, "unsafe");
+	json_int(j, (int64_t) lint_unsafe_count(r));
+	json_key(j, "accepted");
+	json_int(j, (int64_t) (r->n - lint_unsafe_count(r) - lint_warning_count(r)));
+	json_key(j, "warnings");
+	json_int(j, (int64_t) lint_warning_count(r));
+	json_line_end(&l, out);
 }
 
 static void

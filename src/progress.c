@@ -10,21 +10,13 @@
 #include "json.h"
 
 /* One JSON event line being written. */
-typedef struct Event
-{
-	Buf			b;
-	JsonWriter	w;
-} Event;
+typedef JsonLine Event;
 
 /* Starts a JSON event object: {"event":"name","version":N,"name":"..." (m NULL: the event alone) */
 static void
 event_begin(Event *e, const char *event, const Migration *m)
 {
-	buf_init(&e->b);
-	json_init(&e->w, &e->b);
-	json_begin_object(&e->w);
-	json_key(&e->w, "event");
-	json_string(&e->w, event);
+	json_line_begin(e, event);
 	if (m == NULL)
 		return;
 	json_key(&e->w, "version");
@@ -70,11 +62,7 @@ event_whole(Event *e, const char *key, double v)
 static void
 event_end(Progress *p, Event *e)
 {
-	json_end_object(&e->w);
-	buf_putc(&e->b, '\n');
-	fputs(e->b.data, p->out);
-	fflush(p->out);
-	buf_free(&e->b);
+	json_line_end(e, p->out);
 }
 
 /*

@@ -822,36 +822,61 @@ render_fleet_plan(FILE *out, const FleetPlanGroup *groups, size_t n,
 	buf_init(&b);
 	if (fmt == FORMAT_JSON)
 	{
+		JsonWriter	j;
+
 		/* the plan documents are already JSON: placed as they are */
-		buf_puts(&b, "{\"groups\": [");
+		json_init_pretty(&j, &b);
+		json_begin_object(&j);
+		json_key(&j, "groups");
+		json_begin_array(&j);
 		for (size_t i = 0; i < n; i++)
 		{
-			buf_puts(&b, i ? ",\n{\"targets\": [" : "\n{\"targets\": [");
+			json_begin_object(&j);
+			json_key(&j, "targets");
+			json_begin_array(&j);
 			for (size_t k = 0; k < groups[i].targets->n; k++)
-			{
-				buf_puts(&b, k ? ", " : "");
-				buf_json_string(&b, groups[i].targets->items[k]);
-			}
-			buf_puts(&b, "], \"applied\": ");
+				json_string(&j, groups[i].targets->items[k]);
+			json_end_array(&j);
+			json_key(&j, "applied");
 			if (groups[i].applied_label || groups[i].applied)
-				buf_printf(&b, "%lld", (long long) groups[i].applied);
+				json_int(&j, groups[i].applied);
 			else
-				buf_puts(&b, "null");
-			buf_printf(&b, ", \"pending\": [%s], \"plan\": ", groups[i].pending);
-			buf_puts(&b, groups[i].plan[0] ? groups[i].plan : "null\n");
-			b.len--;			/* the plan's newline */
-			buf_putc(&b, '}');
+				json_null(&j);
+			json_key(&j, "pending");
+			json_begin_array(&j);
+			for (const char *p = groups[i].pending; *p;)
+			{
+				char	   *end;
+				long long	v = strtoll(p, &end, 10);
+
+				if (end == p)
+					break;		/* not "2,3": nothing more to read */
+				json_int(&j, v);
+				p = *end == ',' ? end + 1 : end;
+			}
+			json_end_array(&j);
+			json_key(&j, "plan");
+			if (groups[i].plan[0])
+				json_raw(&j, groups[i].plan);
+			else
+				json_null(&j);
+			json_end_object(&j);
 		}
-		buf_puts(&b, "],\n\"unreachable\": [");
+		json_end_array(&j);
+		json_key(&j, "unreachable");
+		json_begin_array(&j);
 		for (size_t i = 0; i < n_unreachable; i++)
 		{
-			buf_puts(&b, i ? ", {\"target\": " : "{\"target\": ");
-			buf_json_string(&b, unreachable[i].target);
-			buf_puts(&b, ", \"error\": ");
-			buf_json_string(&b, unreachable[i].error);
-			buf_putc(&b, '}');
+			json_begin_object(&j);
+			json_key(&j, "target");
+			json_string(&j, unreachable[i].target);
+			json_key(&j, "error");
+			json_string(&j, unreachable[i].error);
+			json_end_object(&j);
 		}
-		buf_puts(&b, "]}\n");
+		json_end_array(&j);
+		json_end_object(&j);
+		buf_putc(&b, '\n');
 	}
 	else
 	{

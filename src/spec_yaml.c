@@ -57,48 +57,6 @@ spec_error_at(Error *err, const SrcPos *pos, const char *fmt, ...)
 /* ---- positions in the raw text ---- */
 
 /*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0 when it is not one.
- */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	size_t		n;
-	unsigned char lo = 0x80,
-				hi = 0xBF;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-	{
-		n = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	}
-	else if (c >= 0xF0 && c <= 0xF4)
-	{
-		n = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	}
-	else
-		return 0;
-	if (left < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return n;
-}
-
-/*
  * Walks the text one character at a time counting lines and columns the
  * way libyaml does: columns in characters, CR LF as one line break, and
  * CR, NEL, LS and PS as line breaks too.

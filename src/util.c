@@ -177,6 +177,48 @@ buf_detach(Buf *b)
 	return s;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0 when it is not one.
+ */
+size_t
+utf8_seq_len(const unsigned char *s, size_t left)
+{
+	unsigned char c = s[0];
+	size_t		n;
+	unsigned char lo = 0x80,
+				hi = 0xBF;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	}
+	else
+		return 0;
+	if (left < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return n;
+}
+
 void
 buf_json_string(Buf *b, const char *s)
 {
@@ -210,8 +252,26 @@ buf_json_string(Buf *b, const char *s)
 			default:
 				if (c < 0x20 || c == 0x7f)
 					buf_printf(b, "\\u%04x", c);
-				else
+				else if (c < 0x80)
 					buf_putc(b, (char) c);
+				else
+				{
+					/* a byte that starts no UTF-8 character: U+FFFD, so the line stays JSON */
+					size_t		left = 1,
+								n;
+
+					while (left < 4 && s[left])
+						left++;
+					n = utf8_seq_len((const unsigned char *) s, left);
+
+					if (n == 0)
+						buf_puts(b, "\\ufffd");
+					else
+					{
+						buf_putn(b, s, n);
+						s += n - 1;
+					}
+				}
 		}
 	}
 	buf_putc(b, '"');
