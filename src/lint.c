@@ -700,9 +700,8 @@ type_name_sql(const PgQuery__TypeName *tn)
 	buf_init(&b);
 	for (size_t i = 0; i < tn->n_names; i++)
 	{
-		if (i > 0)
-			buf_putc(&b, '.');
-		quote_ident(&b, string_value(tn->names[i]) ? string_value(tn->names[i]) : "");
+		sql_append(&b, "%s%I", i > 0 ? "." : "",
+				   string_value(tn->names[i]) ? string_value(tn->names[i]) : "");
 	}
 	if (!lint_append_type_modifiers(&b, tn))
 	{

@@ -398,7 +398,7 @@ append_value(Buf *b, const char *value)
 		for (const char *p = value; *p; p++)
 			buf_putc(b, (char) (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p));
 	else
-		quote_literal(b, value);
+		sql_append(b, "%L", value);
 }
 
 static void
@@ -434,9 +434,7 @@ partition_bound_sql(Buf *b, const PartitionBound *bound)
 		buf_puts(b, "FOR VALUES IN (");
 		for (size_t i = 0; i < bound->in.n; i++)
 		{
-			if (i > 0)
-				buf_puts(b, ", ");
-			quote_literal(b, bound->in.items[i]);
+			sql_append(b, "%s%L", i > 0 ? ", " : "", bound->in.items[i]);
 		}
 		if (bound->in_null)
 			buf_puts(b, bound->in.n > 0 ? ", NULL" : "NULL");

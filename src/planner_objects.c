@@ -435,17 +435,15 @@ swap_matview_sql(PlanCtx *pc, Step *s, const char *matview, const char *away, co
 static char *
 copy_grants_sql(const char *from, const char *to)
 {
-	char	   *to_q = quoted_qualified(to);
 	char	   *body = sql_format("DECLARE r record; BEGIN FOR r IN SELECT a.privilege_type, a.grantee "
 								  "FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = to_regclass(%R) "
 								  "AND a.grantee <> c.relowner LOOP EXECUTE format('GRANT %%s ON %%s TO %%s', "
-								  "r.privilege_type, %L, CASE WHEN r.grantee = 0 THEN 'PUBLIC' "
+								  "r.privilege_type, %R, CASE WHEN r.grantee = 0 THEN 'PUBLIC' "
 								  "ELSE quote_ident(pg_get_userbyid(r.grantee)) END); END LOOP; END",
-								  from, to_q);
+								  from, to);
 	char	   *sql = do_block(body);
 
 	free(body);
-	free(to_q);
 	return sql;
 }
 
@@ -556,11 +554,7 @@ create_type_sql(const Operation *op)
 static char *
 sql_type_exists(const char *type)
 {
-	char	   *q = quoted_qualified(type);
-	char	   *sql = sql_format("to_regtype(%L) IS NOT NULL", q);
-
-	free(q);
-	return sql;
+	return sql_format("to_regtype(%R) IS NOT NULL", type);
 }
 
 static bool
@@ -586,17 +580,16 @@ static bool
 plan_drop_type(PlanCtx *pc)
 {
 	const char *type = pc->op->u.type.name;
-	char	   *q = quoted_qualified(type);
 	char	   *exists = sql_type_exists(type);
 	char	   *definition = sql_format(
-		"(SELECT CASE t.typtype WHEN 'e' THEN format('CREATE TYPE %%s AS ENUM (%%s)', %L, "
+		"(SELECT CASE t.typtype WHEN 'e' THEN format('CREATE TYPE %%s AS ENUM (%%s)', %R, "
 		"(SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
 		"FROM pg_enum e WHERE e.enumtypid = t.oid)) "
-		"WHEN 'c' THEN format('CREATE TYPE %%s AS (%%s)', %L, "
+		"WHEN 'c' THEN format('CREATE TYPE %%s AS (%%s)', %R, "
 		"(SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod), "
 		"', ' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid "
 		"AND a.attnum > 0 AND NOT a.attisdropped)) END "
-		"FROM pg_type t WHERE t.oid = to_regtype(%L))", q, q, q);
+		"FROM pg_type t WHERE t.oid = to_regtype(%R))", type, type, type);
 	char	   *summary = sql_format("save the definition of type %Q for rollback", type);
 	Step	   *s;
 
@@ -612,7 +605,6 @@ plan_drop_type(PlanCtx *pc)
 	free(summary);
 	free(definition);
 	free(exists);
-	free(q);
 	return true;
 }
 
@@ -622,7 +614,6 @@ plan_add_enum_value(PlanCtx *pc)
 {
 	const Operation *op = pc->op;
 	const char *type = op->u.add_enum_value.type;
-	char	   *q = quoted_qualified(type);
 	/* run as a concurrent step is: outside any transaction */
 	Step	   *s = add_step(pc, NULL, PHASE_EXPAND, STEP_CONCURRENT, LOCK_NONE, NULL,
 							 "add value %L to type %Q", op->u.add_enum_value.value, type);
@@ -636,12 +627,11 @@ plan_add_enum_value(PlanCtx *pc)
 		sql_append(&b, " AFTER %L", op->u.add_enum_value.after);
 	strlist_push(&s->sql, buf_detach(&b));
 	s->in_txn = false;
-	step_done(s, "SELECT EXISTS (SELECT FROM pg_enum WHERE enumtypid = to_regtype(%L) "
-			  "AND enumlabel = %L)", q, op->u.add_enum_value.value);
+	step_done(s, "SELECT EXISTS (SELECT FROM pg_enum WHERE enumtypid = to_regtype(%R) "
+			  "AND enumlabel = %L)", type, op->u.add_enum_value.value);
 	if (op->unsafe_ok == NULL)
 		s->irreversible = xstrdup("PostgreSQL cannot remove a value from an enum "
 								  "(unsafe_ok accepts that rollback leaves it)");
-	free(q);
 	return true;
 }
 
@@ -715,11 +705,8 @@ plan_comment_op(PlanCtx *pc)
 	}
 	else if (strcmp(kind, "type") == 0)
 	{
-		char	   *q = quoted_qualified(name);
-
 		what = sql_format("TYPE %Q", name);
-		current = sql_format("obj_description(to_regtype(%L), 'pg_type')", q);
-		free(q);
+		current = sql_format("obj_description(to_regtype(%R), 'pg_type')", name);
 	}
 	else
 	{
@@ -775,7 +762,7 @@ plan_set_replica_identity(PlanCtx *pc)
 
 		step_sql(s, "ALTER TABLE %Q REPLICA IDENTITY %s", table,
 				 code == 'd' ? "DEFAULT" : code == 'f' ? "FULL" : "NOTHING");
-		step_done(s, "SELECT relreplident = '%s' FROM pg_class WHERE oid = to_regclass(%R)",
+		step_done(s, "SELECT relreplident = %L FROM pg_class WHERE oid = to_regclass(%R)",
 				  code == 'd' ? "d" : code == 'f' ? "f" : "n", table);
 	}
 	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,

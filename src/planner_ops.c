@@ -1203,7 +1203,7 @@ plan_backfill(PlanCtx *pc)
 		if (ONLINE(pc))
 			buf_puts(&b, "'false'");
 		else if (op->u.backfill.where)
-			quote_literal(&b, op->u.backfill.where);
+			sql_append(&b, "%L", op->u.backfill.where);
 		else
 			buf_puts(&b, "NULL");
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_SHARE, table,
@@ -1622,7 +1622,7 @@ create_policy_sql(const Operation *op)
 		if (strcmp(role, "public") == 0)
 			buf_puts(&b, "PUBLIC");
 		else
-			quote_ident(&b, role);
+			sql_append(&b, "%I", role);
 	}
 	if (op->u.policy.using_expr)
 		sql_append(&b, " USING %E", op->u.policy.using_expr);

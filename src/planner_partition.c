@@ -126,10 +126,10 @@ detach_steps(PlanCtx *pc, Step *owner, const char *table, const char *partition,
 		done_unless(s, cond, gone);
 	if (concurrently)
 	{
-		char	   *qt = quoted_qualified(table);
-		char	   *qp = quoted_qualified(partition);
-		char	   *finalize = xasprintf("ALTER TABLE %s DETACH PARTITION %s FINALIZE", qt, qp);
-		char	   *detach = xasprintf("ALTER TABLE %s DETACH PARTITION %s CONCURRENTLY", qt, qp);
+		char	   *finalize = sql_format("ALTER TABLE %Q DETACH PARTITION %Q FINALIZE",
+											  table, partition);
+		char	   *detach = sql_format("ALTER TABLE %Q DETACH PARTITION %Q CONCURRENTLY",
+											table, partition);
 
 		s = add_step(pc, owner, PHASE_EXPAND, STEP_CONCURRENT, LOCK_SHARE_UPDATE_EXCLUSIVE,
 					 table, "detach partition %Q from %Q concurrently", partition, table);
@@ -140,8 +140,6 @@ detach_steps(PlanCtx *pc, Step *owner, const char *table, const char *partition,
 		done_unless(s, cond, gone);
 		free(finalize);
 		free(detach);
-		free(qt);
-		free(qp);
 	}
 	free(attached);
 	free(gone);
@@ -200,13 +198,11 @@ prove_check(PlanCtx *pc, Step *owner, const AttachSpec *a, const char *rel,
 	}
 	else
 	{
-		char	   *qrel = quoted_qualified(rel);
 		char	   *call = sql_format("format('ALTER TABLE %%s ADD CONSTRAINT %%I CHECK (%%s) "
-									  "NOT VALID', %L, %L, %s)", qrel, check, expr_saved);
+									  "NOT VALID', %R, %L, %s)", rel, check, expr_saved);
 
 		set_dynamic(s, cond, call);
 		free(call);
-		free(qrel);
 	}
 	done_unless(s, a->cond, either);
 	if (owner == NULL)
@@ -297,15 +293,11 @@ plan_attach(PlanCtx *pc, Step *owner, const AttachSpec *a)
 	}
 	else
 	{
-		char	   *qt = quoted_qualified(a->table);
-		char	   *qp = quoted_qualified(a->partition);
-		char	   *call = sql_format("format('ALTER TABLE %%s ATTACH PARTITION %%s %%s', %L, %L, %s)",
-									  qt, qp, a->bound_saved);
+		char	   *call = sql_format("format('ALTER TABLE %%s ATTACH PARTITION %%s %%s', %R, %R, %s)",
+									  a->table, a->partition, a->bound_saved);
 
 		set_dynamic(s, cond, call);
 		free(call);
-		free(qt);
-		free(qp);
 	}
 	done_unless(s, a->cond, attached);
 	if (owner == NULL)
@@ -401,14 +393,11 @@ plan_detach_partition(PlanCtx *pc)
 
 		buf_init(&body);
 		{
-			char	   *qp = quoted_qualified(partition);
-
 			sql_append(&body, "DECLARE c text; BEGIN FOR c IN SELECT conname FROM pg_constraint "
 					   "WHERE conrelid = to_regclass(%R) AND contype = 'c' "
 					   "AND pg_get_constraintdef(oid) = format('CHECK (%%s)', %s) LOOP "
-					   "EXECUTE format('ALTER TABLE %%s DROP CONSTRAINT %%I', %L, c); END LOOP; END",
-					   partition, check_saved, qp);
-			free(qp);
+					   "EXECUTE format('ALTER TABLE %%s DROP CONSTRAINT %%I', %R, c); END LOOP; END",
+					   partition, check_saved, partition);
 		}
 		strlist_push(&undo->sql, do_block(body.data));
 		buf_free(&body);
@@ -657,10 +646,7 @@ plan_add_partitions(PlanCtx *pc)
 	buf_init(&names);
 	for (size_t i = 0; i < gp.n; i++)
 	{
-		char	   *quoted = quoted_qualified(gp.items[i].name);
-
-		sql_append(&names, "%s(%L, %L)", i > 0 ? ", " : "", gp.items[i].name, quoted);
-		free(quoted);
+		sql_append(&names, "%s(%L, %R)", i > 0 ? ", " : "", gp.items[i].name, gp.items[i].name);
 	}
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
 				 "record which partitions of %Q this migration adds (every %s from %s)",
@@ -688,10 +674,9 @@ plan_add_partitions(PlanCtx *pc)
 	for (size_t i = 0; i < gp.n; i++)
 	{
 		const char *part = gp.items[i].name;
-		char	   *quoted = quoted_qualified(part);
 		char	   *ours = sql_format("EXISTS (SELECT FROM migrate.saved_objects WHERE "
-									  "version = %D AND key = %L AND definition::jsonb ? %L)",
-									  pc->m->version, k_added, quoted);
+									  "version = %D AND key = %L AND definition::jsonb ? %R)",
+									  pc->m->version, k_added, part);
 		char	   *attached = sql_partition_of(table, part);
 		char	   *check = method == PARTITION_RANGE
 			? partition_check_sql(method, &key, &gp.items[i].bound) : NULL;
@@ -734,7 +719,6 @@ plan_add_partitions(PlanCtx *pc)
 		plan_attach(pc, NULL, &a);
 		free(check);
 		free(ours);
-		free(quoted);
 		free(attached);
 		buf_free(&bound);
 	}

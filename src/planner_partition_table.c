@@ -539,30 +539,26 @@ plan_partition_table(PlanCtx *pc)
 	sql_append(&body, "BEGIN IF NOT %s AND NOT %s THEN PERFORM migrate.pt_create_twin(%R::regclass, %L, %L, %s); ",
 			   ours, n.swapped, table, n.twin, n.partition_by, n.part_columns);
 	{
-		char	   *qtwin = quoted_qualified(n.twin);
-
 		sql_append(&body, "INSERT INTO migrate.saved_objects (version, key, definition) "
-				   "VALUES (%D, %L, %L); END IF; END", pc->m->version, k_twin, qtwin);
-		free(qtwin);
+				   "VALUES (%D, %L, %R); END IF; END", pc->m->version, k_twin, n.twin);
 	}
 	strlist_push(&s->sql, do_block(body.data));
 	buf_free(&body);
 	for (size_t i = 0; i < gp.n; i++)
 	{
-		char	   *qpart = quoted_qualified(gp.items[i].name);
 		Buf			stmt;
 
 		buf_init(&stmt);
 		sql_append(&stmt, "CREATE TABLE %Q PARTITION OF %Q ", gp.items[i].name, n.twin);
 		partition_bound_sql(&stmt, &gp.items[i].bound);
 		{
-			char	   *cond = sql_format("to_regclass(%L) IS NULL AND NOT %s", qpart, n.swapped);
+			char	   *cond = sql_format("to_regclass(%R) IS NULL AND NOT %s", gp.items[i].name,
+											  n.swapped);
 
 			step_sql_guarded(s, cond, stmt.data);
 			free(cond);
 		}
 		buf_free(&stmt);
-		free(qpart);
 	}
 	step_done(s, "SELECT %s OR %s", ours, n.swapped);
 	step_owns(s, "table", NULL, n.twin);
@@ -640,8 +636,6 @@ plan_partition_table(PlanCtx *pc)
 				 "and the foreign keys that point at it follow; trigger %I keeps %Q in step",
 				 table, n.old, n.rev, n.old);
 	{
-		char	   *qtable = quoted_qualified(table);
-
 		buf_init(&body);
 		sql_append(&body, "BEGIN IF NOT %s THEN LOCK TABLE %Q, %Q IN ACCESS EXCLUSIVE MODE; ",
 				   n.swapped, table, n.twin);
@@ -670,7 +664,6 @@ plan_partition_table(PlanCtx *pc)
 		strlist_push(&undo->sql, do_block(body.data));
 		buf_free(&body);
 		step_done(undo, "SELECT NOT %s", n.swapped);
-		free(qtable);
 		undo = add_step(pc, s, PHASE_VALIDATE, STEP_DDL, LOCK_SHARE_UPDATE_EXCLUSIVE, table,
 						"validate the foreign keys that point at %Q again", table);
 		step_sql(undo, "SELECT migrate.pt_validate_fks(%R::regclass)", table);

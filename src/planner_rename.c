@@ -40,7 +40,6 @@ sql_view_over(const char *view, const char *table)
 static void
 old_name_view_sql(Step *s, const char *view, const char *table)
 {
-	char	   *quoted_view = quoted_qualified(view);
 	char	   *body;
 
 	step_sql(s, "CREATE VIEW %Q AS SELECT * FROM %Q", view, table);
@@ -54,16 +53,15 @@ old_name_view_sql(Step *s, const char *view, const char *table)
 						  "FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = to_regclass(%R) "
 						  "AND a.grantee <> c.relowner AND a.privilege_type IN "
 						  "('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'REFERENCES', 'TRIGGER') LOOP "
-						  "EXECUTE format('GRANT %%s ON %%s TO %%s%%s', g.privilege_type, %L, "
+						  "EXECUTE format('GRANT %%s ON %%s TO %%s%%s', g.privilege_type, %R, "
 						  "CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END, "
 						  "CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END); "
-						  "END LOOP; END", invoker, table, quoted_view);
+						  "END LOOP; END", invoker, table, view);
 		free(invoker);
 	}
 	strlist_push(&s->sql, do_block(body));
 	step_sql(s, "COMMENT ON VIEW %Q IS %L", view, OLD_NAME_VIEW_COMMENT);
 	free(body);
-	free(quoted_view);
 }
 
 bool
