@@ -825,7 +825,7 @@ parse_exclude(const Fields *f, ConstraintDef *con)
 		if (!get_ident(&item, "column", 0, &e->column) ||
 			!get_text(&item, "expression", 0, &e->expression) ||
 			(e->expression &&
-			 !sql_check_index_expression(e->expression, &(expression + 1)->pos, item.owner, f->err)) ||
+			 !sql_check_index_expression(e->expression, &(expression + 1)->text_pos, item.owner, f->err)) ||
 			!get_string(&item, "operator", REQUIRED, &op))
 			return false;
 		strlist_push(&con->exclude_ops, op);
@@ -1550,7 +1550,7 @@ parse_index_elem_map(const Fields *f, IndexElem *e)
 	return get_ident(f, "column", 0, &e->column) &&
 		get_text(f, "expression", 0, &e->expression) &&
 		(e->expression == NULL ||
-		 sql_check_index_expression(e->expression, &(expression + 1)->pos, f->owner, f->err)) &&
+		 sql_check_index_expression(e->expression, &(expression + 1)->text_pos, f->owner, f->err)) &&
 		get_choice(f, "order", index_orders, &e->order) &&
 		get_choice(f, "nulls", index_nulls, &e->nulls) &&
 		get_ident(f, "opclass", QUALIFIED, &e->opclass) &&
@@ -1590,7 +1590,7 @@ parse_index_elems(const Fields *f, IndexElemList *out)
 		else
 		{
 			e->text = xstrdup(v->text);
-			if (!sql_parse_index_elem(v->text, &v->pos, what, e, f->err))
+			if (!sql_parse_index_elem(v->text, &v->text_pos, what, e, f->err))
 				return false;
 		}
 		if (e->column && !check_ident_length(f, label, v, e->column))
@@ -1891,7 +1891,10 @@ get_query(const Fields *f, char **out)
 											   (*out)[len - 1] == ';'); len--)
 		(*out)[len - 1] = '\0';
 	snprintf(what, sizeof what, "%s: \"query\"", f->owner);
-	tree = sql_parse(*out, 0, v->pos.file, text_first_line(v), 1, what, f->err);
+	/* a block scalar's lines are counted from the one after its indicator */
+	tree = v->style == '|' || v->style == '>'
+		? sql_parse(*out, 0, v->pos.file, text_first_line(v), 1, what, f->err)
+		: sql_parse(*out, 0, v->pos.file, v->text_pos.line, v->text_pos.col, what, f->err);
 	if (tree == NULL)
 		return false;
 	ok = tree->n_stmts == 1 && tree->stmts[0]->stmt &&
@@ -2183,8 +2186,8 @@ check_function_signature(const Fields *f, const YNode *v, const char *signature)
 {
 	static const char prefix[] = "GRANT EXECUTE ON FUNCTION ";
 	char	   *sql = xasprintf("%s%s TO migrate_r", prefix, signature);
-	PgQuery__ParseResult *tree = sql_parse(sql, sizeof prefix - 1, v->pos.file, v->pos.line,
-										   v->pos.col, f->owner, f->err);
+	PgQuery__ParseResult *tree = sql_parse(sql, sizeof prefix - 1, v->pos.file, v->text_pos.line,
+										   v->text_pos.col, f->owner, f->err);
 	bool		ok = tree != NULL;
 
 	free(sql);

@@ -556,6 +556,24 @@ on_scalar(Builder *b, const yaml_event_t *ev)
 	if (!scalar_type(b, ev, &node.pos, value, &node.type))
 		return false;
 	node.text = xstrndup(value, length);
+	node.text_pos = node.pos;
+	switch (ev->data.scalar.style)
+	{
+		case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+		case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+			/* the value starts after its quote, on the quote's line */
+			node.style = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ? '\'' : '"';
+			node.text_pos.col++;
+			break;
+		case YAML_LITERAL_SCALAR_STYLE:
+			node.style = '|';
+			break;
+		case YAML_FOLDED_SCALAR_STYLE:
+			node.style = '>';
+			break;
+		default:
+			break;
+	}
 	return attach(b, &node);
 }
 

@@ -36,6 +36,9 @@ typedef struct YNode
 	SrcPos		pos;
 	YScalarType type;			/* Y_SCALAR */
 	char	   *text;			/* Y_SCALAR: the value, free of NUL bytes */
+	char		style;			/* Y_SCALAR: 0 plain, '\'' or '"' quoted, '|' or '>' block */
+	SrcPos		text_pos;		/* Y_SCALAR: where the value's first character is
+								 * written (after a quote); a block scalar's: pos */
 	struct YNode *items;		/* Y_SEQ: n items; Y_MAP: n (key, value) pairs */
 	size_t		n;
 	size_t		cap;

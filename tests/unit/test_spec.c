@@ -922,13 +922,32 @@ static const BadCase bad_cases[] = {
 	"multi_tenancy.tenant_from[1]: missing required field \"via\""},
 	/* index elements */
 	{"index element that does not parse", OPS "  - create_index: {table: t, name: i, "
-		"columns: [a, 'my col umn']}\n", 0, "2:59", "syntax error at or near \"umn\"; a column whose name is not a plain word is written {column:"},
+		"columns: [a, 'my col umn']}\n", 0, "2:60", "syntax error at or near \"umn\"; a column whose name is not a plain word is written {column:"},
 	{"index element closing the list", OPS "  - create_index: {table: t, name: i, "
-		"columns: ['a) WHERE (true']}\n", 0, "2:50", "closes a \"(\" it does not open"},
+		"columns: ['a) WHERE (true']}\n", 0, "2:51", "closes a \"(\" it does not open"},
 	{"index element with a comma", OPS "  - create_index: {table: t, name: i, "
-		"columns: ['a, b']}\n", 0, "2:50", "one index element per list item"},
+		"columns: ['a, b']}\n", 0, "2:51", "one index element per list item"},
 	{"index element with a comment", OPS "  - create_index: {table: t, name: i, "
-		"columns: ['a -- x']}\n", 0, "2:51", "no comments"},
+		"columns: ['a -- x']}\n", 0, "2:52", "no comments"},
+	/* inside a quoted scalar, columns count from the quote's next character */
+	{"double-quoted index element", OPS "  - create_index: {table: t, name: i, "
+		"columns: [a, \"(b + ) DESC\"]}\n", 0, "2:58", "syntax error at or near \")\""},
+	{"single-quoted index element", OPS "  - create_index: {table: t, name: i, "
+		"columns: [a, '(b + ) DESC']}\n", 0, "2:58", "syntax error at or near \")\""},
+	{"plain index element", OPS "  - create_index: {table: t, name: i, "
+		"columns: [a, (b + ) DESC]}\n", 0, "2:57", "syntax error at or near \")\""},
+	{"double-quoted index element on a later line", OPS "  - create_index:\n"
+		"      table: t\n      name: i\n      columns:\n        - \"a, b\"\n", 0, "6:13",
+	"one index element per list item"},
+	{"double-quoted exclusion expression", OPS "  - add_constraint: {table: t, name: x, "
+		"exclude: {elements: [{expression: \"a ) b\", operator: \"&&\"}]}}\n", 0, "2:78",
+	"closes a \"(\" it does not open"},
+	{"double-quoted view query", OPS "  - create_materialized_view: {name: m, "
+		"query: \"SELECT FROM WHERE\"}\n", 0, "2:61", "syntax error at or near \"WHERE\""},
+	{"single-quoted view query", OPS "  - create_view: {name: v, "
+		"query: 'SELECT 1 FROM FROM'}\n", 0, "2:50", "syntax error at or near \"FROM\""},
+	{"plain view query", OPS "  - create_view: {name: v, "
+		"query: SELECT 1 FROM FROM}\n", 0, "2:49", "syntax error at or near \"FROM\""},
 	{"index element not a string", OPS "  - create_index: {table: t, name: i, columns: [1]}\n",
 		0, "2:49", "expected an index element"},
 	{"index element mapping with both", OPS "  - create_index: {table: t, name: i, "
@@ -937,7 +956,7 @@ static const BadCase bad_cases[] = {
 	{"index element bad order", OPS "  - create_index: {table: t, name: i, "
 		"columns: [{column: a, order: down}]}\n", 0, "2:68", "\"down\" is not one of"},
 	{"index expression that does not parse", OPS "  - create_index: {table: t, name: i, "
-		"columns: [{expression: 'lower(x'}]}\n", 0, "2:71", "syntax error at end of input"},
+		"columns: [{expression: 'lower(x'}]}\n", 0, "2:72", "syntax error at end of input"},
 	{"index storage parameter name", OPS "  - create_index: {table: t, name: i, "
 		"columns: [a], with: {'fill factor': 1}}\n", 0, "2:60", "not a storage parameter name"},
 	{"nulls_not_distinct without unique", OPS "  - create_index: {table: t, name: i, "
