@@ -381,8 +381,10 @@ keyset_save_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpe
 		sql_append(&b, ", %I AS migrate_o%d", bf->set.items[i].key, (int) i);
 	buf_printf(&b, " FROM %s WHERE ", qtable);
 	append_batch_rows(&b, key, bf, with_cursor);
+	/* not a row this transaction changed already (null_old_sql's, or the first form's) */
+	buf_printf(&b, " AND %s.xmin <> pg_current_xact_id()::xid", qtable);
 	if (locked)
-		buf_printf(&b, " AND %s.xmin <> pg_current_xact_id()::xid FOR NO KEY UPDATE", qtable);
+		buf_puts(&b, " FOR NO KEY UPDATE");
 	buf_printf(&b, "), migrate_set AS (UPDATE %s", qtable);
 	append_set_list(&b, bf);
 	buf_puts(&b, " FROM migrate_old WHERE ");
@@ -412,6 +414,70 @@ keyset_save_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpe
 			   "SELECT (SELECT count(*) FROM migrate_old), (SELECT count(*) FROM migrate_set)",
 			   bf->save_batches, bf->save_table);
 	free(target);
+	return buf_detach(&b);
+}
+
+/*
+ * The fast form of a saving batch, for the rows whose old values are all
+ * NULL (a column just added: most backfills): one UPDATE of the batch's
+ * rows where every set column IS NULL, one index range scan and no join,
+ * saving (key, NULL..., new values) as one row of the batches table: the
+ * rows keyset_save_update_sql would save for them, so that rollback cannot
+ * tell the two apart.  A row the application changed meanwhile is
+ * rechecked on its newest version (READ COMMITTED): updated when its
+ * values are still NULL (NULL is then what is overwritten), else skipped.
+ * Returns how many rows it changed (no row: none).  The rows it skipped are
+ * left to the other forms, in the same transaction (null_old_left_sql).
+ * $1..$k: the batch's upper key, $k+1..$2k: the cursor (when with_cursor).
+ */
+static char *
+null_old_save_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
+				  bool with_cursor)
+{
+	char	   *target = xasprintf("%s.", qtable);
+	size_t		k = key->names.n;
+	Buf			b;
+
+	buf_init(&b);
+	buf_printf(&b, "WITH migrate_set AS (UPDATE %s", qtable);
+	append_set_list(&b, bf);
+	buf_puts(&b, " WHERE ");
+	append_batch_rows(&b, key, bf, with_cursor);
+	for (size_t i = 0; i < bf->set.n; i++)
+		sql_append(&b, " AND %s%I IS NULL", target, bf->set.items[i].key);
+	buf_puts(&b, " RETURNING ");
+	for (size_t i = 0; i < k; i++)
+		sql_append(&b, "%s%s%I AS migrate_k%d", i > 0 ? ", " : "", target, key->names.items[i],
+				   (int) i);
+	for (size_t i = 0; i < bf->set.n; i++)
+		sql_append(&b, ", %s%I AS migrate_n%d", target, bf->set.items[i].key, (int) i);
+	sql_append(&b, ") INSERT INTO migrate.%I (saved) SELECT array_agg(ROW(", bf->save_batches);
+	for (size_t i = 0; i < k; i++)
+		buf_printf(&b, "%smigrate_k%zu", i > 0 ? ", " : "", i);
+	for (size_t i = 0; i < bf->set.n; i++)
+		buf_puts(&b, ", NULL");
+	for (size_t i = 0; i < bf->set.n; i++)
+		buf_printf(&b, ", migrate_n%zu", i);
+	sql_append(&b, ")::migrate.%I) FROM migrate_set HAVING count(*) > 0 "
+			   "RETURNING cardinality(saved)", bf->save_table);
+	free(target);
+	return buf_detach(&b);
+}
+
+/*
+ * After null_old_save_sql: how many rows of the batch this transaction has
+ * not changed (their old values are not NULL, or they were written since).
+ */
+static char *
+null_old_left_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
+				  bool with_cursor)
+{
+	Buf			b;
+
+	buf_init(&b);
+	buf_printf(&b, "SELECT count(*) FROM %s WHERE ", qtable);
+	append_batch_rows(&b, key, bf, with_cursor);
+	buf_printf(&b, " AND %s.xmin <> pg_current_xact_id()::xid", qtable);
 	return buf_detach(&b);
 }
 
@@ -577,6 +643,26 @@ create_cursor_table(PGconn *conn, void *arg, Error *err)
 	return db_exec(conn, "CREATE SCHEMA IF NOT EXISTS migrate", err) &&
 		db_exec(conn, cursor_table_sql, err) &&
 		db_exec(conn, cursor_table_upgrade_sql, err);
+}
+
+/* Whether the server can compress with lz4 (14 and later, when built with it). */
+static bool
+server_has_lz4(PGconn *conn)
+{
+	Error		err = {0};
+	PGresult   *res = db_query(conn, "SELECT coalesce(bool_or('lz4' = ANY (enumvals)), false) "
+							   "FROM pg_catalog.pg_settings "
+							   "WHERE name = 'default_toast_compression'", 0, NULL, &err);
+	bool		yes;
+
+	if (res == NULL)
+	{
+		error_clear(&err);
+		return false;
+	}
+	yes = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return yes;
 }
 
 /* A short transaction of the backfill's (txn.h), its retries told as the step's. */
@@ -848,6 +934,11 @@ typedef struct Batch
 	/* the batch's statement; its first k params are the upper key */
 	const char *batch_sql;
 	const char *locked_sql;		/* saving: for the rows batch_sql skipped */
+	const char *null_old_sql;	/* saving: first, for the rows whose old values are NULL */
+	const char *null_left_sql;	/* and the rows it left */
+	bool	   *null_old_fast;	/* the walk's: whether null_old_sql still pays */
+	int64_t		span_rows;		/* a span walk: the most rows the batch can hold; else -1 */
+	bool		lz4;			/* saving: compress the saved batch with lz4 */
 	const char **batch_params;
 	int			n_batch_params;
 	const char *bound_text;		/* encoded, for the saved cursor */
@@ -860,12 +951,79 @@ typedef struct Batch
 	bool		finished;		/* the batch reached the bound */
 } Batch;
 
+/*
+ * The fast form of a saving batch (null_old_save_sql); *rest: whether the
+ * other forms must run for rows it did not change.  A span of an integer
+ * key holds at most span rows: all changed, none is left; else the rows
+ * left are counted.  False on an error.
+ */
+static bool
+null_old_batch(PGconn *conn, Batch *bt, bool *rest, Error *err)
+{
+	PGresult   *res = db_query(conn, bt->null_old_sql, bt->n_batch_params, bt->batch_params,
+							   err);
+	int64_t		changed,
+				left;
+
+	if (res == NULL)
+		return false;
+	changed = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	bt->updated += changed;
+	*rest = bt->span_rows < 0 || changed < bt->span_rows;
+	if (!*rest)
+		return true;
+	res = db_query(conn, bt->null_left_sql, bt->n_batch_params, bt->batch_params, err);
+	if (res == NULL)
+		return false;
+	left = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	*rest = left > 0;
+	/* mostly old values to save: the fast form is a wasted scan from now on */
+	if (left > changed)
+		*bt->null_old_fast = false;
+	return true;
+}
+
+/* The batch's statement, and when saving, the locked form for the rows it skipped. */
+static bool
+general_batch(PGconn *conn, Batch *bt, Error *err)
+{
+	PGresult   *res = db_query(conn, bt->batch_sql, bt->n_batch_params, bt->batch_params, err);
+
+	if (res == NULL)
+		return false;
+	if (bt->locked_sql)
+	{
+		/* read, changed: rows changed since the snapshot were skipped */
+		bool		skipped = strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)) != 0;
+
+		bt->updated += strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		PQclear(res);
+		if (skipped)
+		{
+			res = db_query(conn, bt->locked_sql, bt->n_batch_params, bt->batch_params, err);
+			if (res == NULL)
+				return false;
+			bt->updated += strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+			PQclear(res);
+		}
+	}
+	else
+	{
+		bt->updated += strtoll(PQcmdTuples(res), NULL, 10);
+		PQclear(res);
+	}
+	return true;
+}
+
 static bool
 batch_body(PGconn *conn, void *arg, Error *err)
 {
 	Batch	   *bt = arg;
 	PGresult   *res;
 	int			k = (int) bt->bound->n;
+	bool		rest = true;	/* rows left for the general forms */
 
 	/*
 	 * The planner misjudges a row-comparison key range (a composite key) as
@@ -874,6 +1032,10 @@ batch_body(PGconn *conn, void *arg, Error *err)
 	 * transaction-pooling PgBouncer.
 	 */
 	if (!db_exec(conn, "SELECT set_config('jit', 'off', true)", err))
+		return false;
+	/* the saved batch: lz4 compresses it at a fraction of pglz's time */
+	if (bt->lz4 &&
+		!db_exec(conn, "SELECT set_config('default_toast_compression', 'lz4', true)", err))
 		return false;
 
 	strlist_free(&bt->upper);
@@ -895,30 +1057,11 @@ batch_body(PGconn *conn, void *arg, Error *err)
 	bt->cursor_text = backfill_cursor_encode(&bt->upper);
 	bt->finished = strcmp(bt->cursor_text, bt->bound_text) == 0;
 
-	res = db_query(conn, bt->batch_sql, bt->n_batch_params, bt->batch_params, err);
-	if (res == NULL)
+	bt->updated = 0;
+	if (bt->null_old_sql && *bt->null_old_fast && !null_old_batch(conn, bt, &rest, err))
 		return false;
-	if (bt->locked_sql)
-	{
-		/* read, changed: rows changed since the snapshot were skipped */
-		bool		skipped = strcmp(PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)) != 0;
-
-		bt->updated = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-		PQclear(res);
-		if (skipped)
-		{
-			res = db_query(conn, bt->locked_sql, bt->n_batch_params, bt->batch_params, err);
-			if (res == NULL)
-				return false;
-			bt->updated += strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-			PQclear(res);
-		}
-	}
-	else
-	{
-		bt->updated = strtoll(PQcmdTuples(res), NULL, 10);
-		PQclear(res);
-	}
+	if (rest && !general_batch(conn, bt, err))
+		return false;
 	return save_cursor_db(conn, bt->m, bt->row_id, bt->bound_text, bt->cursor_text,
 						  bt->rows_before + bt->updated, bt->rows_total, bt->finished, err) &&
 		(!bt->finished || strcmp(bt->row_id, bt->s->id) != 0 ||
@@ -1188,12 +1331,18 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 			   *batch_next,
 			   *locked_first = NULL,
 			   *locked_next = NULL,
+			   *null_first = NULL,
+			   *null_next = NULL,
+			   *left_first = NULL,
+			   *left_next = NULL,
 			   *bound_text;
 	const char **upper_params;
 	const char **batch_params;
 	char		offset[32];
 	char		span_bound[32];
 	bool		by_span = !fixed && integer_key(key);
+	bool		null_old_fast = true;
+	bool		lz4 = false;
 	bool		ok;
 
 	if (!load_walk_range(ctx, m, s, qtable, key, walk, &wr, err))
@@ -1225,6 +1374,11 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	{
 		locked_first = keyset_save_update_sql(qtable, key, bf, false, true);
 		locked_next = keyset_save_update_sql(qtable, key, bf, true, true);
+		null_first = null_old_save_sql(qtable, key, bf, false);
+		null_next = null_old_save_sql(qtable, key, bf, true);
+		left_first = null_old_left_sql(qtable, key, bf, false);
+		left_next = null_old_left_sql(qtable, key, bf, true);
+		lz4 = server_has_lz4(ctx->conn);
 	}
 
 	ok = true;
@@ -1263,6 +1417,12 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 		bt.bound = &wr.bound;
 		bt.batch_sql = with_cursor ? batch_next : batch_first;
 		bt.locked_sql = with_cursor ? locked_next : locked_first;
+		bt.null_old_sql = with_cursor ? null_next : null_first;
+		bt.null_left_sql = with_cursor ? left_next : left_first;
+		bt.null_old_fast = &null_old_fast;
+		bt.lz4 = lz4;
+		bt.span_rows = bt.upper_value
+			? strtoll(span_bound, NULL, 10) - strtoll(wr.cursor.items[0], NULL, 10) : -1;
 		bt.batch_params = batch_params;
 		bt.n_batch_params = with_cursor ? 2 * k : k;
 		bt.bound_text = bound_text;
@@ -1310,6 +1470,10 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	free(batch_next);
 	free(locked_first);
 	free(locked_next);
+	free(null_first);
+	free(null_next);
+	free(left_first);
+	free(left_next);
 	free(bound_text);
 	free(upper_params);
 	free(batch_params);
