@@ -9,7 +9,7 @@
 # Tests run IT_JOBS at a time (default: the number of cores, at most 4).
 # A test that measures latency or timing says so in a line "# it-alone":
 # those run one at a time after the others, on a quiet cluster.  A test
-# gets IT_TIMEOUT seconds (300), or what its line "# it-timeout: SECONDS"
+# gets IT_TIMEOUT seconds (600), or what its line "# it-timeout: SECONDS"
 # says; the whole suite IT_SUITE_TIMEOUT seconds (1800): a test that would
 # start later is not run and counts as failed, and one running then is cut
 # short to the bound.  PG_BINDIR names the server's programs (see
@@ -22,7 +22,7 @@ filters=("$@")
 [ ${#filters[@]} -gt 0 ] || filters=("")
 # A test that hangs (a lock never released, say) fails instead of
 # stalling the suite.
-test_timeout=${IT_TIMEOUT:-300}
+test_timeout=${IT_TIMEOUT:-600}
 suite_timeout=${IT_SUITE_TIMEOUT:-1800}
 cores=$(nproc 2>/dev/null || echo 2)
 jobs_max=${IT_JOBS:-$((cores < 4 ? cores : 4))}

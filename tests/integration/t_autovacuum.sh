@@ -8,7 +8,6 @@
 #    against a table with autovacuum_freeze_max_age = 100000) is waited
 #    for, with a message, never cancelled, and its attempts do not count;
 #  - a client's session blocking is one readable line on a terminal (text).
-# it-timeout: 180
 # it-alone: it measures timing
 . "$(dirname "$0")/lib.sh"
 

@@ -7,7 +7,6 @@
 # old values back (`down`, or the saved values), and the saved values are
 # kept until they are back.  Rollback keeps what the application wrote
 # after the backfill.
-# it-timeout: 240
 . "$(dirname "$0")/lib.sh"
 new_db
 

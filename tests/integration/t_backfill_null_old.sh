@@ -8,7 +8,6 @@
 # same batches.  The rollback, itself killed half way and resumed, puts
 # every row back as it was, keeping what the application wrote, checked
 # row by row.
-# it-timeout: 300
 . "$(dirname "$0")/lib.sh"
 new_db
 

@@ -5,7 +5,6 @@
 # the state file; a rollback after a kill undoes exactly the rows the ranges
 # got to (down), or puts the saved values back (no down); other keys are
 # walked by one connection; bad values are refused (exit 2).
-# it-timeout: 180
 . "$(dirname "$0")/lib.sh"
 new_db
 export PGOPTIONS='-c client_min_messages=warning'

@@ -7,7 +7,6 @@
 # rollback the old value or an application write, never the backfill's;
 # no application write to the other column is lost (each is logged in the
 # same transaction); and no application transaction failed.
-# it-timeout: 180
 . "$(dirname "$0")/lib.sh"
 new_db
 export PGOPTIONS='-c client_min_messages=warning'

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# it-timeout: 240
 # Fleets: the example shop over 20 databases with --targets (canary 1,
 # parallel 4, halt), one of them made to fail a migration: which targets
 # completed, failed, stopped and never started, checked against each

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # it-alone: it measures latency or timing; run after the others, one at a time
-# it-timeout: 180
 # Readers of a materialized view never wait while migrate refreshes it
 # concurrently or replaces it (a twin built beside it, a short-lock swap of
 # names): a pgbench reader workload runs through each, with zero failures

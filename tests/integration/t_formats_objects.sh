@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# it-timeout: 240
 # The operations on views, materialized views, types, comments, replica
 # identity, grants, roles, exclusion constraints and alter_column's unique,
 # check and comment: each applied, rolled back (schema and rows exactly as

@@ -8,7 +8,6 @@
 # a twin database.  Then a non-idempotent backfill (a = a + 1000) killed
 # after it finished, during the next step, with and without a down and
 # with and without the state file: every row exactly +1000, once.
-# it-timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/exact_lib.sh"
 

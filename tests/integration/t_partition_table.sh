@@ -6,7 +6,6 @@
 # table row for row after apply, and again after a rollback under the same
 # traffic; then kill -9 during the copy and during the check, resumed with
 # and without the state file; finalize drops the old table.
-# it-timeout: 300
 . "$(dirname "$0")/lib.sh"
 
 new_db

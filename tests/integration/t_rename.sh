@@ -7,7 +7,6 @@
 # over.  Rollback, with the old application running, gives back the schema
 # and keeps every value written under either name; finalize leaves only the
 # new names.
-# it-timeout: 240
 . "$(dirname "$0")/lib.sh"
 
 new_db

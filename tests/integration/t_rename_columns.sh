@@ -5,7 +5,6 @@
 # schema it had.  A column with a foreign key gets it over the new name (NOT
 # VALID, then VALIDATE); a primary key column gets the plain rename with the
 # warning, in plan and lint.
-# it-timeout: 180
 . "$(dirname "$0")/lib.sh"
 
 new_db

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# it-timeout: 240
 # it-alone
 # Fleets at scale: 100 small databases; the wall time of apply --targets
 # grows with N / parallel.  Each run applies a migration set of its own

@@ -7,7 +7,6 @@
 # each rollback every value the application wrote is there (logged by the
 # application itself, in the statement that wrote it), and rows it never
 # touched hold what they held before.
-# it-timeout: 240
 . "$(dirname "$0")/lib.sh"
 
 new_db
