@@ -5,8 +5,10 @@
  */
 #include "preflight.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <pg_query/pg_query.pb-c.h>
 
@@ -23,6 +25,9 @@ typedef struct Expr
 	const char *text;
 	const char *what;			/* "backfill", "check", ... for messages */
 	const char *column;			/* the column it belongs to; NULL */
+	const char *source;			/* NULL, or the file's text that holds it ... */
+	size_t		skip;			/* ... from this byte on, */
+	const SrcPos *source_pos;	/* ... and where that text is (NULL: look it up) */
 } Expr;
 
 typedef struct ExprList
@@ -43,7 +48,7 @@ expr_add(ExprList *l, const Operation *op, const char *text, const char *what,
 		l->cap = l->cap ? 2 * l->cap : 16;
 		l->items = xrealloc(l->items, l->cap * sizeof(Expr));
 	}
-	l->items[l->n++] = (Expr) {op, text, what, column};
+	l->items[l->n++] = (Expr) {op, text, what, column, NULL, 0, NULL};
 }
 
 static void
@@ -82,6 +87,7 @@ op_exprs(ExprList *l, const Operation *op)
 			if (op->u.alter_column.default_change == DEFAULT_SET)
 				expr_add(l, op, op->u.alter_column.default_expr, "default",
 						 op->u.alter_column.column);
+			expr_add(l, op, op->u.alter_column.check_expr, "check", op->u.alter_column.column);
 			break;
 		case OP_BACKFILL:
 			key_exprs(l, op, &op->u.backfill.set, "set");
@@ -113,7 +119,8 @@ op_exprs(ExprList *l, const Operation *op)
 static SrcPos
 expr_pos_at(const Migration *m, const Expr *e, size_t offset)
 {
-	const SrcPos *at = migration_text_pos(m, e->text);
+	const char *text = e->source ? e->source : e->text;
+	const SrcPos *at = e->source_pos ? e->source_pos : migration_text_pos(m, text);
 	SrcPos		pos = at ? *at : e->op->pos;
 	const char *line_start = m->source;
 	bool		block = false;
@@ -135,10 +142,11 @@ expr_pos_at(const Migration *m, const Expr *e, size_t offset)
 	}
 	if (block)
 		return pos;				/* the text starts on the next lines */
-	for (size_t i = 0; i < offset && e->text[i]; i++)
+	offset += e->source ? e->skip : 0;
+	for (size_t i = 0; i < offset && text[i]; i++)
 	{
 		pos.col++;
-		if (e->text[i] == '\n')
+		if (text[i] == '\n')
 		{
 			pos.line++;
 			pos.col = 1;
@@ -216,19 +224,23 @@ preflight_parse(const Migration *m, Error *err)
 typedef struct Copy
 {
 	char	   *name;			/* as the migration names it now */
-	char	   *temp;			/* pg_temp.<temp> */
+	char	   *temp;			/* pg_temp.<temp>: its alias, unless taken */
 	char	   *alias;			/* the name expressions call it by */
+	StrList		pk;				/* its primary key's columns, for a reference */
 } Copy;
 
 typedef struct Preflight
 {
 	const Migration *m;
 	Strategy	strategy;		/* how it will be applied */
-	Copy	   *copies;
+	bool		quiet;			/* no notes */
+	Copy	  **copies;			/* each its own allocation: pointers stay */
 	size_t		n;
 	size_t		cap;
 	int			next;			/* number of the next temporary table */
-	bool		shape_changed;	/* an operation before changed a table */
+	size_t		at;				/* index of the operation being judged */
+	bool	   *unseen;			/* per operation: its effect is not modelled */
+	bool		skipped;		/* the failure is explained by an unseen one */
 } Preflight;
 
 /* The server's message names a copy: it is the migration's table. */
@@ -237,15 +249,17 @@ name_tables(const Preflight *pf, Error *err)
 {
 	for (size_t i = 0; i < pf->n; i++)
 	{
-		const char *temp = pf->copies[i].temp;
+		const char *temp = pf->copies[i]->temp;
 		size_t		len = strlen(temp);
 		char	   *hit;
 
+		if (strcmp(temp, pf->copies[i]->alias) == 0)
+			continue;
 		while ((hit = strstr(err->message, temp)) != NULL &&
 			   !(hit[len] >= '0' && hit[len] <= '9'))
 		{
 			char	   *msg = xasprintf("%.*s%s%s", (int) (hit - err->message), err->message,
-										pf->copies[i].alias, hit + len);
+										pf->copies[i]->alias, hit + len);
 
 			free(err->message);
 			err->message = msg;
@@ -253,26 +267,225 @@ name_tables(const Preflight *pf, Error *err)
 	}
 }
 
+/* ---- what preflight cannot see ---- */
+
+/* The table an operation works on; NULL for the others. */
+static const char *
+op_table(const Operation *op)
+{
+	switch (op->kind)
+	{
+		case OP_CREATE_TABLE:
+			return op->u.create_table.name;
+		case OP_RENAME_TABLE:
+			return op->u.rename_table.from;
+		case OP_ADD_COLUMN:
+			return op->u.add_column.table;
+		case OP_DROP_COLUMN:
+			return op->u.drop_column.table;
+		case OP_RENAME_COLUMN:
+			return op->u.rename_column.table;
+		case OP_ALTER_COLUMN:
+			return op->u.alter_column.table;
+		case OP_BACKFILL:
+			return op->u.backfill.table;
+		case OP_CREATE_INDEX:
+			return op->u.create_index.table;
+		case OP_ADD_CONSTRAINT:
+			return op->u.add_constraint.table;
+		case OP_CREATE_POLICY:
+			return op->u.policy.table;
+		default:
+			return NULL;
+	}
+}
+
+static bool
+ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		c == '_' || c == '$' || (unsigned char) c >= 0x80;
+}
+
 /*
- * Runs one statement of the preflight; when it fails, err names e (NULL:
- * the operation op) at the position the server points at, expr_start being
- * where e's text begins in sql.
+ * Where text names name as a whole word (case aside), from *from on; NULL
+ * when it does not.
+ */
+static const char *
+word_at(const char *text, const char *name, const char *from)
+{
+	size_t		len = strlen(name);
+
+	if (len == 0)
+		return NULL;
+	for (const char *p = from; *p; p++)
+		if (strncasecmp(p, name, len) == 0 && (p == text || !ident_char(p[-1])) &&
+			!ident_char(p[len]))
+			return p;
+	return NULL;
+}
+
+/*
+ * The lines of the file that hold operation i (from its own line to the
+ * next one's), as written; NULL without the file's text.
+ */
+static char *
+op_text(const Migration *m, size_t i)
+{
+	const char *start = m->source;
+	const char *end;
+	int			first = m->ops[i].pos.line;
+	int			last = i + 1 < m->n_ops ? m->ops[i + 1].pos.line : 0;
+
+	if (start == NULL || first <= 0)
+		return NULL;
+	for (int l = 1; l < first && start; l++)
+		if ((start = strchr(start, '\n')) != NULL)
+			start++;
+	if (start == NULL)
+		return NULL;
+	end = start;
+	for (int l = first; (last <= 0 || l < last) && *end; l++)
+		end += strcspn(end, "\n") + (end[strcspn(end, "\n")] ? 1 : 0);
+	return xstrndup(start, (size_t) (end - start));
+}
+
+/*
+ * The names a server's message is about: each "quoted" name (and its last
+ * part when qualified), and the function of "function f(...) does not
+ * exist".
+ */
+static void
+message_names(const char *msg, StrList *names)
+{
+	const char *p = msg;
+	const char *f = strstr(msg, "function ");
+
+	while ((p = strchr(p, '"')) != NULL)
+	{
+		const char *q = strchr(p + 1, '"');
+		char	   *name;
+		const char *dot;
+
+		if (q == NULL)
+			break;
+		name = xstrndup(p + 1, (size_t) (q - p - 1));
+		if ((dot = strrchr(name, '.')) != NULL && dot[1])
+			strlist_add(names, dot + 1);
+		strlist_push(names, name);
+		p = q + 1;
+	}
+	if (f && strchr(f, '('))
+	{
+		const char *name = f + strlen("function ");
+		size_t		len = strcspn(name, "( ");
+		const char *dot = memchr(name, '.', len);
+
+		if (dot)
+		{
+			len -= (size_t) (dot + 1 - name);
+			name = dot + 1;
+		}
+		if (len > 0)
+			strlist_push(names, xstrndup(name, len));
+	}
+}
+
+/*
+ * Whether a failure of op's e (NULL: of op itself) may come from what
+ * preflight cannot see, and if so, why (in *why): an earlier operation
+ * whose effect it does not model (raw SQL, a type, a view, partitions, ...)
+ * names what the message is about (or, when the message names nothing,
+ * op's table); or a view's query names by its schema a table that an
+ * earlier operation changed, which the copy cannot stand in for.
  */
 static bool
-run(PGconn *conn, const Preflight *pf, const Operation *op, const Expr *e,
+explained(const Preflight *pf, const Operation *op, const Expr *e, const Error *err,
+		  char **why)
+{
+	StrList		names = {0};
+	bool		found = false;
+
+	if (e && strcmp(e->what, "query") == 0)
+		for (size_t i = 0; !found && i < pf->n; i++)
+		{
+			const char *at = e->text;
+
+			while (!found && (at = word_at(e->text, pf->copies[i]->alias, at)) != NULL)
+			{
+				found = at > e->text + 1 && (at[-1] == '.' || (at[-1] == '"' && at[-2] == '.'));
+				at++;
+			}
+			if (found)
+				*why = xasprintf("it names \"%s\" by its schema, and preflight's copy of that "
+								 "table (as the earlier operations leave it) cannot stand in",
+								 pf->copies[i]->alias);
+		}
+	message_names(err->message, &names);
+	if (names.n == 0 && op_table(op))
+	{
+		char	   *schema,
+				   *rel;
+
+		split_qualified(op_table(op), &schema, &rel);
+		free(schema);
+		strlist_push(&names, rel);
+	}
+	for (size_t j = 0; !found && j < pf->at; j++)
+	{
+		char	   *text;
+
+		if (!pf->unseen[j] || (text = op_text(pf->m, j)) == NULL)
+			continue;
+		for (size_t k = 0; !found && k < names.n; k++)
+			if ((found = word_at(text, names.items[k], text) != NULL))
+				*why = xasprintf("%s (line %d) names \"%s\", and preflight does not model "
+								 "what that operation does", op_kind_name(pf->m->ops[j].kind),
+								 pf->m->ops[j].pos.line, names.items[k]);
+		free(text);
+	}
+	strlist_free(&names);
+	return found;
+}
+
+/* Says that what failed to compile is parsed only, and why. */
+static void
+note_parsed_only(const Preflight *pf, const SrcPos *pos, const char *label, const char *why,
+				 const Error *err)
+{
+	if (pf->quiet)
+		return;
+	fprintf(stderr, "migrate: note: %s:%d:%d: %s: not compiled ahead, parsed only: %s "
+			"(the server said: %s)\n", pos->file, pos->line, pos->col, label, why, err->message);
+}
+
+/*
+ * Runs one statement of the preflight under a savepoint of its own (a
+ * failure leaves the others' work); when it fails, err names e (NULL: the
+ * operation op) at the position the server points at, expr_start being
+ * where e's text begins in sql.  A failure that what preflight cannot see
+ * explains sets pf->skipped, with a note.
+ */
+static bool
+run(PGconn *conn, Preflight *pf, const Operation *op, const Expr *e,
 	const char *sql, size_t expr_start, const char *context, Error *err)
 {
-	PGresult   *res = PQexec(conn, sql);
-	ExecStatusType st = PQresultStatus(res);
+	PGresult   *res;
+	ExecStatusType st;
 	const char *position;
 	size_t		offset = 0;
 	SrcPos		pos;
 	Buf			label;
+	char	   *why = NULL;
 
+	if (!db_exec(conn, "SAVEPOINT migrate_preflight_statement", err))
+		return false;
+	res = PQexec(conn, sql);
+	st = PQresultStatus(res);
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
 	{
 		PQclear(res);
-		return true;
+		return db_exec(conn, "RELEASE SAVEPOINT migrate_preflight_statement", err);
 	}
 	position = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
 	if (e && position)
@@ -298,12 +511,31 @@ run(PGconn *conn, const Preflight *pf, const Operation *op, const Expr *e,
 		err->exit_code = EXIT_STEP_FAILED;
 		return false;
 	}
+	{
+		Error		rb = {0};
+
+		if (!db_exec(conn, "ROLLBACK TO SAVEPOINT migrate_preflight_statement", &rb))
+		{
+			error_clear(err);
+			*err = rb;
+			err->exit_code = EXIT_STEP_FAILED;
+			return false;
+		}
+	}
 	pos = e ? expr_pos_at(pf->m, e, offset) : op->pos;
 	buf_init(&label);
 	if (e)
 		expr_label(e, &label);
 	else
 		buf_puts(&label, op_kind_name(op->kind));
+	if (explained(pf, op, e, err, &why))
+	{
+		note_parsed_only(pf, &pos, label.data, why, err);
+		pf->skipped = true;
+		free(why);
+		buf_free(&label);
+		return false;
+	}
 	error_prefix(err, "%s:%d:%d: %s: %s does not compile against the database",
 				 pos.file, pos.line, pos.col, label.data, context);
 	buf_free(&label);
@@ -312,7 +544,7 @@ run(PGconn *conn, const Preflight *pf, const Operation *op, const Expr *e,
 
 /* A statement with one expression: prefix, the expression, suffix. */
 static bool
-run_expr(PGconn *conn, const Preflight *pf, const Expr *e, const char *prefix,
+run_expr(PGconn *conn, Preflight *pf, const Expr *e, const char *prefix,
 		 const char *suffix, Error *err)
 {
 	char	   *sql = xasprintf("%s%s%s", prefix, e->text, suffix);
@@ -326,9 +558,31 @@ static Copy *
 find_copy(Preflight *pf, const char *name)
 {
 	for (size_t i = 0; i < pf->n; i++)
-		if (strcmp(pf->copies[i].name, name) == 0)
-			return &pf->copies[i];
+		if (strcmp(pf->copies[i]->name, name) == 0)
+			return pf->copies[i];
 	return NULL;
+}
+
+/* Whether a copy other than c is pg_temp.name. */
+static bool
+temp_taken(const Preflight *pf, const Copy *c, const char *name)
+{
+	for (size_t i = 0; i < pf->n; i++)
+		if (pf->copies[i] != c && strcmp(pf->copies[i]->temp, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The name of c's temporary table: its alias, so that pg_temp (searched
+ * first for unqualified names) shadows the table for a view's query or a
+ * subquery that names it too; a number when another copy has it.
+ */
+static char *
+temp_name(Preflight *pf, const Copy *c)
+{
+	return temp_taken(pf, c, c->alias) ? xasprintf("migrate_preflight_%d", ++pf->next)
+		: xstrdup(c->alias);
 }
 
 static Copy *
@@ -340,14 +594,34 @@ new_copy(Preflight *pf, const char *name)
 	if (pf->n == pf->cap)
 	{
 		pf->cap = pf->cap ? 2 * pf->cap : 8;
-		pf->copies = xrealloc(pf->copies, pf->cap * sizeof(Copy));
+		pf->copies = xrealloc(pf->copies, pf->cap * sizeof(Copy *));
 	}
-	c = &pf->copies[pf->n++];
+	c = pf->copies[pf->n++] = xcalloc(1, sizeof(Copy));
 	c->name = xstrdup(name);
-	c->temp = xasprintf("migrate_preflight_%d", ++pf->next);
 	split_qualified(name, &schema, &c->alias);
 	free(schema);
+	c->temp = temp_name(pf, c);
 	return c;
+}
+
+/* The primary key columns of an existing table, read before it is shadowed. */
+static bool
+read_pk(PGconn *conn, Copy *c, const char *table, Error *err)
+{
+	const char *params[1] = {table};
+	PGresult   *res = db_query(conn,
+							   "SELECT a.attname FROM pg_index i, unnest(i.indkey) WITH ORDINALITY k(n, o) "
+							   "JOIN pg_attribute a ON a.attnum = k.n "
+							   "WHERE i.indrelid = to_regclass($1) AND i.indisprimary "
+							   "AND a.attrelid = i.indrelid ORDER BY k.o",
+							   1, params, err);
+
+	if (res == NULL)
+		return false;
+	for (int i = 0; i < PQntuples(res); i++)
+		strlist_add(&c->pk, PQgetvalue(res, i, 0));
+	PQclear(res);
+	return true;
 }
 
 /* The copy of an existing table, made on first use; NULL with err. */
@@ -356,25 +630,41 @@ copy_of(PGconn *conn, Preflight *pf, const Operation *op, const char *table, Err
 {
 	Copy	   *c = find_copy(pf, table);
 	char	   *sql;
+	char	   *source;
 	bool		ok;
 
 	if (c)
 		return c;
+	/* the table's own name, to_regclass'd before any copy shadows it */
+	source = sql_format("%Q", table);
 	c = new_copy(pf, table);
-	sql = sql_format("CREATE TEMPORARY TABLE %I (LIKE %Q INCLUDING DEFAULTS)", c->temp, table);
-	ok = run(conn, pf, op, NULL, sql, 0, "its table", err);
+	sql = sql_format("CREATE TEMPORARY TABLE %I (LIKE %s INCLUDING DEFAULTS)", c->temp, source);
+	ok = read_pk(conn, c, source, err) && run(conn, pf, op, NULL, sql, 0, "its table", err);
 	free(sql);
+	free(source);
 	return ok ? c : NULL;
 }
 
-/* "UPDATE pg_temp.t AS alias SET col = (" ... ")" over the copy. */
+/*
+ * "SELECT (" ... ") FROM pg_temp.t AS alias", then "UPDATE pg_temp.t AS
+ * alias SET col = (" ... ")" over the copy: the expression on its own
+ * first, so that its own mistake is found even when the column it is
+ * assigned to is one preflight cannot see.
+ */
 static bool
 compile_assignment(PGconn *conn, Preflight *pf, const Copy *c, const Expr *e, Error *err)
 {
-	char	   *prefix = sql_format("EXPLAIN (COSTS OFF) UPDATE pg_temp.%I AS %I SET %I = (",
-									c->temp, c->alias, e->column);
-	bool		ok = run_expr(conn, pf, e, prefix, "\n)", err);
+	char	   *prefix = sql_format("EXPLAIN (COSTS OFF) SELECT (");
+	char	   *suffix = sql_format("\n) FROM pg_temp.%I AS %I", c->temp, c->alias);
+	bool		ok = run_expr(conn, pf, e, prefix, suffix, err);
 
+	free(prefix);
+	free(suffix);
+	if (!ok)
+		return false;
+	prefix = sql_format("EXPLAIN (COSTS OFF) UPDATE pg_temp.%I AS %I SET %I = (",
+						c->temp, c->alias, e->column);
+	ok = run_expr(conn, pf, e, prefix, "\n)", err);
 	free(prefix);
 	return ok;
 }
@@ -419,21 +709,106 @@ compile_check(PGconn *conn, Preflight *pf, const Copy *c, const Expr *e, Error *
 	return ok;
 }
 
+static Copy *copy_of(PGconn *conn, Preflight *pf, const Operation *op, const char *table,
+					 Error *err);
+
+static void
+append_columns(Buf *b, const StrList *cols)
+{
+	for (size_t i = 0; i < cols->n; i++)
+	{
+		char	   *q = sql_format("%I", cols->items[i]);
+
+		buf_printf(b, "%s%s", i ? ", " : "", q);
+		free(q);
+	}
+}
+
+/*
+ * A foreign key from c's columns to ref_table's ref_cols (none: its
+ * primary key), made between the copies: the table and the columns exist
+ * as the earlier operations leave them, and their types can be compared.
+ * The copy of the referenced table is given a unique index on those
+ * columns first (what a reference needs is the real table's business).
+ */
+static bool
+compile_reference(PGconn *conn, Preflight *pf, Copy *c, const Operation *op,
+				  const StrList *cols, const char *ref_table, const StrList *ref_cols,
+				  Error *err)
+{
+	Copy	   *t;
+	Buf			from,
+				to,
+				sql;
+	bool		ok;
+
+	if ((t = copy_of(conn, pf, op, ref_table, err)) == NULL)
+		return false;
+	if (ref_cols->n == 0 && t->pk.n == 0)
+	{
+		SrcPos		pos = op->pos;
+
+		return error_set(err, EXIT_USAGE, "%s:%d:%d: %s: the referenced table %s has no "
+						 "primary key (name the columns it references)", pos.file, pos.line,
+						 pos.col, op_kind_name(op->kind), ref_table);
+	}
+	buf_init(&from);
+	buf_init(&to);
+	buf_init(&sql);
+	append_columns(&from, cols);
+	append_columns(&to, ref_cols->n ? ref_cols : &t->pk);
+	{
+		char	   *ti = sql_format("%I", t->temp);
+		char	   *ci = sql_format("%I", c->temp);
+
+		buf_printf(&sql, "CREATE UNIQUE INDEX ON pg_temp.%s (%s)", ti, to.data);
+		ok = run(conn, pf, op, NULL, sql.data, 0, "the referenced columns", err);
+		buf_reset(&sql);
+		buf_printf(&sql, "ALTER TABLE pg_temp.%s ADD FOREIGN KEY (%s) REFERENCES pg_temp.%s (%s)",
+				   ci, from.data, ti, to.data);
+		ok = ok && run(conn, pf, op, NULL, sql.data, 0, "the reference", err);
+		free(ti);
+		free(ci);
+	}
+	buf_free(&from);
+	buf_free(&to);
+	buf_free(&sql);
+	return ok;
+}
+
+static bool
+compile_column_reference(PGconn *conn, Preflight *pf, Copy *c, const Operation *op,
+						 const ColumnDef *col, Error *err)
+{
+	StrList		from = {0},
+				to = {0};
+	bool		ok;
+
+	strlist_add(&from, col->name);
+	if (col->ref_column)
+		strlist_add(&to, col->ref_column);
+	ok = compile_reference(conn, pf, c, op, &from, col->ref_table, &to, err);
+	strlist_free(&from);
+	strlist_free(&to);
+	return ok;
+}
+
 /* Adds a column to the copy: its type, then its default and check. */
 static bool
-add_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op,
+add_column(PGconn *conn, Preflight *pf, Copy *c, const Operation *op,
 		   const ColumnDef *col, Error *err)
 {
 	char	   *sql = sql_format("ALTER TABLE pg_temp.%I DROP COLUMN IF EXISTS %I, "
 								 "ADD COLUMN %I %s", c->temp, col->name, col->name, col->type);
 	bool		ok = run(conn, pf, op, NULL, sql, 0, "the column's type", err);
-	Expr		d = {op, col->default_expr, "default", col->name};
-	Expr		k = {op, col->check, "check", col->name};
+	Expr		d = {op, col->default_expr, "default", col->name, NULL, 0, NULL};
+	Expr		k = {op, col->check, "check", col->name, NULL, 0, NULL};
 
 	free(sql);
 	return ok &&
 		(col->default_expr == NULL || compile_default(conn, pf, c, &d, err)) &&
-		(col->check == NULL || compile_check(conn, pf, c, &k, err));
+		(col->check == NULL || compile_check(conn, pf, c, &k, err)) &&
+		(col->ref_table == NULL || compile_column_reference(conn, pf, c, op, col, err));
 }
 
 static bool
@@ -441,26 +816,42 @@ create_table(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
 {
 	Copy	   *c = find_copy(pf, op->u.create_table.name);
 	char	   *sql;
-	bool		ok;
+	bool		ok = true;
 
 	if (c == NULL)
 		c = new_copy(pf, op->u.create_table.name);
 	else
 	{
-		free(c->temp);
-		c->temp = xasprintf("migrate_preflight_%d", ++pf->next);
+		/* made again after a drop: the copy starts afresh */
+		sql = sql_format("DROP TABLE IF EXISTS pg_temp.%I CASCADE", c->temp);
+		ok = run(conn, pf, op, NULL, sql, 0, "the table", err);
+		free(sql);
+		strlist_free(&c->pk);
 	}
 	sql = sql_format("CREATE TEMPORARY TABLE %I ()", c->temp);
-	ok = run(conn, pf, op, NULL, sql, 0, "the table", err);
+	ok = ok && run(conn, pf, op, NULL, sql, 0, "the table", err);
 	free(sql);
+	for (size_t i = 0; i < op->u.create_table.primary_key.n; i++)
+		strlist_add(&c->pk, op->u.create_table.primary_key.items[i]);
+	for (size_t i = 0; i < op->u.create_table.n_columns; i++)
+		if (op->u.create_table.columns[i].primary_key)
+			strlist_add(&c->pk, op->u.create_table.columns[i].name);
+	for (size_t i = 0; i < op->u.create_table.n_constraints; i++)
+		if (op->u.create_table.constraints[i].kind == CONSTRAINT_PRIMARY_KEY)
+			for (size_t k = 0; k < op->u.create_table.constraints[i].columns.n; k++)
+				strlist_add(&c->pk, op->u.create_table.constraints[i].columns.items[k]);
 	for (size_t i = 0; ok && i < op->u.create_table.n_columns; i++)
 		ok = add_column(conn, pf, c, op, &op->u.create_table.columns[i], err);
 	for (size_t i = 0; ok && i < op->u.create_table.n_constraints; i++)
 	{
-		Expr		k = {op, op->u.create_table.constraints[i].check, "check", NULL};
+		const ConstraintDef *k = &op->u.create_table.constraints[i];
+		Expr		e = {op, k->check, "check", NULL, NULL, 0, NULL};
 
-		if (k.text)
-			ok = compile_check(conn, pf, c, &k, err);
+		if (e.text)
+			ok = compile_check(conn, pf, c, &e, err);
+		else if (k->kind == CONSTRAINT_FOREIGN_KEY)
+			ok = compile_reference(conn, pf, c, op, &k->columns, k->ref_table, &k->ref_columns,
+								   err);
 	}
 	return ok;
 }
@@ -497,8 +888,8 @@ alter_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op, Er
 {
 	const char *column = op->u.alter_column.column;
 	const char *type = op->u.alter_column.type;
-	Expr		u = {op, op->u.alter_column.using_expr, "using", column};
-	Expr		d = {op, op->u.alter_column.default_expr, "default", column};
+	Expr		u = {op, op->u.alter_column.using_expr, "using", column, NULL, 0, NULL};
+	Expr		d = {op, op->u.alter_column.default_expr, "default", column, NULL, 0, NULL};
 	char	   *old_default = NULL;
 	bool		ok = true;
 
@@ -560,6 +951,12 @@ alter_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op, Er
 	}
 	if (ok && op->u.alter_column.default_change == DEFAULT_SET)
 		ok = compile_default(conn, pf, c, &d, err);
+	if (ok && op->u.alter_column.check_expr)
+	{
+		Expr		k = {op, op->u.alter_column.check_expr, "check", column, NULL, 0, NULL};
+
+		ok = compile_check(conn, pf, c, &k, err);
+	}
 	free(old_default);
 	return ok;
 }
@@ -584,6 +981,46 @@ rename_column(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op, E
 	return ok;
 }
 
+/*
+ * Each element of an index: an index of that one element is made on the
+ * copy (empty: nothing is scanned), so a column must exist and an
+ * expression must compile, be immutable and have a type the method can
+ * index.
+ */
+static bool
+compile_index_elements(PGconn *conn, Preflight *pf, const Copy *c, const Operation *op,
+					   const IndexElemList *l, Error *err)
+{
+	const char *method = op->u.create_index.method ? op->u.create_index.method : "btree";
+	bool		ok = true;
+
+	for (size_t i = 0; ok && i < l->n; i++)
+	{
+		const IndexElem *el = &l->items[i];
+		char	   *prefix = sql_format("CREATE INDEX ON pg_temp.%I USING %I (", c->temp, method);
+
+		if (el->expression)
+		{
+			const char *in = el->text ? strstr(el->text, el->expression) : NULL;
+			Expr		e = {op, el->expression, "expression", NULL, in ? el->text : NULL,
+			in ? (size_t) (in - el->text) : 0, in ? &el->pos : NULL};
+			char	   *p2 = xasprintf("%s(", prefix);
+
+			ok = run_expr(conn, pf, &e, p2, "\n))", err);
+			free(p2);
+		}
+		else if (el->column)
+		{
+			char	   *sql = sql_format("%s%I)", prefix, el->column);
+
+			ok = run(conn, pf, op, NULL, sql, 0, "its column", err);
+			free(sql);
+		}
+		free(prefix);
+	}
+	return ok;
+}
+
 /* One operation: its expressions compiled, its changes made to the copies. */
 static bool
 compile_op(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
@@ -601,18 +1038,30 @@ compile_op(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
 				return false;
 			{
 				char	   *schema;
+				char	   *old_temp = c->temp;
 
 				free(c->name);
 				free(c->alias);
 				c->name = xstrdup(op->u.rename_table.to);
 				split_qualified(c->name, &schema, &c->alias);
 				free(schema);
+				/* the copy takes the new name, to shadow it */
+				c->temp = temp_name(pf, c);
+				if (strcmp(old_temp, c->temp) != 0)
+				{
+					char	   *sql = sql_format("ALTER TABLE pg_temp.%I RENAME TO %I", old_temp,
+												 c->temp);
+
+					ok = run(conn, pf, op, NULL, sql, 0, "the rename", err);
+					free(sql);
+				}
+				free(old_temp);
 			}
-			return true;
+			return ok;
 		case OP_ADD_COLUMN:
 			{
 				Expr		b = {op, op->u.add_column.backfill, "backfill",
-				op->u.add_column.column.name};
+				op->u.add_column.column.name, NULL, 0, NULL};
 
 				if ((c = copy_of(conn, pf, op, op->u.add_column.table, err)) == NULL)
 					return false;
@@ -643,43 +1092,48 @@ compile_op(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
 			for (size_t i = 0; ok && i < op->u.backfill.set.n; i++)
 			{
 				Expr		e = {op, op->u.backfill.set.items[i].expr, "set",
-				op->u.backfill.set.items[i].key};
+				op->u.backfill.set.items[i].key, NULL, 0, NULL};
 
 				ok = compile_assignment(conn, pf, c, &e, err);
 			}
 			for (size_t i = 0; ok && i < op->u.backfill.down.n; i++)
 			{
 				Expr		e = {op, op->u.backfill.down.items[i].expr, "down",
-				op->u.backfill.down.items[i].key};
+				op->u.backfill.down.items[i].key, NULL, 0, NULL};
 
 				ok = compile_assignment(conn, pf, c, &e, err);
 			}
 			if (ok && op->u.backfill.where)
 			{
-				Expr		e = {op, op->u.backfill.where, "where", NULL};
+				Expr		e = {op, op->u.backfill.where, "where", NULL, NULL, 0, NULL};
 
 				ok = compile_condition(conn, pf, c, &e, err);
 			}
 			return ok;
 		case OP_CREATE_INDEX:
-			if (op->u.create_index.where == NULL)
-				return true;
 			if ((c = copy_of(conn, pf, op, op->u.create_index.table, err)) == NULL)
 				return false;
+			ok = compile_index_elements(conn, pf, c, op, &op->u.create_index.columns, err);
+			if (ok && op->u.create_index.where)
 			{
-				Expr		e = {op, op->u.create_index.where, "where", NULL};
+				Expr		e = {op, op->u.create_index.where, "where", NULL, NULL, 0, NULL};
 
-				return compile_condition(conn, pf, c, &e, err);
+				ok = compile_condition(conn, pf, c, &e, err);
 			}
+			return ok;
 		case OP_ADD_CONSTRAINT:
-			if (op->u.add_constraint.constraint.check == NULL)
-				return true;
-			if ((c = copy_of(conn, pf, op, op->u.add_constraint.table, err)) == NULL)
-				return false;
 			{
-				Expr		e = {op, op->u.add_constraint.constraint.check, "check", NULL};
+				const ConstraintDef *k = &op->u.add_constraint.constraint;
+				Expr		e = {op, k->check, "check", NULL, NULL, 0, NULL};
 
-				return compile_check(conn, pf, c, &e, err);
+				if (k->check == NULL && k->kind != CONSTRAINT_FOREIGN_KEY)
+					return true;
+				if ((c = copy_of(conn, pf, op, op->u.add_constraint.table, err)) == NULL)
+					return false;
+				if (k->check)
+					return compile_check(conn, pf, c, &e, err);
+				return compile_reference(conn, pf, c, op, &k->columns, k->ref_table,
+										 &k->ref_columns, err);
 			}
 		case OP_CREATE_POLICY:
 			if (op->u.policy.using_expr == NULL && op->u.policy.with_check == NULL)
@@ -687,8 +1141,8 @@ compile_op(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
 			if ((c = copy_of(conn, pf, op, op->u.policy.table, err)) == NULL)
 				return false;
 			{
-				Expr		u = {op, op->u.policy.using_expr, "using", NULL};
-				Expr		w = {op, op->u.policy.with_check, "with_check", NULL};
+				Expr		u = {op, op->u.policy.using_expr, "using", NULL, NULL, 0, NULL};
+				Expr		w = {op, op->u.policy.with_check, "with_check", NULL, NULL, 0, NULL};
 
 				return (u.text == NULL || compile_condition(conn, pf, c, &u, err)) &&
 					(w.text == NULL || compile_condition(conn, pf, c, &w, err));
@@ -724,14 +1178,6 @@ opaque_op(OpKind k)
 	}
 }
 
-/* Operations after which a table is not what the database shows. */
-static bool
-changes_shape(OpKind k)
-{
-	return k == OP_CREATE_TABLE || k == OP_RENAME_TABLE || k == OP_ADD_COLUMN ||
-		k == OP_DROP_COLUMN || k == OP_RENAME_COLUMN || k == OP_ALTER_COLUMN;
-}
-
 /* The query of a view operation; NULL for the others. */
 static const char *
 view_query(const Operation *op)
@@ -746,7 +1192,7 @@ view_query(const Operation *op)
 static bool
 compile_view_query(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
 {
-	Expr		e = {op, view_query(op), "query", NULL};
+	Expr		e = {op, view_query(op), "query", NULL, NULL, 0, NULL};
 
 	return run_expr(conn, pf, &e, "EXPLAIN (COSTS OFF) SELECT * FROM (", "\n) AS migrate_query",
 					err);
@@ -757,15 +1203,19 @@ preflight_reset(Preflight *pf)
 {
 	for (size_t i = 0; i < pf->n; i++)
 	{
-		free(pf->copies[i].name);
-		free(pf->copies[i].temp);
-		free(pf->copies[i].alias);
+		free(pf->copies[i]->name);
+		free(pf->copies[i]->temp);
+		free(pf->copies[i]->alias);
+		strlist_free(&pf->copies[i]->pk);
+		free(pf->copies[i]);
 	}
 	free(pf->copies);
 	pf->copies = NULL;
 	pf->n = pf->cap = 0;
 	pf->next = 0;
-	pf->shape_changed = false;
+	pf->skipped = false;
+	if (pf->unseen)
+		memset(pf->unseen, 0, pf->m->n_ops * sizeof(bool));
 }
 
 /*
@@ -784,17 +1234,23 @@ preflight_body(PGconn *conn, void *arg, Error *err)
 		const Operation *op = &pf->m->ops[i];
 
 		/*
-		 * A view's query is compiled as long as the tables are as in the
-		 * database (the copies have other names); after an operation whose
-		 * effect on the schema preflight does not model (raw SQL, types,
-		 * views, partitions, multi_tenancy), the rest is parsed only.
+		 * Every operation is judged over the copies as the ones before
+		 * leave them (a view's query too: the copies shadow the tables).
+		 * One whose failure what preflight does not model explains (see
+		 * explained) is parsed only, said in a note, and not modelled
+		 * either, like raw SQL, types, views, partitions, multi_tenancy.
 		 */
-		if (view_query(op) && !pf->shape_changed)
-			ok = compile_view_query(conn, pf, op, err);
-		if (!ok || opaque_op(op->kind))
-			break;
-		ok = compile_op(conn, pf, op, err);
-		pf->shape_changed |= changes_shape(op->kind);
+		pf->at = i;
+		ok = (view_query(op) == NULL || compile_view_query(conn, pf, op, err)) &&
+			compile_op(conn, pf, op, err);
+		if (!ok && pf->skipped)
+		{
+			error_clear(err);
+			pf->skipped = false;
+			pf->unseen[i] = true;
+			ok = true;
+		}
+		pf->unseen[i] |= opaque_op(op->kind);
 	}
 	if (!ok)
 		return false;
@@ -804,18 +1260,23 @@ preflight_body(PGconn *conn, void *arg, Error *err)
 bool
 preflight_compile(ExecContext *ctx, const Migration *m, Error *err)
 {
-	Preflight	pf = {m, ctx->strategy, NULL, 0, 0, 0, false};
+	Preflight	pf = {0};
 	Txn			t = {0};
 	bool		ok;
 
 	if (!preflight_parse(m, err))
 		return false;
+	pf.m = m;
+	pf.strategy = ctx->strategy;
+	pf.quiet = ctx->progress && ctx->progress->quiet;
+	pf.unseen = xcalloc(m->n_ops + 1, sizeof(bool));
 	t.conn = ctx->conn;
 	t.settings = &ctx->settings;
 	t.deadlock_timeout_ms = &ctx->deadlock_timeout_ms;
 	t.journal_row = -1;
 	ok = txn_run(&t, preflight_body, &pf, err);
 	preflight_reset(&pf);
+	free(pf.unseen);
 	if (!ok && err->exit_code == EXIT_USAGE)
 		error_append(err, "\nnothing was changed: fix the file, then run apply again");
 	else if (!ok)
