@@ -10,10 +10,11 @@
  *    schema, as the migration will have changed it by then: in a transaction
  *    that keeps nothing, the tables the migration touches are copied as
  *    empty temporary tables (LIKE, which takes only ACCESS SHARE), the
- *    migration's column changes are made to the copies, and each expression
- *    is compiled over them (EXPLAIN, never run).  A type change is made to
- *    the copy too, with its USING, and the column's default is cast to the
- *    new type.
+ *    migration's changes are made to the copies (named as the tables, so
+ *    that pg_temp shadows them), and each expression, index element and
+ *    foreign key is compiled over them (EXPLAIN, never run).  A type change
+ *    is made to the copy too, with its USING, and the column's default is
+ *    cast to the new type.
  *
  * A failure is EXIT_USAGE naming the expression's file:line:col, and
  * nothing in the database has changed.
@@ -27,9 +28,10 @@ bool		preflight_parse(const Migration *m, Error *err);
 
 /*
  * Runs in ctx's connection in one short transaction of txn (lock waits
- * retried); ctx->settings must be the migration's.  After an sql or
- * multi_tenancy operation, whose effect on the schema cannot be told from
- * the file, the later expressions are parsed only.
+ * retried); ctx->settings must be the migration's.  What an sql, type,
+ * view, partition, role or multi_tenancy operation makes cannot be told
+ * from the file: an expression whose failure is about a name such an
+ * earlier operation writes is parsed only, with a note on stderr.
  */
 bool		preflight_compile(ExecContext *ctx, const Migration *m, Error *err);
 

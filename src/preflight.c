@@ -391,13 +391,34 @@ message_names(const char *msg, StrList *names)
 	}
 }
 
+/* Whether an operation before the one judged makes names it need not write. */
+static bool
+implicit_before(const Preflight *pf)
+{
+	for (size_t j = 0; j < pf->at; j++)
+		switch (pf->m->ops[j].kind)
+		{
+			case OP_MULTI_TENANCY:
+			case OP_PARTITION_TABLE:
+			case OP_ADD_PARTITIONS:
+			case OP_ATTACH_PARTITION:
+			case OP_DETACH_PARTITION:
+				return true;
+			default:
+				break;
+		}
+	return false;
+}
+
 /*
  * Whether a failure of op's e (NULL: of op itself) may come from what
  * preflight cannot see, and if so, why (in *why): an earlier operation
  * whose effect it does not model (raw SQL, a type, a view, partitions, ...)
  * names what the message is about (or, when the message names nothing,
- * op's table); or a view's query names by its schema a table that an
- * earlier operation changed, which the copy cannot stand in for.
+ * op's table; multi_tenancy and the partition operations make columns and
+ * tables of names they need not write, so for them op's table always
+ * counts); or a view's query names by its schema a table that an earlier
+ * operation changed, which the copy cannot stand in for.
  */
 static bool
 explained(const Preflight *pf, const Operation *op, const Expr *e, const Error *err,
@@ -422,7 +443,7 @@ explained(const Preflight *pf, const Operation *op, const Expr *e, const Error *
 								 pf->copies[i]->alias);
 		}
 	message_names(err->message, &names);
-	if (names.n == 0 && op_table(op))
+	if (op_table(op) && (names.n == 0 || implicit_before(pf)))
 	{
 		char	   *schema,
 				   *rel;
