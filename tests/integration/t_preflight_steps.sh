@@ -68,41 +68,38 @@ YAML
 refused 0001_view.yaml 5:57 'create_view: query' 'column "nikc" does not exist'
 
 # 3. A foreign key to a missing column, and one of an incompatible type.
-write_migration 0001_fk.yaml <<'YAML'
+# reference_to COLUMN: users.team references teams(COLUMN)
+reference_to()
+{
+	write_migration 0001_fk.yaml <<YAML
 operations:
   - add_constraint:
       table: users
       name: users_team_fk
       foreign_key:
         columns: [team]
-        references: { table: teams, columns: [ident] }
+        references: { table: teams, columns: [$1] }
 YAML
+}
+reference_to ident
 refused 0001_fk.yaml 2:5 'add_constraint' 'column "ident"'
-write_migration 0001_fk.yaml <<'YAML'
-operations:
-  - add_constraint:
-      table: users
-      name: users_team_fk
-      foreign_key:
-        columns: [team]
-        references: { table: teams, columns: [id] }
-YAML
+reference_to id
 refused 0001_fk.yaml 2:5 'add_constraint' 'incompatible types: text and bigint'
 # a reference to a table that does not exist; a column's reference to a
 # primary key of another type
-write_migration 0001_fk.yaml <<'YAML'
+# column_reference NAME TYPE TABLE: a new column that references TABLE's key
+column_reference()
+{
+	write_migration 0001_fk.yaml <<YAML
 operations:
   - add_column:
       table: users
-      column: { name: squad_id, type: bigint, references: { table: squads } }
+      column: { name: $1, type: $2, references: { table: $3 } }
 YAML
+}
+column_reference squad_id bigint squads
 refused 0001_fk.yaml 2:5 'add_column' 'relation "squads" does not exist'
-write_migration 0001_fk.yaml <<'YAML'
-operations:
-  - add_column:
-      table: users
-      column: { name: team_uuid, type: uuid, references: { table: teams } }
-YAML
+column_reference team_uuid uuid teams
 refused 0001_fk.yaml 2:5 'add_column' 'incompatible types: uuid and bigint'
 
 # 4. An index expression over a column an earlier operation adds.
