@@ -18,7 +18,10 @@
 -- and validity, triggers, functions and procedures (definition, owner,
 -- grants), policies, enums and domains, extensions, default privileges,
 -- and the comments on all of these.  Objects of an extension are the
--- extension's.
+-- extension's.  A NULL ACL (an object never granted on) shows as the
+-- privileges it stands for, acldefault's: the server treats the two alike,
+-- and a rollback of a grant on such an object leaves the default written
+-- out (docs/design.md, Grants).
 \set ON_ERROR_STOP 1
 WITH
 nsp AS (
@@ -62,7 +65,7 @@ kept AS (
 items AS (
 	-- schemas
 	SELECT format('schema %I owner=%s acl=%s', n.nspname, n.nspowner::regrole,
-			(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(n.nspacl) AS x)) AS item
+			(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(coalesce(n.nspacl, acldefault('n', n.nspowner))) AS x)) AS item
 	  FROM nsp n
 	 WHERE (:all OR n.nspname <> 'migrate')
 	   AND NOT EXISTS (SELECT 1 FROM ext_member e
@@ -71,7 +74,7 @@ items AS (
 	-- tables, views, sequences, composite types (indexes below)
 	SELECT format('relation %s kind=%s persistence=%s owner=%s acl=%s options=%s rls=%s force_rls=%s replident=%s partkey=%s bound=%s inherits=%s',
 			r.q, r.relkind, r.relpersistence, r.relowner::regrole,
-			(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(r.relacl) AS x), r.reloptions,
+			(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(coalesce(r.relacl, acldefault(CASE WHEN r.relkind = 'S' THEN 's' ELSE 'r' END::"char", r.relowner))) AS x), r.reloptions,
 			r.relrowsecurity, r.relforcerowsecurity, r.relreplident,
 			CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
 			pg_get_expr(r.relpartbound, r.oid),
@@ -144,7 +147,7 @@ items AS (
 	-- trigger functions (each one a migration's), not migrate's helpers
 	SELECT format('function %I.%I(%s) owner=%s acl=%s %s', n.nspname, f.proname,
 			pg_get_function_identity_arguments(f.oid), f.proowner::regrole,
-			(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(f.proacl) AS x),
+			(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(coalesce(f.proacl, acldefault('f', f.proowner))) AS x),
 			regexp_replace(pg_get_functiondef(f.oid), '\s+', ' ', 'g'))
 	  FROM pg_proc f
 	  JOIN nsp n ON n.oid = f.pronamespace
@@ -156,7 +159,7 @@ items AS (
 	-- enums and domains
 	SELECT format('type %I.%I kind=%s owner=%s acl=%s base=%s notnull=%s default=%s labels=%s checks=%s',
 			n.nspname, t.typname, t.typtype, t.typowner::regrole,
-			(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(t.typacl) AS x),
+			(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(coalesce(t.typacl, acldefault('T', t.typowner))) AS x),
 			CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
 			t.typnotnull, t.typdefault,
 			(SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)

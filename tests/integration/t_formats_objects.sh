@@ -19,6 +19,8 @@ fixture()
 	GRANT SELECT ON parent_counts TO PUBLIC;
 	CREATE TYPE mood AS ENUM ('sad', 'ok');
 	CREATE TYPE old_pair AS (a integer, b text);
+	CREATE SCHEMA reports;
+	CREATE FUNCTION price_of(integer) RETURNS integer LANGUAGE sql AS 'SELECT \$1 * 100';
 	CREATE EXTENSION IF NOT EXISTS btree_gist;" >/dev/null
 }
 
@@ -116,6 +118,17 @@ operations:
   - grant: {privileges: [select, update], on: {table: parent_counts}, to: [public]}
   - grant: {privileges: [usage], on: {schema: public}, to: [public]}
   - revoke: {privileges: [select], on: {table: parent_counts}, from: [public]}
+YAML
+
+# Objects that were never granted on (ACL NULL: the defaults): a rollback
+# gives back the default privileges, written out (the snapshot reads NULL
+# as acldefault, as the server does).
+check_case grants_on_defaults <<'YAML'
+operations:
+  - grant: {privileges: [select, insert], on: {table: bare}, to: [public]}
+  - grant: {privileges: [all], on: {sequence: items_id_seq}, to: [public]}
+  - grant: {privileges: [usage, create], on: {schema: reports}, to: [public]}
+  - revoke: {privileges: [execute], on: {function: "price_of(integer)"}, from: [public]}
 YAML
 
 check_case exclusion_constraint <<'YAML'
