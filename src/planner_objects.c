@@ -390,10 +390,40 @@ plan_refresh_matview(PlanCtx *pc)
 }
 
 /*
+ * The views that read matview, each as the CREATE OR REPLACE VIEW that
+ * redefines it from its own definition (pg_get_viewdef, names as they
+ * resolve now) and options, kept for the transaction in a setting: run
+ * again once the names are swapped (replay_dependent_views_sql), they read
+ * whatever then has matview's name.  The view keeps its oid, so its
+ * grants, comments, owner and the views over it stay.
+ */
+static char *
+save_dependent_views_sql(const char *matview)
+{
+	return sql_format("SELECT set_config('migrate.dependent_views', coalesce(json_agg(format("
+					  "'CREATE OR REPLACE VIEW %%s%%s AS %%s', v.oid::regclass, ' WITH (' || "
+					  "array_to_string(v.reloptions, ', ') || ')', pg_get_viewdef(v.oid)) "
+					  "ORDER BY v.oid)::text, '[]'), true) FROM pg_class v "
+					  "WHERE v.relkind = 'v' AND v.oid IN (SELECT r.ev_class FROM pg_rewrite r "
+					  "JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid "
+					  "WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass(%R))",
+					  matview);
+}
+
+static char *
+replay_dependent_views_sql(void)
+{
+	return do_block("DECLARE stmt text; BEGIN FOR stmt IN SELECT json_array_elements_text("
+					"current_setting('migrate.dependent_views')::json) LOOP EXECUTE stmt; "
+					"END LOOP; END");
+}
+
+/*
  * Renames that swap the materialized view with its rebuilt twin, and the
  * indexes of the file with theirs: from_* become to_*.  An index of the
  * view being renamed away is renamed only if it is that view's (another
- * table's index of the same name is left alone).
+ * table's index of the same name is left alone).  The views that read the
+ * one renamed away are redefined to read the one that takes its name.
  */
 static void
 swap_matview_sql(PlanCtx *pc, Step *s, const char *matview, const char *away, const char *back,
@@ -401,6 +431,8 @@ swap_matview_sql(PlanCtx *pc, Step *s, const char *matview, const char *away, co
 {
 	const char *base = strrchr(matview, '.') ? strrchr(matview, '.') + 1 : matview;
 	char	   *back_q = sibling_name(matview, back);
+
+	strlist_push(&s->sql, save_dependent_views_sql(matview));
 
 	for (size_t i = 0; i < pc->op->u.matview.n_indexes; i++)
 	{
@@ -428,7 +460,50 @@ swap_matview_sql(PlanCtx *pc, Step *s, const char *matview, const char *away, co
 		free(cond);
 		free(idx);
 	}
+	strlist_push(&s->sql, replay_dependent_views_sql());
 	free(back_q);
+}
+
+/*
+ * The comments of matview (its own, its columns' that the twin has, its
+ * file indexes') given to the twin and its indexes, before the swap.
+ */
+static char *
+copy_comments_sql(PlanCtx *pc, const char *matview, const char *twin, const StrList *twin_idx)
+{
+	Buf			body;
+	char	   *sql;
+
+	buf_init(&body);
+	sql_append(&body, "DECLARE r record; BEGIN "
+			   "IF obj_description(to_regclass(%R), 'pg_class') IS NOT NULL THEN "
+			   "EXECUTE format('COMMENT ON MATERIALIZED VIEW %%s IS %%L', %R, "
+			   "obj_description(to_regclass(%R), 'pg_class')); END IF; "
+			   "FOR r IN SELECT a.attname, col_description(a.attrelid, a.attnum) AS text "
+			   "FROM pg_attribute a WHERE a.attrelid = to_regclass(%R) AND a.attnum > 0 "
+			   "AND NOT a.attisdropped AND col_description(a.attrelid, a.attnum) IS NOT NULL "
+			   "AND EXISTS (SELECT FROM pg_attribute t WHERE t.attrelid = to_regclass(%R) "
+			   "AND t.attname = a.attname AND NOT t.attisdropped) LOOP "
+			   "EXECUTE format('COMMENT ON COLUMN %%s.%%I IS %%L', %R, r.attname, r.text); "
+			   "END LOOP; ", matview, twin, matview, matview, twin, twin);
+	for (size_t i = 0; i < pc->op->u.matview.n_indexes; i++)
+	{
+		char	   *idx = sibling_name(matview, pc->op->u.matview.indexes[i].name);
+		char	   *to = sibling_name(matview, twin_idx->items[i]);
+
+		/* the old view's own index of that name, if it has one */
+		sql_append(&body, "IF EXISTS (SELECT FROM pg_index WHERE indexrelid = to_regclass(%R) "
+				   "AND indrelid = to_regclass(%R)) AND obj_description(to_regclass(%R), "
+				   "'pg_class') IS NOT NULL THEN EXECUTE format('COMMENT ON INDEX %%s IS %%L', "
+				   "%R, obj_description(to_regclass(%R), 'pg_class')); END IF; ",
+				   idx, matview, idx, to, idx);
+		free(to);
+		free(idx);
+	}
+	buf_puts(&body, "END");
+	sql = do_block(body.data);
+	buf_free(&body);
+	return sql;
 }
 
 /* The grants of from, given on to as well (readers of the old one read the new one). */
@@ -484,6 +559,7 @@ plan_replace_matview(PlanCtx *pc)
 		plan_matview_populate(pc, twin_q, swapped);
 		s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, matview,
 					 "swap materialized view %Q with its rebuilt twin", matview);
+		strlist_push(&s->sql, copy_comments_sql(pc, matview, twin_q, &twin_idx));
 		swap_matview_sql(pc, s, matview, old, twin, &old_idx, &twin_idx);
 		step_done(s, "SELECT %s", swapped);
 		undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, matview,
