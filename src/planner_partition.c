@@ -249,6 +249,55 @@ drop_check_step(PlanCtx *pc, Step *owner, const char *rel, const char *check,
 }
 
 /*
+ * DETACH ... CONCURRENTLY leaves a copy of the partition constraint on the
+ * detached table as a CHECK: the undo step (of owner) that drops it.
+ * check_saved: SQL of the constraint's text, saved while it was attached.
+ */
+static void
+drop_detach_check_step(PlanCtx *pc, Step *owner, const char *partition, const char *check_saved)
+{
+	Step	   *undo = add_step(pc, owner, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, partition,
+								"drop the check that the detach added to %Q", partition);
+	Buf			body;
+
+	buf_init(&body);
+	sql_append(&body, "DECLARE c text; BEGIN FOR c IN SELECT conname FROM pg_constraint "
+			   "WHERE conrelid = to_regclass(%R) AND contype = 'c' "
+			   "AND pg_get_constraintdef(oid) = format('CHECK (%%s)', %s) LOOP "
+			   "EXECUTE format('ALTER TABLE %%s DROP CONSTRAINT %%I', %R, c); END LOOP; END",
+			   partition, check_saved, partition);
+	strlist_push(&undo->sql, do_block(body.data));
+	buf_free(&body);
+}
+
+/*
+ * The undo of an attach: the partition constraint saved (the detach
+ * copies it as a CHECK), the detach, that CHECK dropped.
+ */
+static void
+undo_attach(PlanCtx *pc, Step *s, const AttachSpec *a)
+{
+	/* one key a partition: add_partitions attaches several */
+	char	   *what = xasprintf("%s.constraint", a->partition);
+	char	   *key = saved_key(pc, what);
+	char	   *check_saved = saved_value(pc, what);
+	const char *const whats[] = {what, NULL};
+	Step	   *save = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
+								"save the partition constraint of %Q, which a concurrent detach "
+								"copies", a->partition);
+
+	step_sql(save, "INSERT INTO migrate.saved_objects (version, key, definition) "
+			 "SELECT %D, %L, d FROM pg_get_partition_constraintdef(to_regclass(%R)) AS d "
+			 "WHERE d IS NOT NULL ON CONFLICT DO NOTHING", pc->m->version, key, a->partition);
+	detach_steps(pc, s, a->table, a->partition, a->cond);
+	drop_detach_check_step(pc, s, a->partition, check_saved);
+	undo_forget_saved(pc, s, whats);
+	free(check_saved);
+	free(key);
+	free(what);
+}
+
+/*
  * CHECK NOT VALID, VALIDATE, ATTACH (no scan of the partition under its
  * lock), drop the CHECK.  owner: NULL (the steps of an operation, each with
  * its undo) or the step these undo (no undos of their own).
@@ -301,7 +350,7 @@ plan_attach(PlanCtx *pc, Step *owner, const AttachSpec *a)
 	}
 	done_unless(s, a->cond, attached);
 	if (owner == NULL)
-		detach_steps(pc, s, a->table, a->partition, a->cond);
+		undo_attach(pc, s, a);
 
 	if (with_check)
 		drop_check_step(pc, owner, a->partition, check, "the partition's bound holds now");
@@ -340,6 +389,7 @@ plan_attach_partition(PlanCtx *pc)
 	a.partition = op->u.attach_partition.partition;
 	a.bound_sql = b.data;
 	a.check_sql = check;
+	ensure_migrate_schema(pc);
 	plan_attach(pc, NULL, &a);
 	free(check);
 	buf_free(&b);
@@ -385,23 +435,7 @@ plan_detach_partition(PlanCtx *pc)
 	a.bound_saved = bound_saved;
 	a.check_saved = check_saved;
 	plan_attach(pc, s, &a);
-	{
-		/* DETACH CONCURRENTLY left a copy of the partition constraint as a CHECK */
-		Step	   *undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, partition,
-									"drop the check that the detach added to %Q", partition);
-		Buf			body;
-
-		buf_init(&body);
-		{
-			sql_append(&body, "DECLARE c text; BEGIN FOR c IN SELECT conname FROM pg_constraint "
-					   "WHERE conrelid = to_regclass(%R) AND contype = 'c' "
-					   "AND pg_get_constraintdef(oid) = format('CHECK (%%s)', %s) LOOP "
-					   "EXECUTE format('ALTER TABLE %%s DROP CONSTRAINT %%I', %R, c); END LOOP; END",
-					   partition, check_saved, partition);
-		}
-		strlist_push(&undo->sql, do_block(body.data));
-		buf_free(&body);
-	}
+	drop_detach_check_step(pc, s, partition, check_saved);
 
 	free(k_bound);
 	free(k_check);
