@@ -123,7 +123,7 @@ EOF
 expect_exit 0 "$MIGRATE" convert "$TMP/change.sql" -o "$conv/0002_change.yaml"
 expect_exit 0 "$MIGRATE" --dir "$conv" validate
 conv_yaml=$(cat "$conv/0002_change.yaml")
-for op in add_column create_index add_constraint alter_column sql; do
+for op in add_column create_index add_constraint alter_column comment; do
 	assert_contains "$conv_yaml" "- $op:" "convert did not map to $op"
 done
 expect_exit 0 mg --dir "$conv" lint

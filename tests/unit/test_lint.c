@@ -503,7 +503,7 @@ START_TEST(test_convert)
 {
 	static const char *const k1[] = {"create_table", "create_index", "add_column",
 		"add_constraint", "add_constraint", "alter_column", "alter_column", "rename_column",
-	"drop_index", "sql", "sql", NULL};
+	"drop_index", "create_index", "sql", NULL};
 	static const char *const k2[] = {"add_constraint", "drop_column", "drop_table",
 	"rename_table", "alter_column", "sql", NULL};
 	Buf			yaml;
