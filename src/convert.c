@@ -207,7 +207,7 @@ append_name(Buf *b, const char *name)
 		!(*name >= '0' && *name <= '9'))
 		buf_puts(b, name);
 	else
-		quote_ident(b, name);
+		sql_append(b, "%I", name);
 }
 
 /* pg_catalog's internal type names back to the SQL spelling. */
