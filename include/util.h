@@ -74,6 +74,7 @@ void		strlist_push(StrList *l, char *owned);
 void		strlist_add(StrList *l, const char *s);	/* copies s */
 void		strlist_free(StrList *l);
 bool		strlist_contains(const StrList *l, const char *s);
+bool		strlist_equal(const StrList *a, const StrList *b);	/* same items, same order */
 
 /*
  * The error value.  A function that can fail returns bool (true: success)

@@ -1213,17 +1213,6 @@ typedef struct WalkRange
 	int64_t		total;
 } WalkRange;
 
-static bool
-strlist_equal(const StrList *a, const StrList *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->items[i], b->items[i]) != 0)
-			return false;
-	return true;
-}
-
 static void
 strlist_copy(StrList *dst, const StrList *src)
 {

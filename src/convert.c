@@ -1117,23 +1117,12 @@ partition_by_fields(Conv *c, const PgQuery__PartitionSpec *ps, PartitionMethod *
 }
 
 static bool
-same_values(const StrList *a, const StrList *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->items[i], b->items[i]) != 0)
-			return false;
-	return true;
-}
-
-static bool
 same_bound(const PartitionBound *a, const PartitionBound *b)
 {
 	return a->is_default == b->is_default && a->modulus == b->modulus &&
 		a->remainder == b->remainder && a->in_null == b->in_null &&
-		same_values(&a->from, &b->from) && same_values(&a->to, &b->to) &&
-		same_values(&a->in, &b->in);
+		strlist_equal(&a->from, &b->from) && strlist_equal(&a->to, &b->to) &&
+		strlist_equal(&a->in, &b->in);
 }
 
 /* Whether p generates exactly the held partitions, names and bounds. */

@@ -315,6 +315,17 @@ strlist_contains(const StrList *l, const char *s)
 	return false;
 }
 
+bool
+strlist_equal(const StrList *a, const StrList *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->items[i], b->items[i]) != 0)
+			return false;
+	return true;
+}
+
 /* ---- Error ---- */
 
 bool
