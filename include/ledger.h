@@ -130,6 +130,15 @@ bool		ledger_object_owner(PGconn *conn, const OwnedObject *o, LedgerOwner *out,
 bool		ledger_own_object(PGconn *conn, int64_t version, const char *step_id,
 							  const OwnedObject *o, Error *err);
 
+/*
+ * The identity of an object of kind ("table" "index" "constraint"
+ * "trigger" "function" "view" "type" "policy" "role" ...) as a SQL
+ * expression of its oid, NULL when there is none: over SQL texts of its
+ * table quoted ("NULL": none), its name as written and its name quoted.
+ */
+char	   *ledger_identity_sql(const char *kind, const char *table, const char *name,
+								const char *quoted);
+
 /* "migration 3" or "not made by migrate": for messages. */
 char	   *ledger_owner_text(const LedgerOwner *owner);
 

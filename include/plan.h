@@ -91,7 +91,13 @@ typedef struct OwnedObject
 								 * "function" "view" ... */
 	char	   *name;			/* as the file names it (schema.name or
 								 * name); a function: its signature */
-	char	   *table;			/* constraint, trigger: its table; else NULL */
+	char	   *table;			/* constraint, trigger, policy: its table; else
+								 * NULL */
+	char	   *only_if;		/* NULL, or a SQL boolean, true after the step
+								 * when the step made the object: a step that
+								 * makes it only when missing (a role, the
+								 * tenant table) uses one of another owner,
+								 * and owns only the one it made */
 } OwnedObject;
 
 /*

@@ -216,6 +216,9 @@ check_ownership(PGconn *conn, const Migration *m, const Step *s, bool *own_exist
 			*own_exists = true;
 			continue;
 		}
+		/* made only when missing: one of another owner is used, never owned */
+		if (o->only_if != NULL)
+			continue;
 		who = ledger_owner_text(&owner);
 		error_set(err, EXIT_STEP_FAILED,
 				  "%s %s%s%s already exists, %s, not by this migration; nothing was changed "
@@ -264,13 +267,12 @@ static bool already_done(ExecContext *ctx, const Migration *m, const Step *s, bo
  * check, for what the ledger cannot know: a non-transactional step killed
  * before it was recorded, a migration begun before the ledger existed.
  */
+/* What the ledger says of s: STEP_RECORDED, STEP_TO_REPLACE, or STEP_TO_RUN. */
 static bool
-step_state(ExecContext *ctx, const Migration *m, const Step *s, bool rollback,
-		   StepState *state, Error *err)
+recorded_state(ExecContext *ctx, const Migration *m, const Step *s, bool rollback,
+			   StepState *state, Error *err)
 {
 	bool		recorded;
-	bool		own_exists;
-	bool		done;
 	char		had[65];
 	char		want[65];
 
@@ -283,8 +285,21 @@ step_state(ExecContext *ctx, const Migration *m, const Step *s, bool rollback,
 		ledger_step_definition(s, want);
 		*state = s->replace_if_changed && strcmp(had, want) != 0
 			? STEP_TO_REPLACE : STEP_RECORDED;
-		return true;
 	}
+	return true;
+}
+
+static bool
+step_state(ExecContext *ctx, const Migration *m, const Step *s, bool rollback,
+		   StepState *state, Error *err)
+{
+	bool		own_exists;
+	bool		done;
+
+	if (!recorded_state(ctx, m, s, rollback, state, err))
+		return false;
+	if (*state != STEP_TO_RUN)
+		return true;
 	if (!check_ownership(ctx->conn, m, s, &own_exists, err))
 		return false;
 	/* a step that replaces its own object is never skipped by name */
@@ -598,15 +613,15 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 
 	for (size_t k = 0; k < n; k++)
 	{
-		bool		recorded;
+		StepState	state;
 
-		if (!ledger_step_is_done(ctx->conn, m->version, steps[k]->id, direction(rollback),
-								 &recorded, NULL, err))
+		/* one that replaces its own object after a fix of the file runs again */
+		if (!recorded_state(ctx, m, steps[k], rollback, &state, err))
 		{
 			free(todo);
 			return false;
 		}
-		if (recorded)
+		if (state == STEP_RECORDED)
 		{
 			progress_step_skipped(ctx->progress, m, steps[k], "already done");
 			continue;

@@ -372,21 +372,50 @@ ledger_done_steps(PGconn *conn, int64_t version, LedgerDirection dir, StrList *o
 /* ---- objects ---- */
 
 /*
- * The oid of o as the catalog has it now, as a SQL expression over $1 kind,
- * $2 its table (quoted, for to_regclass; NULL), $3 its name as written,
- * $4 its name quoted (for to_regclass / to_regtype).
+ * The oid an object of kind has in the catalog now, as a SQL expression
+ * over three SQL texts: its table quoted (for to_regclass; "NULL" when
+ * none), its name as written, its name quoted (for to_regclass and
+ * to_regtype).  A kind's identity only matches an object of that kind: a
+ * table of the name is no view.
  */
-#define IDENTITY_SQL \
-	"CASE $1::text " \
-	"WHEN 'constraint' THEN (SELECT c.oid FROM pg_constraint c " \
-	"  WHERE c.conrelid = to_regclass($2::text) AND c.conname = $3::text) " \
-	"WHEN 'trigger' THEN (SELECT t.oid FROM pg_trigger t " \
-	"  WHERE t.tgrelid = to_regclass($2::text) AND t.tgname = $3::text) " \
-	"WHEN 'function' THEN to_regprocedure($3::text)::oid " \
-	"WHEN 'type' THEN to_regtype($4::text)::oid " \
-	"ELSE to_regclass($4::text)::oid END"
+char *
+ledger_identity_sql(const char *kind, const char *table, const char *name, const char *quoted)
+{
+	if (strcmp(kind, "constraint") == 0)
+		return xasprintf("(SELECT c.oid FROM pg_catalog.pg_constraint c "
+						 "WHERE c.conrelid = to_regclass(%s) AND c.conname = %s)", table, name);
+	if (strcmp(kind, "trigger") == 0)
+		return xasprintf("(SELECT t.oid FROM pg_catalog.pg_trigger t "
+						 "WHERE t.tgrelid = to_regclass(%s) AND t.tgname = %s)", table, name);
+	if (strcmp(kind, "policy") == 0)
+		return xasprintf("(SELECT p.oid FROM pg_catalog.pg_policy p "
+						 "WHERE p.polrelid = to_regclass(%s) AND p.polname = %s)", table, name);
+	if (strcmp(kind, "role") == 0)
+		return xasprintf("(SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = %s)", name);
+	if (strcmp(kind, "function") == 0)
+		return xasprintf("to_regprocedure(%s)::oid", name);
+	if (strcmp(kind, "type") == 0)
+		return xasprintf("to_regtype(%s)::oid", quoted);
+	if (strcmp(kind, "view") == 0)
+		return xasprintf("(SELECT v.oid FROM pg_catalog.pg_class v "
+						 "WHERE v.oid = to_regclass(%s) AND v.relkind = 'v')", quoted);
+	return xasprintf("to_regclass(%s)::oid", quoted);
+}
 
-/* The parameters of IDENTITY_SQL, then $5: the table as written ("" when none). */
+/*
+ * The parameters of a query about o (identity_params), as the columns of
+ * CTE arg, and o's identity over them.
+ */
+#define PARAMS_CTE "arg AS (SELECT $1::text AS kind, $2::text AS tbl, $3::text AS name, " \
+	"$4::text AS quoted, $5::text AS on_table)"
+
+static char *
+identity_param_sql(const OwnedObject *o)
+{
+	return ledger_identity_sql(o->kind, "arg.tbl", "arg.name", "arg.quoted");
+}
+
+/* The parameters of identity_param_sql ($1 the kind), then $5: the table as written ("" when none). */
 typedef struct IdentityParams
 {
 	char	   *quoted_table;
@@ -419,23 +448,29 @@ ledger_object_owner(PGconn *conn, const OwnedObject *o, LedgerOwner *out, Error 
 	IdentityParams ip;
 	PGresult   *res;
 
+	char	   *identity = identity_param_sql(o);
+	char	   *sql;
+
 	memset(out, 0, sizeof *out);
 	identity_params(&ip, o);
-	res = db_query(conn,
-				   "WITH o AS (SELECT " IDENTITY_SQL " AS oid) "
-				   "SELECT o.oid IS NOT NULL, l.version, l.step FROM o "
-				   "LEFT JOIN LATERAL (SELECT version, step FROM migrate.ledger_objects l "
-				   "  WHERE l.kind = $1 AND ((o.oid IS NOT NULL AND l.oid = o.oid) "
-				   "    OR (l.oid IS NULL AND l.on_table = $5::text AND l.name = $3::text)) "
-				   "  ORDER BY l.oid IS NULL LIMIT 1) l ON true",
-				   5, ip.values, err);
+	sql = xasprintf("WITH " PARAMS_CTE ", o AS (SELECT %s AS oid, arg.* FROM arg) "
+					"SELECT o.oid IS NOT NULL, l.version, l.step FROM o "
+					"LEFT JOIN LATERAL (SELECT version, step FROM migrate.ledger_objects l "
+					"  WHERE l.kind = o.kind AND ((o.oid IS NOT NULL AND l.oid = o.oid) "
+					"    OR (l.oid IS NULL AND l.on_table = o.on_table AND l.name = o.name)) "
+					"  ORDER BY l.oid IS NULL LIMIT 1) l ON true", identity);
+	res = db_query(conn, sql, 5, ip.values, err);
+	free(sql);
 	if (res == NULL && no_ledger(err))
 	{
 		/* no ledger: nothing is recorded, whether the object exists or not */
 		error_clear(err);
-		res = db_query(conn, "SELECT (" IDENTITY_SQL ") IS NOT NULL, NULL, NULL "
-					   "WHERE $5::text IS NOT NULL", 5, ip.values, err);
+		sql = xasprintf("WITH " PARAMS_CTE " SELECT %s IS NOT NULL, NULL, NULL FROM arg",
+						identity);
+		res = db_query(conn, sql, 5, ip.values, err);
+		free(sql);
 	}
+	free(identity);
 	identity_params_free(&ip);
 	if (res == NULL)
 		return false;
@@ -462,17 +497,25 @@ ledger_own_object(PGconn *conn, int64_t version, const char *step_id, const Owne
 	const char *params[7];
 	PGresult   *res;
 
+	char	   *identity = identity_param_sql(o);
+	char	   *sql;
+
 	identity_params(&ip, o);
 	snprintf(v, sizeof v, "%lld", (long long) version);
 	memcpy(params, ip.values, sizeof ip.values);
 	params[5] = v;
 	params[6] = step_id;
-	res = db_query(conn,
-				   "INSERT INTO migrate.ledger_objects (kind, on_table, name, oid, version, step) "
-				   "VALUES ($1::text, $5::text, $3::text, " IDENTITY_SQL ", $6::bigint, $7::text) "
-				   "ON CONFLICT (kind, on_table, name) DO UPDATE SET oid = excluded.oid, "
-				   "version = excluded.version, step = excluded.step, recorded_at = now()",
-				   7, params, err);
+	/* made only when missing (only_if): recorded only when this step made it */
+	sql = xasprintf("INSERT INTO migrate.ledger_objects (kind, on_table, name, oid, version, step) "
+					"WITH " PARAMS_CTE " "
+					"SELECT arg.kind, arg.on_table, arg.name, %s, $6::bigint, $7::text FROM arg "
+					"WHERE %s "
+					"ON CONFLICT (kind, on_table, name) DO UPDATE SET oid = excluded.oid, "
+					"version = excluded.version, step = excluded.step, recorded_at = now()",
+					identity, o->only_if ? o->only_if : "true");
+	res = db_query(conn, sql, 7, params, err);
+	free(sql);
+	free(identity);
 	identity_params_free(&ip);
 	if (res == NULL)
 		return false;

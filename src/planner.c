@@ -12,6 +12,7 @@
  * by an earlier statement or step; the inverse steps rebuild from there.
  */
 #include "planner_int.h"
+#include "ledger.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -240,7 +241,8 @@ step_sql(Step *s, const char *fmt,...)
 }
 
 void
-step_owns(Step *s, const char *kind, const char *table, const char *name)
+step_owns_if(Step *s, const char *kind, const char *table, const char *name,
+			 const char *only_if)
 {
 	OwnedObject *o;
 
@@ -249,6 +251,119 @@ step_owns(Step *s, const char *kind, const char *table, const char *name)
 	o->kind = xstrdup(kind);
 	o->table = xstrdup(table);
 	o->name = xstrdup(name);
+	o->only_if = xstrdup(only_if);
+}
+
+void
+step_owns(Step *s, const char *kind, const char *table, const char *name)
+{
+	step_owns_if(s, kind, table, name, NULL);
+}
+
+void
+plan_own_policy(PlanCtx *pc, Step *s, const char *table, const char *name, char *create)
+{
+	char	   *drop = sql_format("DROP POLICY %I ON %Q", name, table);
+	char	   *own = sql_owned(pc, "policy", table, name);
+	char	   *summary;
+
+	step_replaces_own(pc, s, "policy", table, name, drop);
+	strlist_push(&s->sql, create);
+	summary = sql_format("drop policy %I on %Q", name, table);
+	undo_drop_own(pc, s, LOCK_ACCESS_EXCLUSIVE, table, own, drop, summary);
+	free(summary);
+	free(own);
+	free(drop);
+}
+
+Step *
+undo_drop_own(PlanCtx *pc, Step *s, LockMode lock, const char *relation, const char *own,
+			  const char *drop, const char *summary)
+{
+	Step	   *undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, lock, relation, "%s", summary);
+
+	strlist_push(&undo->sql, guarded(own, drop));
+	step_done(undo, "SELECT NOT %s", own);
+	return undo;
+}
+
+/* kind's identity over literals of table and name (ledger_identity_sql). */
+static char *
+identity_of(const char *kind, const char *table, const char *name)
+{
+	char	   *t = table ? sql_format("%R", table) : xstrdup("NULL");
+	char	   *n = sql_format("%L", name);
+	char	   *q = sql_format("%R", name);
+	char	   *identity = ledger_identity_sql(kind, t, n, q);
+
+	free(t);
+	free(n);
+	free(q);
+	return identity;
+}
+
+void
+step_save_owner(PlanCtx *pc, Step *s, const char *kind, const char *table, const char *name)
+{
+	char	   *key = saved_key(pc, "owner");
+	char	   *identity = identity_of(kind, table, name);
+
+	step_sql(s, "INSERT INTO migrate.saved_objects (version, key, definition) "
+			 "SELECT %D, %L, l.oid::text FROM migrate.ledger_objects l "
+			 "WHERE l.kind = %L AND l.oid = %s ON CONFLICT DO NOTHING",
+			 pc->m->version, key, kind, identity);
+	free(identity);
+	free(key);
+}
+
+void
+step_rehome_owner(PlanCtx *pc, Step *undo, const char *kind, const char *table,
+				  const char *name)
+{
+	char	   *key = saved_key(pc, "owner");
+	char	   *identity = identity_of(kind, table, name);
+
+	step_sql(undo, "WITH saved AS (DELETE FROM migrate.saved_objects WHERE version = %D "
+			 "AND key = %L RETURNING definition::oid AS old) "
+			 "UPDATE migrate.ledger_objects l SET oid = %s FROM saved "
+			 "WHERE l.kind = %L AND l.oid = saved.old AND %s IS NOT NULL",
+			 pc->m->version, key, identity, kind, identity);
+	free(identity);
+	free(key);
+}
+
+char *
+sql_owned_by(int64_t version, const char *kind, const char *table, const char *name)
+{
+	char	   *identity = identity_of(kind, table, name);
+	char	   *sql;
+
+	if (version > 0)
+		sql = sql_format("EXISTS (SELECT FROM migrate.ledger_objects l WHERE l.kind = %L "
+						 "AND l.version = %D AND l.oid = %s)", kind, version, identity);
+	else
+		sql = sql_format("EXISTS (SELECT FROM migrate.ledger_objects l WHERE l.kind = %L "
+						 "AND l.oid = %s)", kind, identity);
+	free(identity);
+	return sql;
+}
+
+char *
+sql_owned(const PlanCtx *pc, const char *kind, const char *table, const char *name)
+{
+	return sql_owned_by(pc->m->version, kind, table, name);
+}
+
+void
+step_replaces_own(PlanCtx *pc, Step *s, const char *kind, const char *table,
+				  const char *name, const char *drop)
+{
+	char	   *own = sql_owned(pc, kind, table, name);
+
+	strlist_push(&s->sql, guarded(own, drop));
+	step_owns(s, kind, table, name);
+	s->replace_if_changed = true;
+	free(own);
 }
 
 void
@@ -1135,6 +1250,7 @@ step_clear(Step *s)
 		free(s->owns[i].kind);
 		free(s->owns[i].name);
 		free(s->owns[i].table);
+		free(s->owns[i].only_if);
 	}
 	free(s->owns);
 	strlist_free(&s->on_failure.sql);

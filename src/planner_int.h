@@ -48,8 +48,59 @@ Step	   *add_step(PlanCtx *pc, Step *owner, StepPhase phase, StepKind kind,
 /* Appends one statement to s->sql. */
 void		step_sql(Step *s, const char *fmt,...);
 
-/* Adds an object s creates to s->owns (table: NULL unless a constraint or trigger). */
+/* Adds an object s creates to s->owns (table: NULL unless a constraint, trigger or policy). */
 void		step_owns(Step *s, const char *kind, const char *table, const char *name);
+
+/*
+ * The same for an object s makes only when it is missing: only_if (a SQL
+ * boolean, true after s when s made it) tells which (OwnedObject.only_if).
+ */
+void		step_owns_if(Step *s, const char *kind, const char *table, const char *name,
+						 const char *only_if);
+
+/*
+ * A SQL boolean: the object exists and the ledger (schema migrate) holds
+ * its oid as this migration's, for the guards of what drops it.
+ */
+char	   *sql_owned(const PlanCtx *pc, const char *kind, const char *table, const char *name);
+/* The same for version's (0: any migration's). */
+char	   *sql_owned_by(int64_t version, const char *kind, const char *table, const char *name);
+
+/*
+ * Another migration's object that s drops (or may replace) and its inverse
+ * makes again: step_save_owner (a statement of s, before the drop) saves
+ * the oid the ledger records for it, step_rehome_owner (one of the undo,
+ * after the object is made again) gives that record the new object's oid,
+ * so that the object stays its maker's own across the rollback.
+ */
+void		step_save_owner(PlanCtx *pc, Step *s, const char *kind, const char *table,
+							const char *name);
+void		step_rehome_owner(PlanCtx *pc, Step *undo, const char *kind, const char *table,
+							  const char *name);
+
+/*
+ * s replaces its own object when the file changed since it ran (a fix):
+ * first drop (a statement) runs when the object is this migration's own
+ * (never one of another owner, which stays an error), then s's statements
+ * make it again.  Sets s->replace_if_changed.
+ */
+void		step_replaces_own(PlanCtx *pc, Step *s, const char *kind, const char *table,
+							  const char *name, const char *drop);
+
+/*
+ * Adds the inverse step of s that runs drop (a statement) only while own
+ * (a sql_owned boolean) holds, done when it does not.
+ */
+Step	   *undo_drop_own(PlanCtx *pc, Step *s, LockMode lock, const char *relation,
+						  const char *own, const char *drop, const char *summary);
+
+/*
+ * s makes policy name on table with create (a CREATE POLICY statement,
+ * taken): the policy is this migration's own, replaced after a fix of the
+ * file, and its inverse step drops it only while it is.
+ */
+void		plan_own_policy(PlanCtx *pc, Step *s, const char *table, const char *name,
+							char *create);
 
 /*
  * Adds one statement (formatted as step_sql) to what the executor runs when

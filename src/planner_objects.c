@@ -141,8 +141,10 @@ plan_create_view(PlanCtx *pc)
 {
 	const char *view = pc->op->u.view.name;
 	char	   *sql;
+	char	   *drop;
+	char	   *own;
+	char	   *summary;
 	Step	   *s;
-	Step	   *undo;
 
 	if (!view_options_supported(pc))
 		return false;
@@ -150,13 +152,17 @@ plan_create_view(PlanCtx *pc)
 
 	/* a new view locks nothing but what its query reads, for a moment */
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL, "create view %Q", view);
+	drop = sql_format("DROP VIEW %Q", view);
+	own = sql_owned(pc, "view", NULL, view);
+	/* after a fix of the file, the view of this migration is made again from it */
+	step_replaces_own(pc, s, "view", NULL, view, drop);
 	strlist_push(&s->sql, sql);
 	step_done(s, "SELECT to_regclass(%R) IS NOT NULL", view);
-	step_owns(s, "view", NULL, view);
-	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, view,
-					"drop view %Q", view);
-	step_sql(undo, "DROP VIEW IF EXISTS %Q", view);
-	step_done(undo, "SELECT to_regclass(%R) IS NULL", view);
+	summary = sql_format("drop view %Q", view);
+	undo_drop_own(pc, s, LOCK_ACCESS_EXCLUSIVE, view, own, drop, summary);
+	free(summary);
+	free(own);
+	free(drop);
 	return true;
 }
 
@@ -177,6 +183,8 @@ undo_replace_view(PlanCtx *pc, Step *owner, const char *view)
 								"put the previous definition of view %Q back", view);
 
 	strlist_push(&undo->sql, do_block(body));
+	/* made again when OR REPLACE could not: the view stays its maker's */
+	step_rehome_owner(pc, undo, "view", NULL, view);
 	step_unmark(pc, undo, "replaced");
 	free(body);
 	free(drop);
@@ -198,6 +206,7 @@ plan_replace_view(PlanCtx *pc)
 	save_definition_step(pc, "view", definition, summary);
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, view,
 				 "replace view %Q", view);
+	step_save_owner(pc, s, "view", NULL, view);
 	strlist_push(&s->sql, view_sql(pc->op, true));
 	step_mark(pc, s, "replaced");
 	undo_replace_view(pc, s, view);
@@ -222,12 +231,18 @@ plan_drop_view(PlanCtx *pc)
 	save_definition_step(pc, "view", definition, summary);
 	s = add_step(pc, NULL, ONLINE(pc) ? PHASE_CONTRACT : PHASE_EXPAND, STEP_DDL,
 				 LOCK_ACCESS_EXCLUSIVE, view, "drop view %Q", view);
+	if (!ONLINE(pc))
+		step_save_owner(pc, s, "view", NULL, view);
 	step_sql(s, "DROP VIEW IF EXISTS %Q", view);
 	step_done(s, "SELECT to_regclass(%R) IS NULL", view);
 	if (!ONLINE(pc))
-		step_done(undo_run_saved(pc, s, "view", LOCK_NONE, NULL,
-								 "create the view again, from its saved definition"),
-				  "SELECT to_regclass(%R) IS NOT NULL", view);
+	{
+		Step	   *undo = undo_run_saved(pc, s, "view", LOCK_NONE, NULL,
+										  "create the view again, from its saved definition");
+
+		step_rehome_owner(pc, undo, "view", NULL, view);
+		step_done(undo, "SELECT to_regclass(%R) IS NOT NULL", view);
+	}
 	free(summary);
 	free(definition);
 	return true;
@@ -1057,8 +1072,8 @@ plan_create_role(PlanCtx *pc)
 	Buf			create;
 	char	   *body;
 	char	   *drop;
+	char	   *own;
 	Step	   *s;
-	Step	   *undo;
 
 	ensure_migrate_schema(pc);
 	buf_init(&create);
@@ -1073,16 +1088,17 @@ plan_create_role(PlanCtx *pc)
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL, "create role %I if missing", role);
 	strlist_push(&s->sql, do_block(body));
 	step_done(s, "SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = %L)", role);
+	/* a role of that name made by someone else is used, never owned */
+	step_owns_if(s, "role", NULL, role, made);
 	free(body);
-	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
-					"drop role %I if this migration made it", role);
-	drop = sql_format("DROP ROLE IF EXISTS %I", role);
-	body = sql_format("BEGIN IF %s THEN EXECUTE %L; END IF; END", made, drop);
-	strlist_push(&undo->sql, do_block(body));
-	step_done(undo, "SELECT NOT %s", made);
+	own = sql_owned(pc, "role", NULL, role);
+	drop = sql_format("DROP ROLE %I", role);
+	body = sql_format("drop role %I if this migration made it", role);
+	undo_drop_own(pc, s, LOCK_NONE, NULL, own, drop, body);
+	free(body);
+	free(own);
 	free(drop);
 	undo_forget_saved(pc, s, forget);
-	free(body);
 	buf_free(&create);
 	free(made);
 	free(key);

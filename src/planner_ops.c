@@ -1642,12 +1642,8 @@ plan_create_policy(PlanCtx *pc)
 
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 				 "create policy %I on %Q", name, table);
-	strlist_push(&s->sql, create_policy_sql(pc->op));
 	step_done(s, "SELECT %s", exists);
-	s = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-				 "drop policy %I on %Q", name, table);
-	step_sql(s, "DROP POLICY IF EXISTS %I ON %Q", name, table);
-	step_done(s, "SELECT NOT %s", exists);
+	plan_own_policy(pc, s, table, name, create_policy_sql(pc->op));
 	free(exists);
 	return true;
 }
@@ -1682,6 +1678,7 @@ plan_drop_policy(PlanCtx *pc)
 			 "' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')') "
 			 "FROM pg_policy p WHERE p.polrelid = to_regclass(%R) AND p.polname = %L "
 			 "ON CONFLICT DO NOTHING", pc->m->version, key, table, name);
+	step_save_owner(pc, s, "policy", table, name);
 	step_sql(s, "DROP POLICY IF EXISTS %I ON %Q", name, table);
 	step_done(s, "SELECT NOT %s", exists);
 
@@ -1690,6 +1687,7 @@ plan_drop_policy(PlanCtx *pc)
 	body = sql_format("DECLARE saved text := %s; BEGIN IF saved IS NOT NULL THEN "
 					  "EXECUTE saved; END IF; END", saved);
 	strlist_push(&undo->sql, do_block(body));
+	step_rehome_owner(pc, undo, "policy", table, name);
 	step_done(undo, "SELECT %s", exists);
 	undo_forget_saved(pc, s, forget);
 	free(body);

@@ -32,6 +32,25 @@ sql_view_over(const char *view, const char *table)
 }
 
 /*
+ * SQL boolean: view is the old name view of this migration's: the ledger
+ * records it as its own, or (a migration applied before the view was
+ * recorded) no migration's and a view over table.
+ */
+static char *
+own_old_name_view(const PlanCtx *pc, const char *view, const char *table)
+{
+	char	   *own = sql_owned(pc, "view", NULL, view);
+	char	   *anyone = sql_owned_by(0, "view", NULL, view);
+	char	   *over = sql_view_over(view, table);
+	char	   *sql = xasprintf("(%s OR (%s AND NOT %s))", own, over, anyone);
+
+	free(own);
+	free(anyone);
+	free(over);
+	return sql;
+}
+
+/*
  * The view that keeps the old name: every column of the table, the
  * invoker's privileges and row security (PostgreSQL 15+: without it the
  * view would read as its owner, past the table's policies), the table's
@@ -90,7 +109,7 @@ plan_rename_table(PlanCtx *pc)
 		goto done;
 	}
 	to = sibling_name(from, to_rel);
-	view = sql_view_over(from, to);
+	view = own_old_name_view(pc, from, to);
 	renamed = sql_format("to_regclass(%R) IS NOT NULL AND NOT EXISTS (SELECT FROM pg_class "
 						 "WHERE oid = to_regclass(%R) AND relkind IN ('r', 'p'))", to, from);
 	if (ONLINE(pc))
@@ -101,6 +120,7 @@ plan_rename_table(PlanCtx *pc)
 		step_sql(s, "ALTER TABLE %Q RENAME TO %I", from, to_rel);
 		old_name_view_sql(s, from, to);
 		step_done(s, "SELECT %s AND %s", renamed, view);
+		step_owns(s, "view", NULL, from);
 	}
 	else
 	{

@@ -175,9 +175,10 @@ tenant_from_listed(PlanCtx *pc, const StrList *names)
 }
 
 /*
- * The tenant table, created when missing.  Rollback drops it only then, and
- * only when it is empty by then (the default tenant, the one row this
- * migration made, is deleted before): tenants added since are not the
+ * The tenant table, created when missing.  Rollback drops it only when the
+ * ledger records it as this migration's own (an existing one was used, not
+ * made), and only when it is empty by then (the default tenant, the one row
+ * this migration made, is deleted before): tenants added since are not the
  * migration's to drop, so a table holding them is kept.
  */
 static void
@@ -187,12 +188,12 @@ plan_tenant_table(PlanCtx *pc)
 	const char *tenants = op->u.multi_tenancy.tenant_table;
 	char	   *key = saved_key(pc, "tenant_table");
 	char	   *created = saved_flag(pc, "tenant_table", NULL);
-	char	   *drop = sql_format("IF to_regclass(%R) IS NOT NULL THEN "
-								  "IF NOT EXISTS (SELECT FROM %Q) THEN DROP TABLE %Q; END IF; "
-								  "END IF", tenants, tenants, tenants);
+	char	   *own = sql_owned(pc, "table", NULL, tenants);
+	char	   *drop = sql_format("IF NOT EXISTS (SELECT FROM %Q) THEN DROP TABLE %Q; END IF",
+								  tenants, tenants);
 	const char *const forget[] = {"tenant_table", NULL};
+	char	   *summary;
 	Step	   *s;
-	Step	   *undo;
 
 	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
 				 "create the tenant table %Q if it is missing", tenants);
@@ -208,12 +209,14 @@ plan_tenant_table(PlanCtx *pc)
 			 ")", tenants, "id", op->u.multi_tenancy.type, "name", "subdomain",
 			 "created_at", "settings");
 	step_done(s, "SELECT to_regclass(%R) IS NOT NULL", tenants);
-	undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, tenants,
-					"drop the tenant table %Q if this migration created it and no tenant "
-					"was added since (else it is kept, with them)", tenants);
-	strlist_push(&undo->sql, guarded(created, drop));
-	step_done(undo, "SELECT NOT %s OR to_regclass(%R) IS NULL", created, tenants);
+	/* a tenant table that was there is used, never owned */
+	step_owns_if(s, "table", NULL, tenants, created);
+	summary = sql_format("drop the tenant table %Q if this migration created it and no tenant "
+						 "was added since (else it is kept, with them)", tenants);
+	undo_drop_own(pc, s, LOCK_ACCESS_EXCLUSIVE, tenants, own, drop, summary);
+	free(summary);
 	undo_forget_saved(pc, s, forget);
+	free(own);
 	free(drop);
 	free(created);
 	free(key);
@@ -730,22 +733,20 @@ plan_tenant_rls(PlanCtx *pc, const TenantTable *tables, size_t n)
 		plan_rls_change(pc, table, true, false);
 		for (int p = 0; p < (admin ? 2 : 1); p++)
 		{
+			char	   *create;
 			char	   *exists = sql_format("EXISTS (SELECT FROM pg_policy WHERE polrelid = "
 											"to_regclass(%R) AND polname = %L)", table, policies[p]);
 
 			s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 						 "create policy %I on %Q", policies[p], table);
 			if (p == 0)
-				step_sql(s, "CREATE POLICY %I ON %Q AS PERMISSIVE FOR ALL TO PUBLIC "
-						 "USING (%s) WITH CHECK (%s)", policies[p], table, match, match);
+				create = sql_format("CREATE POLICY %I ON %Q AS PERMISSIVE FOR ALL TO PUBLIC "
+									"USING (%s) WITH CHECK (%s)", policies[p], table, match, match);
 			else
-				step_sql(s, "CREATE POLICY %I ON %Q AS PERMISSIVE FOR ALL TO %I "
-						 "USING (true) WITH CHECK (true)", policies[p], table, admin);
+				create = sql_format("CREATE POLICY %I ON %Q AS PERMISSIVE FOR ALL TO %I "
+									"USING (true) WITH CHECK (true)", policies[p], table, admin);
 			step_done(s, "SELECT %s", exists);
-			undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
-							"drop policy %I on %Q", policies[p], table);
-			step_sql(undo, "DROP POLICY IF EXISTS %I ON %Q", policies[p], table);
-			step_done(undo, "SELECT NOT %s", exists);
+			plan_own_policy(pc, s, table, policies[p], create);
 			free(exists);
 		}
 	}

@@ -704,17 +704,33 @@ START_TEST(test_policies_and_rls)
 	MigrationPlan mp;
 
 	plan_fixture("0018_policy", STRATEGY_ONLINE, &m, &mp);
+	/* the policy is this migration's own: an own one of the name is replaced (a fix), never another's */
 	ck_assert_str_eq(mp.steps[0].sql.items[0],
+					 "DO $migrate$BEGIN IF EXISTS (SELECT FROM migrate.ledger_objects l "
+					 "WHERE l.kind = 'policy' AND l.version = 18 AND l.oid = (SELECT p.oid "
+					 "FROM pg_catalog.pg_policy p WHERE p.polrelid = to_regclass('\"orders\"') "
+					 "AND p.polname = 'tenant_isolation')) THEN DROP POLICY \"tenant_isolation\" "
+					 "ON \"orders\"; END IF; END$migrate$");
+	ck_assert(mp.steps[0].replace_if_changed);
+	ck_assert_uint_eq(mp.steps[0].n_owns, 1);
+	ck_assert_str_eq(mp.steps[0].owns[0].kind, "policy");
+	ck_assert_str_eq(mp.steps[0].owns[0].table, "orders");
+	ck_assert_str_eq(mp.steps[0].owns[0].name, "tenant_isolation");
+	ck_assert_ptr_null(mp.steps[0].owns[0].only_if);
+	ck_assert_str_eq(mp.steps[0].sql.items[1],
 					 "CREATE POLICY \"tenant_isolation\" ON \"orders\" AS RESTRICTIVE FOR UPDATE "
 					 "TO \"app_user\", \"reporting role\" USING (tenant_id = "
 					 "current_setting('app.current_tenant')::int) WITH CHECK (tenant_id = "
 					 "current_setting('app.current_tenant')::int)");
-	ck_assert_str_eq(mp.steps[1].sql.items[0],
+	ck_assert_str_eq(mp.steps[1].sql.items[1],
 					 "CREATE POLICY \"everyone_reads\" ON \"orders\" AS PERMISSIVE FOR ALL TO PUBLIC "
 					 "USING (true)");
 	ck_assert_int_eq(mp.steps[0].lock, LOCK_ACCESS_EXCLUSIVE);
-	ck_assert_str_eq(mp.steps[0].rollback[0].sql.items[0],
-					 "DROP POLICY IF EXISTS \"tenant_isolation\" ON \"orders\"");
+	/* and rollback drops it only while it is */
+	ck_assert_ptr_nonnull(strstr(mp.steps[0].rollback[0].sql.items[0],
+								 "l.version = 18 AND l.oid = (SELECT p.oid FROM pg_catalog.pg_policy p"));
+	ck_assert_ptr_nonnull(strstr(mp.steps[0].rollback[0].sql.items[0],
+								 "THEN DROP POLICY \"tenant_isolation\" ON \"orders\"; END IF;"));
 	migration_plan_free(&mp);
 	migration_free(&m);
 
