@@ -212,6 +212,31 @@ add_twin_column_sql(const char *table, const char *from, const char *to)
 }
 
 /*
+ * The comment and the column privileges of from given to to, in the
+ * twin's own transaction (the twin's rollback drops them with it).
+ */
+static char *
+copy_column_extras_sql(const char *table, const char *from, const char *to)
+{
+	char	   *body = sql_format("DECLARE r record; note text; BEGIN "
+								  "SELECT col_description(attrelid, attnum) INTO note FROM pg_attribute "
+								  "WHERE attrelid = to_regclass(%R) AND attname = %L AND NOT attisdropped; "
+								  "IF note IS NOT NULL THEN EXECUTE format('COMMENT ON COLUMN %%s.%%I IS %%L', "
+								  "%R, %L, note); END IF; "
+								  "FOR r IN SELECT x.privilege_type, x.grantee, x.is_grantable "
+								  "FROM pg_attribute c, aclexplode(c.attacl) x WHERE c.attrelid = to_regclass(%R) "
+								  "AND c.attname = %L AND NOT c.attisdropped LOOP "
+								  "EXECUTE format('GRANT %%s (%%I) ON %%s TO %%s%%s', r.privilege_type, %L, %R, "
+								  "CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END, "
+								  "CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END); END LOOP; END",
+								  table, from, table, to, table, from, to, table);
+	char	   *stmt = do_block(body);
+
+	free(body);
+	return stmt;
+}
+
+/*
  * Online: a twin column under the new name, kept equal to the old one both
  * ways by a trigger, filled in batches, given the old one's NOT NULL and,
  * planned against the database, its indexes (built concurrently), checks
@@ -363,6 +388,7 @@ plan_rename_column(PlanCtx *pc)
 				 pc->cat ? "" : " (its indexes and constraints are listed when planned "
 				 "against the database)");
 	strlist_push(&s->sql, add_twin_column_sql(table, from, to));
+	strlist_push(&s->sql, copy_column_extras_sql(table, from, to));
 	step_done(s, "SELECT %s OR NOT %s", to_exists, from_exists);
 	undo_add_column(pc, s, table, to);
 
