@@ -1029,13 +1029,12 @@ batch_body(PGconn *conn, void *arg, Error *err)
 	 * The planner misjudges a row-comparison key range (a composite key) as
 	 * a large part of the table; past jit_above_cost each small batch would
 	 * then spend more time compiling than updating.  LOCAL: safe behind a
-	 * transaction-pooling PgBouncer.
+	 * transaction-pooling PgBouncer.  And a saved batch is compressed with
+	 * lz4, at a fraction of pglz's time.
 	 */
-	if (!db_exec(conn, "SELECT set_config('jit', 'off', true)", err))
-		return false;
-	/* the saved batch: lz4 compresses it at a fraction of pglz's time */
-	if (bt->lz4 &&
-		!db_exec(conn, "SELECT set_config('default_toast_compression', 'lz4', true)", err))
+	if (!db_exec(conn, bt->lz4 ? "SELECT set_config('jit', 'off', true), "
+				 "set_config('default_toast_compression', 'lz4', true)"
+				 : "SELECT set_config('jit', 'off', true)", err))
 		return false;
 
 	strlist_free(&bt->upper);
