@@ -138,6 +138,7 @@ typedef struct Replicas
 	uint64_t   *lsn;			/* our batches' commit positions, ascending */
 	int64_t    *at;				/* and when they committed (now_ms) */
 	size_t		n_samples;
+	int64_t		asked_at;		/* when throttle_for_replicas last asked (now_ms) */
 } Replicas;
 
 static uint64_t
@@ -239,6 +240,52 @@ replica_lag_ms(ExecContext *ctx, Replicas *rp)
 }
 
 /* ---- SQL of one batch ---- */
+
+/*
+ * The upsert of a cursor row, its values $first..$first+6: version, step,
+ * upper bound, cursor, rows done, finished, rows total; plus_rows: NULL, or
+ * an expression added to the rows done (a batch's own count).
+ */
+static void
+append_cursor_upsert(Buf *b, int first, const char *plus_rows)
+{
+	buf_printf(b, "INSERT INTO migrate.backfill_cursors "
+			   "(version, step, upper_bound, cursor, rows_done, finished, rows_total) "
+			   "VALUES ($%d::bigint, $%d, $%d, $%d, $%d::bigint%s%s, $%d::boolean, $%d::bigint) "
+			   "ON CONFLICT (version, step) DO UPDATE SET upper_bound = excluded.upper_bound, "
+			   "cursor = excluded.cursor, rows_done = excluded.rows_done, "
+			   "finished = excluded.finished, rows_total = excluded.rows_total, "
+			   "updated_at = now()", first, first + 1, first + 2, first + 3, first + 4,
+			   plus_rows ? " + " : "", plus_rows ? plus_rows : "", first + 5, first + 6);
+}
+
+#define CURSOR_PARAMS 7
+
+/* The values of append_cursor_upsert, as text. */
+typedef struct CursorValues
+{
+	char		version[32],
+				rows[32],
+				total[32];
+	const char *params[CURSOR_PARAMS];
+} CursorValues;
+
+static void
+cursor_values(CursorValues *cv, const Migration *m, const char *row_id,
+			  const char *upper_bound, const char *cursor, int64_t rows_done,
+			  int64_t rows_total, bool finished)
+{
+	snprintf(cv->version, sizeof cv->version, "%lld", (long long) m->version);
+	snprintf(cv->rows, sizeof cv->rows, "%lld", (long long) rows_done);
+	snprintf(cv->total, sizeof cv->total, "%lld", (long long) rows_total);
+	cv->params[0] = cv->version;
+	cv->params[1] = row_id;
+	cv->params[2] = upper_bound;
+	cv->params[3] = cursor;
+	cv->params[4] = cv->rows;
+	cv->params[5] = finished ? "true" : "false";
+	cv->params[6] = cv->total;
+}
 
 /* "SET a = (e1), b = (e2)" */
 static void
@@ -426,9 +473,12 @@ keyset_save_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpe
  * tell the two apart.  A row the application changed meanwhile is
  * rechecked on its newest version (READ COMMITTED): updated when its
  * values are still NULL (NULL is then what is overwritten), else skipped.
- * Returns how many rows it changed (no row: none).  The rows it skipped are
- * left to the other forms, in the same transaction (null_old_left_sql).
- * $1..$k: the batch's upper key, $k+1..$2k: the cursor (when with_cursor).
+ * It saves the batch's cursor too (append_cursor_upsert, the rows done
+ * counting its own), a round trip less per batch.  Returns how many rows
+ * it changed.  The rows it skipped are left to the other forms, in the same
+ * transaction (null_old_left_sql), and the cursor saved again after them.
+ * $1..$k: the batch's upper key, $k+1..$2k: the cursor (when with_cursor),
+ * then the cursor row's values (append_cursor_upsert).
  */
 static char *
 null_old_save_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf,
@@ -451,7 +501,8 @@ null_old_save_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 				   (int) i);
 	for (size_t i = 0; i < bf->set.n; i++)
 		sql_append(&b, ", %s%I AS migrate_n%d", target, bf->set.items[i].key, (int) i);
-	sql_append(&b, ") INSERT INTO migrate.%I (saved) SELECT array_agg(ROW(", bf->save_batches);
+	sql_append(&b, "), migrate_saved AS (INSERT INTO migrate.%I (saved) SELECT array_agg(ROW(",
+			   bf->save_batches);
 	for (size_t i = 0; i < k; i++)
 		buf_printf(&b, "%smigrate_k%zu", i > 0 ? ", " : "", i);
 	for (size_t i = 0; i < bf->set.n; i++)
@@ -459,7 +510,10 @@ null_old_save_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 	for (size_t i = 0; i < bf->set.n; i++)
 		buf_printf(&b, ", migrate_n%zu", i);
 	sql_append(&b, ")::migrate.%I) FROM migrate_set HAVING count(*) > 0 "
-			   "RETURNING cardinality(saved)", bf->save_table);
+			   "RETURNING cardinality(saved) AS migrate_n), migrate_cursor AS (", bf->save_table);
+	append_cursor_upsert(&b, with_cursor ? 2 * (int) k + 1 : (int) k + 1,
+						 "coalesce((SELECT migrate_n FROM migrate_saved), 0)");
+	buf_puts(&b, " RETURNING 1) SELECT coalesce((SELECT migrate_n FROM migrate_saved), 0)");
 	free(target);
 	return buf_detach(&b);
 }
@@ -766,31 +820,15 @@ save_cursor_db(PGconn *conn, const Migration *m, const char *row_id,
 			   const char *upper_bound, const char *cursor, int64_t rows_done,
 			   int64_t rows_total, bool finished, Error *err)
 {
-	char		version[32],
-				rows[32],
-				total[32];
-	const char *params[7];
+	CursorValues cv;
 	PGresult   *res;
+	Buf			b;
 
-	snprintf(version, sizeof version, "%lld", (long long) m->version);
-	snprintf(rows, sizeof rows, "%lld", (long long) rows_done);
-	snprintf(total, sizeof total, "%lld", (long long) rows_total);
-	params[0] = version;
-	params[1] = row_id;
-	params[2] = upper_bound;
-	params[3] = cursor;
-	params[4] = rows;
-	params[5] = finished ? "true" : "false";
-	params[6] = total;
-	res = db_query(conn,
-				   "INSERT INTO migrate.backfill_cursors "
-				   "(version, step, upper_bound, cursor, rows_done, finished, rows_total) "
-				   "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-				   "ON CONFLICT (version, step) DO UPDATE SET upper_bound = excluded.upper_bound, "
-				   "cursor = excluded.cursor, rows_done = excluded.rows_done, "
-				   "finished = excluded.finished, rows_total = excluded.rows_total, "
-				   "updated_at = now()",
-				   7, params, err);
+	cursor_values(&cv, m, row_id, upper_bound, cursor, rows_done, rows_total, finished);
+	buf_init(&b);
+	append_cursor_upsert(&b, 1, NULL);
+	res = db_query(conn, b.data, CURSOR_PARAMS, cv.params, err);
+	buf_free(&b);
 	if (res == NULL)
 		return false;
 	PQclear(res);
@@ -960,14 +998,21 @@ typedef struct Batch
 static bool
 null_old_batch(PGconn *conn, Batch *bt, bool *rest, Error *err)
 {
-	PGresult   *res = db_query(conn, bt->null_old_sql, bt->n_batch_params, bt->batch_params,
-							   err);
+	CursorValues cv;
+	PGresult   *res;
 	int64_t		changed,
 				left;
 
+	/* the cursor row's values after the batch's own (room for them: see backfill_keyset) */
+	cursor_values(&cv, bt->m, bt->row_id, bt->bound_text, bt->cursor_text, bt->rows_before,
+				  bt->rows_total, bt->finished);
+	for (int i = 0; i < CURSOR_PARAMS; i++)
+		bt->batch_params[bt->n_batch_params + i] = cv.params[i];
+	res = db_query(conn, bt->null_old_sql, bt->n_batch_params + CURSOR_PARAMS, bt->batch_params,
+				   err);
 	if (res == NULL)
 		return false;
-	changed = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	changed = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	bt->updated += changed;
 	*rest = bt->span_rows < 0 || changed < bt->span_rows;
@@ -1059,12 +1104,14 @@ batch_body(PGconn *conn, void *arg, Error *err)
 	bt->updated = 0;
 	if (bt->null_old_sql && *bt->null_old_fast && !null_old_batch(conn, bt, &rest, err))
 		return false;
-	if (rest && !general_batch(conn, bt, err))
+	/* the fast form saved the cursor, counting its rows: again when others ran */
+	if (rest && !(general_batch(conn, bt, err) &&
+				  save_cursor_db(conn, bt->m, bt->row_id, bt->bound_text, bt->cursor_text,
+								 bt->rows_before + bt->updated, bt->rows_total, bt->finished,
+								 err)))
 		return false;
-	return save_cursor_db(conn, bt->m, bt->row_id, bt->bound_text, bt->cursor_text,
-						  bt->rows_before + bt->updated, bt->rows_total, bt->finished, err) &&
-		(!bt->finished || strcmp(bt->row_id, bt->s->id) != 0 ||
-		 record_finished(conn, bt->m, bt->s, err));
+	return !bt->finished || strcmp(bt->row_id, bt->s->id) != 0 ||
+		record_finished(conn, bt->m, bt->s, err);
 }
 
 /* Runs one batch in its own short transaction, under the executor's rules. */
@@ -1114,13 +1161,17 @@ backfill_next_batch_size(int64_t size, int64_t took_ms, int64_t target_ms,
 	return size;
 }
 
-/* Waits while replicas lag more than max_replica_lag. */
+/*
+ * Waits while replicas lag more than max_replica_lag.  Asked at most once
+ * per LAG_POLL_MS while they do not (a batch takes about batch_time: one
+ * question per batch was a round trip of each, for nothing).
+ */
 static void
 throttle_for_replicas(ExecContext *ctx, const Migration *m, const Step *s,
 					  Replicas *rp, int64_t done, int64_t total,
 					  int64_t batch)
 {
-	if (ctx->settings.max_replica_lag_ms <= 0)
+	if (ctx->settings.max_replica_lag_ms <= 0 || now_ms() - rp->asked_at < LAG_POLL_MS)
 		return;
 	while (!txn_interrupted() &&
 		   replica_lag_ms(ctx, rp) > ctx->settings.max_replica_lag_ms)
@@ -1128,6 +1179,7 @@ throttle_for_replicas(ExecContext *ctx, const Migration *m, const Step *s,
 		progress_backfill(ctx->progress, m, s, done, total, batch, 0, true);
 		txn_sleep(LAG_POLL_MS);
 	}
+	rp->asked_at = now_ms();
 }
 
 static double
@@ -1353,7 +1405,8 @@ backfill_keyset(ExecContext *ctx, const Migration *m, const Step *s,
 	bound_text = backfill_cursor_encode(&wr.bound);
 	done_at_start = wr.done;
 	upper_params = xcalloc((size_t) (2 * k + 1), sizeof(char *));
-	batch_params = xcalloc((size_t) (2 * k), sizeof(char *));
+	/* and after them, the cursor row's values of null_old_batch */
+	batch_params = xcalloc((size_t) (2 * k + CURSOR_PARAMS), sizeof(char *));
 	upper_first = keyset_upper_sql(qtable, key, false);
 	upper_next = keyset_upper_sql(qtable, key, true);
 	batch_first = keyset_batch_sql(qtable, key, bf, false);
