@@ -8,7 +8,8 @@
 # detach, and drops of objects that exist): the file validates, lints
 # clean, and has no sql operation; apply --online and finalize give the
 # schema and rows that psql gives running the SQL itself; rollback gives
-# back the database as it was, and apply again works.
+# back the database as it was, and apply again works.  Then the same with
+# names that hold dots, quotes, capitals and blanks.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/exact_lib.sh"
 
@@ -171,4 +172,31 @@ assert_same_snapshot "$by_psql" "apply --online and finalize against psql"
 assert_eq "$(sql "SELECT rolcanlogin, rolinherit FROM pg_roles WHERE rolname = '$a'")" "t|f" "the login role"
 assert_eq 1 "$(sql "SELECT count(*) FROM pg_auth_members WHERE roleid = '$r'::regrole
 	AND member = '$a'::regrole")" "IN ROLE"
+
+# Hostile names (dots, quotes, capitals, blanks): the same schema as psql's,
+# and rollback gives back the one before.
+hostile_base()
+{
+	sql 'CREATE SCHEMA "s.x"' >/dev/null
+}
+sed 1,2d tests/unit/fixtures/convert/hostile.sql >"$TMP/hostile.sql"
+new_db
+hostile_base
+expect_exit 0 psql -XAtq -v ON_ERROR_STOP=1 -d "$DB_URL" -f "$TMP/hostile.sql"
+by_psql=$(db_snapshot) || fail "db_snapshot after psql"
+hostile=$TMP/hostile
+mkdir -p "$hostile"
+expect_exit 0 "$MIGRATE" convert "$TMP/hostile.sql" -o "$hostile/0001_hostile.yaml"
+assert_not_contains "$(cat "$hostile/0001_hostile.yaml")" "- sql:" "a statement stayed SQL"
+new_db
+hostile_base
+before=$(db_snapshot) || fail "db_snapshot before"
+expect_exit 0 mg --dir "$hostile" lint
+assert_contains "$OUT" "0 unsafe, 0 accepted, 0 warnings"
+expect_exit 0 mg --dir "$hostile" apply --online
+expect_exit 0 mg --dir "$hostile" rollback --to 0
+assert_same_snapshot "$before" "hostile names: rollback"
+expect_exit 0 mg --dir "$hostile" apply --online
+expect_exit 0 mg --dir "$hostile" finalize --yes
+assert_same_snapshot "$by_psql" "hostile names: apply --online and finalize against psql"
 echo "t_convert: ok"

@@ -127,6 +127,16 @@ START_TEST(test_kept)
 }
 END_TEST
 
+START_TEST(test_hostile)
+{
+	static const char *const k[] = {"sql", "create_type", "create_table", "create_index",
+		"comment", "comment", "create_view", "grant", "grant", "set_replica_identity",
+	"enable_rls", "create_policy", NULL};
+
+	converts("hostile", k);
+}
+END_TEST
+
 /* A statement in a fold that does not load falls back to SQL, each one. */
 START_TEST(test_fallback)
 {
@@ -164,6 +174,7 @@ make_suite(void)
 	tcase_add_test(tc, test_rls);
 	tcase_add_test(tc, test_partitions);
 	tcase_add_test(tc, test_kept);
+	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_fallback);
 	suite_add_tcase(s, tc);
 	return s;
