@@ -14,7 +14,8 @@
  * its first REFRESH after WITH NO DATA) into create_materialized_view, the
  * partitions of a partitioned table just created into its create_table
  * (generated ones when their names and bounds are the generated ones), the
- * values added to an enum just created into its create_type.
+ * values added to an enum just created into its create_type, a FORCE ROW
+ * LEVEL SECURITY into the enable_rls just before it.
  */
 #include "convert.h"
 
@@ -34,7 +35,8 @@ typedef enum HeldKind
 	HELD_NONE,
 	HELD_MATVIEW,				/* create_materialized_view: indexes[], populate */
 	HELD_PARTITIONED,			/* create_table with partition_by: partitions */
-	HELD_ENUM					/* create_type of an enum: the values added next */
+	HELD_ENUM,					/* create_type of an enum: the values added next */
+	HELD_RLS					/* enable_rls: a FORCE next */
 } HeldKind;
 
 typedef struct Held
@@ -46,6 +48,7 @@ typedef struct Held
 	Buf			list;			/* items of indexes[] */
 	size_t		n_list;
 	bool		populate;		/* matview */
+	bool		force;			/* enable_rls */
 	bool		unique_index;	/* matview: one that REFRESH CONCURRENTLY can use */
 	StrList		texts;			/* each statement as written, to fall back on */
 	const PgQuery__Node **nodes;	/* ... and parsed */
@@ -1517,6 +1520,14 @@ conv_alter_table(Conv *c, const PgQuery__AlterTableStmt *at)
 			  next->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_NoForceRowSecurity)))
 			i++;
 	}
+	if (ok && at->n_cmds == 1 && at->cmds[0]->alter_table_cmd->subtype ==
+		PG_QUERY__ALTER_TABLE_TYPE__AT_EnableRowSecurity)
+	{
+		/* a FORCE ROW LEVEL SECURITY may follow */
+		c->hold = true;
+		c->held.kind = HELD_RLS;
+		c->held.name = xstrdup(table);
+	}
 	free(table);
 	if (!ok)
 	{
@@ -1524,6 +1535,26 @@ conv_alter_table(Conv *c, const PgQuery__AlterTableStmt *at)
 		c->ops.data[mark] = '\0';
 		c->n_ops = n_ops;
 	}
+	return ok;
+}
+
+/* ALTER TABLE t FORCE ROW LEVEL SECURITY right after its ENABLE: enable_rls with force. */
+static bool
+fold_force_rls(Conv *c, const PgQuery__AlterTableStmt *at)
+{
+	char	   *table;
+	bool		ok;
+
+	if (c->held.kind != HELD_RLS || at->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+		!plain_relation(at->relation) || at->missing_ok || at->n_cmds != 1 ||
+		at->cmds[0]->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_CMD ||
+		at->cmds[0]->alter_table_cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_ForceRowSecurity)
+		return false;
+	table = relation_name(at->relation);
+	ok = strcmp(table, c->held.name) == 0;
+	free(table);
+	if (ok)
+		c->held.force = true;
 	return ok;
 }
 
@@ -2413,6 +2444,8 @@ fold_statement(Conv *c, const PgQuery__Node *n)
 			return fold_partition(c, n->create_stmt);
 		case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT:
 			return fold_enum_value(c, n->alter_enum_stmt);
+		case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+			return fold_force_rls(c, n->alter_table_stmt);
 		default:
 			return false;
 	}
@@ -2570,6 +2603,8 @@ flush_held(Conv *c)
 	}
 	else if (h->kind == HELD_ENUM)
 		yaml_list(&op, 6, "enum", &h->key);
+	else if (h->kind == HELD_RLS && h->force)
+		buf_puts(&op, "      force: true\n");
 	else if (h->n_parts > 0 && !yaml_generated_partitions(&op, h))
 	{
 		buf_puts(&op, "      partitions:\n");

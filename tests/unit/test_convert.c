@@ -99,7 +99,8 @@ END_TEST
 START_TEST(test_rls)
 {
 	static const char *const k[] = {"enable_rls", "enable_rls", "disable_rls", "create_policy",
-	"create_policy", "create_policy", "create_policy", "drop_policy", NULL};
+	"create_policy", "create_policy", "create_policy", "drop_policy", "enable_rls", "enable_rls",
+	"sql", NULL};
 
 	converts("rls", k);
 }
