@@ -78,14 +78,6 @@ struct PgQuery__Node;
 void		lint_statement_effect(const struct PgQuery__Node *stmt, StatementEffect *out);
 
 /*
- * Parses sql with PostgreSQL's parser into its protobuf tree (free it with
- * pg_query__parse_result__free_unpacked); NULL with err, a syntax error at
- * "file:line:col", first_line being the line of sql's start in file.
- */
-struct PgQuery__ParseResult *lint_parse(const char *sql, const char *file, int first_line,
-										Error *err);
-
-/*
  * Appends a parsed type's modifiers and array bounds ("(10,2)", "[]"), as
  * lint and convert both write types back as SQL.  False when a modifier is
  * not an integer constant.

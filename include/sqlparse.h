@@ -8,8 +8,10 @@
 
 #include "spec.h"
 
+struct PgQuery__Node;
 struct PgQuery__ParseResult;
 struct PgQuery__ScanResult;
+struct ProtobufCMessageDescriptor;
 
 /*
  * Parses sql into its protobuf tree (free it with
@@ -22,6 +24,59 @@ struct PgQuery__ParseResult *sql_parse(const char *sql, size_t skip, const char 
 
 /* Frees what sql_parse returned (NULL: nothing). */
 void		sql_parse_free(struct PgQuery__ParseResult *tree);
+
+/* One statement of a text, as sql_split finds it. */
+typedef struct SqlStatement
+{
+	const struct PgQuery__Node *node;	/* its tree; NULL: an empty statement */
+	char	   *text;			/* its own text: without the blanks and comments
+								 * before it, nor the blanks and ";" after it */
+	int			offset;			/* where that text begins in the whole text */
+	int			line;			/* its line in the file */
+} SqlStatement;
+
+typedef struct SqlStatements
+{
+	SqlStatement *items;
+	size_t		n;
+	struct PgQuery__ParseResult *tree;	/* what the nodes are part of */
+} SqlStatements;
+
+/*
+ * Splits text (its first line is line first_line of file) into its
+ * statements with PostgreSQL's parser: what raw SQL, lint and convert
+ * read.  False with err (EXIT_USAGE, "file:line:col: [what: ]message") on
+ * a syntax error.  Free with sql_statements_free (also after a failure).
+ */
+bool		sql_split(const char *text, const char *file, int first_line, const char *what,
+					  SqlStatements *out, Error *err);
+void		sql_statements_free(SqlStatements *s);
+
+/*
+ * Calls visit(message, arg) on each message of the given type (a
+ * protobuf-c descriptor: &pg_query__func_call__descriptor) in the tree
+ * under root, root first, then depth first in the order of its fields.  A
+ * visit that returns false stops the walk; sql_walk then returns false.
+ */
+typedef bool (*SqlVisit) (const void *message, void *arg);
+bool		sql_walk(const void *root, const struct ProtobufCMessageDescriptor *type,
+					 SqlVisit visit, void *arg);
+
+/*
+ * The columns of the row that expression expr reads, each once, in the
+ * order they appear: false when that cannot be told (a subquery, a star,
+ * no column at all, a syntax error).
+ */
+bool		sql_expression_columns(const char *expr, StrList *out);
+
+/*
+ * What a parsed text is, for a loader that asks for one kind: one SELECT
+ * (or VALUES); one SELECT of one expression and nothing else ("SELECT
+ * (expr)"); one GRANT of one object to one grantee.
+ */
+bool		sql_is_one_select(const struct PgQuery__ParseResult *tree);
+bool		sql_is_one_expression(const struct PgQuery__ParseResult *tree);
+bool		sql_is_one_grant(const struct PgQuery__ParseResult *tree);
 
 /*
  * The tokens of text, with their byte positions in it (free with

@@ -106,14 +106,4 @@ char	   *read_file(const char *path, size_t max_bytes, size_t *len_out, Error *e
 /* Levenshtein distance, for "did you mean". */
 int			edit_distance(const char *a, const char *b);
 
-/*
- * A statement that PostgreSQL's parser found at location (len bytes; 0: to
- * the end) of text.  sql_statement_start: where its own text begins, past
- * the blanks and comments the parser counts as part of it.
- * sql_statement_text: that text, without its trailing blanks and
- * semicolon (malloc'd).
- */
-int			sql_statement_start(const char *text, int location);
-char	   *sql_statement_text(const char *text, int location, int len);
-
 #endif

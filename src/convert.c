@@ -62,9 +62,9 @@ typedef struct Held
 typedef struct Conv
 {
 	const char *sql;			/* the whole file */
-	const PgQuery__RawStmt *raw;
-	char	   *stmt;			/* this statement's text */
+	const char *stmt;			/* this statement's text */
 	int			stmt_from;		/* its offset in sql */
+	int			stmt_line;		/* its line */
 	PgQuery__ScanResult *tokens;	/* of stmt; NULL: it does not scan */
 	Buf		   *out;
 	Buf			ops;			/* this statement's operations */
@@ -2491,17 +2491,6 @@ convert_statement(Conv *c, const PgQuery__Node *n)
 	}
 }
 
-static int
-line_of(const char *s, int offset)
-{
-	int			line = 1;
-
-	for (int i = 0; i < offset && s[i]; i++)
-		if (s[i] == '\n')
-			line++;
-	return line;
-}
-
 /* An sql operation holding the statement as written, with what lint finds it locks. */
 static void
 sql_op(Buf *ops, const char *text, const PgQuery__Node *n)
@@ -2637,7 +2626,7 @@ line_comment(Buf *b, const Conv *c, const char *text)
 {
 	const char *nl = strchr(text, '\n');
 
-	buf_printf(b, "  # line %d: ", line_of(c->sql, c->stmt_from));
+	buf_printf(b, "  # line %d: ", c->stmt_line);
 	buf_putn(b, text, nl ? (size_t) (nl - text) : strlen(text));
 	buf_puts(b, nl ? " ...\n" : "\n");
 }
@@ -2655,27 +2644,28 @@ hold_statement(Conv *c, const PgQuery__Node *n)
 bool
 convert_sql(const char *path, const char *sql, Buf *out, Error *err)
 {
-	PgQuery__ParseResult *tree;
+	SqlStatements stmts;
 	Conv		c = {0};
 
-	tree = lint_parse(sql, path, 1, err);
-	if (tree == NULL)
+	if (!sql_split(sql, path, 1, NULL, &stmts, err))
+	{
+		sql_statements_free(&stmts);
 		return false;
+	}
 	c.sql = sql;
 	c.out = out;
 	buf_init(&c.ops);
 	buf_printf(out, "# Converted by migrate convert from %s.\n", path);
 	buf_puts(out, "description: Converted from SQL\noperations:\n");
-	for (size_t i = 0; i < tree->n_stmts; i++)
+	for (size_t i = 0; i < stmts.n; i++)
 	{
-		const PgQuery__RawStmt *raw = tree->stmts[i];
-		const PgQuery__Node *n = raw->stmt;
+		const PgQuery__Node *n = stmts.items[i].node;
 		int			before = c.n_ops;
 		bool		converted;
 
-		c.raw = raw;
-		c.stmt_from = sql_statement_start(sql, raw->stmt_location);
-		c.stmt = sql_statement_text(sql, raw->stmt_location, raw->stmt_len);
+		c.stmt_from = stmts.items[i].offset;
+		c.stmt_line = stmts.items[i].line;
+		c.stmt = stmts.items[i].text;
 		c.tokens = sql_tokens(c.stmt);
 		c.hold = false;
 		buf_reset(&c.ops);
@@ -2705,8 +2695,7 @@ convert_sql(const char *path, const char *sql, Buf *out, Error *err)
 				buf_puts(out, c.ops.data ? c.ops.data : "");
 			}
 		}
-	sql_tokens_free(c.tokens);
-		free(c.stmt);
+		sql_tokens_free(c.tokens);
 	}
 	flush_held(&c);
 	if (c.n_ops == 0)
@@ -2715,6 +2704,6 @@ convert_sql(const char *path, const char *sql, Buf *out, Error *err)
 	strlist_free(&c.matviews_made);
 	strlist_free(&c.matviews_unique);
 	strlist_free(&c.matviews_empty);
-	sql_parse_free(tree);
+	sql_statements_free(&stmts);
 	return true;
 }

@@ -196,9 +196,8 @@ typedef struct LintState
 	bool		rename_operation;	/* the step is a rename_* operation's */
 	bool		contract_online;	/* a finalize step: the old version is gone */
 	/* the statement being judged */
-	PgQuery__ParseResult *tree;
-	const char *text;
-	char	   *stmt_text;
+	const SqlStatements *stmts;
+	const char *stmt_text;
 } LintState;
 
 static void
@@ -384,63 +383,45 @@ known_non_volatile(const char *fn, size_t n_args)
 	return false;
 }
 
+/* What find_volatile_call looks for, and what it found. */
+typedef struct VolatileSearch
+{
+	const Catalog *cat;
+	const char *found;
+} VolatileSearch;
+
+/* A function call: the walk stops at one not known non-volatile. */
+static bool
+volatile_call(const void *message, void *arg)
+{
+	const PgQuery__FuncCall *fc = message;
+	VolatileSearch *vs = arg;
+	const char *fn = last_name(fc->funcname, fc->n_funcname);
+
+	if (fn && vs->cat != NULL)
+	{
+		char		v = catalog_function_volatility(vs->cat, fn);
+
+		if (v == 'v' || v == 0)
+			vs->found = fn;
+	}
+	else if (fn && !known_non_volatile(fn, fc->n_args))
+		vs->found = fn;
+	return vs->found == NULL;
+}
+
 /*
- * Walks any message of the tree through protobuf-c's descriptors and
- * returns the first function call that is not known non-volatile: with a
- * catalog, one the database says is volatile (or does not know).
+ * The first function call of the tree under node that is not known
+ * non-volatile: with a catalog, one the database says is volatile (or does
+ * not know).
  */
 static const char *
-find_volatile_call(const ProtobufCMessage *m, const Catalog *cat)
+find_volatile_call(const PgQuery__Node *node, const Catalog *cat)
 {
-	const ProtobufCMessageDescriptor *d;
+	VolatileSearch vs = {cat, NULL};
 
-	if (m == NULL)
-		return NULL;
-	d = m->descriptor;
-	if (d == &pg_query__func_call__descriptor)
-	{
-		const PgQuery__FuncCall *fc = (const PgQuery__FuncCall *) m;
-		const char *fn = last_name(fc->funcname, fc->n_funcname);
-
-		if (fn && cat != NULL)
-		{
-			char		v = catalog_function_volatility(cat, fn);
-
-			if (v == 'v' || v == 0)
-				return fn;
-		}
-		else if (fn && !known_non_volatile(fn, fc->n_args))
-			return fn;
-	}
-	for (unsigned i = 0; i < d->n_fields; i++)
-	{
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *base = (const char *) m;
-
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		{
-			size_t		n = *(const size_t *) (base + f->quantifier_offset);
-			ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *) (base + f->offset);
-
-			for (size_t j = 0; j < n; j++)
-			{
-				const char *fn = find_volatile_call(items[j], cat);
-
-				if (fn)
-					return fn;
-			}
-		}
-		else
-		{
-			const char *fn = find_volatile_call(*(ProtobufCMessage *const *) (base + f->offset), cat);
-
-			if (fn)
-				return fn;
-		}
-	}
-	return NULL;
+	sql_walk(node, &pg_query__func_call__descriptor, volatile_call, &vs);
+	return vs.found;
 }
 
 /* The column of "col IS NOT NULL", or NULL. */
@@ -536,7 +517,7 @@ judge_column_def(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Colu
 				break;
 			case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
 				{
-					const char *fn = find_volatile_call((const ProtobufCMessage *) c->raw_expr,
+					const char *fn = find_volatile_call(c->raw_expr,
 														st->opt->cat);
 
 					has_default = true;
@@ -666,12 +647,6 @@ judge_validate(LintState *st, const PgQuery__RangeVar *rv, const char *name)
 	}
 }
 
-PgQuery__ParseResult *
-lint_parse(const char *sql, const char *file, int first_line, Error *err)
-{
-	return sql_parse(sql, 0, file, first_line, 1, NULL, err);
-}
-
 bool
 lint_append_type_modifiers(Buf *b, const PgQuery__TypeName *tn)
 {
@@ -763,9 +738,9 @@ judge_type_change(LintState *st, const PgQuery__RangeVar *rv, const PgQuery__Alt
 static bool
 creates_view(const LintState *st, const char *name)
 {
-	for (size_t i = 0; i < st->tree->n_stmts; i++)
+	for (size_t i = 0; i < st->stmts->n; i++)
 	{
-		const PgQuery__Node *n = st->tree->stmts[i]->stmt;
+		const PgQuery__Node *n = st->stmts->items[i].node;
 
 		if (n->node_case == PG_QUERY__NODE__NODE_VIEW_STMT && n->view_stmt->view &&
 			n->view_stmt->view->relname && strcmp(n->view_stmt->view->relname, name) == 0)
@@ -784,9 +759,9 @@ name_given_back(const LintState *st, const PgQuery__RenameStmt *rs)
 		return false;
 	if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && creates_view(st, old))
 		return true;
-	for (size_t i = 0; i < st->tree->n_stmts; i++)
+	for (size_t i = 0; i < st->stmts->n; i++)
 	{
-		const PgQuery__Node *n = st->tree->stmts[i]->stmt;
+		const PgQuery__Node *n = st->stmts->items[i].node;
 		const PgQuery__RenameStmt *other;
 
 		if (n->node_case != PG_QUERY__NODE__NODE_RENAME_STMT)
@@ -1438,37 +1413,31 @@ lint_statement_effect(const PgQuery__Node *n, StatementEffect *e)
 static bool
 judge_text(LintState *st, const char *text, bool in_txn, Error *err)
 {
-	PgQuery__ParseResult *tree = lint_parse(text, st->file ? st->file : "<sql>",
-											st->text_line ? st->text_line : st->line, err);
+	SqlStatements stmts;
 
-	if (tree == NULL)
+	if (!sql_split(text, st->file ? st->file : "<sql>", st->text_line ? st->text_line : st->line,
+				   NULL, &stmts, err))
+	{
+		sql_statements_free(&stmts);
 		return false;
-	st->tree = tree;
-	st->text = text;
+	}
+	st->stmts = &stmts;
 	if (in_txn && !st->txn)
 		st->txn = ++st->next_txn;
-	for (size_t i = 0; i < tree->n_stmts; i++)
+	for (size_t i = 0; i < stmts.n; i++)
 	{
 		if (!in_txn && !st->explicit_txn)
 			st->txn = 0;
-		st->stmt_text = sql_statement_text(text, tree->stmts[i]->stmt_location,
-										   tree->stmts[i]->stmt_len);
+		st->stmt_text = stmts.items[i].text;
 		if (st->text_line > 0)
-		{
-			int			at = sql_statement_start(text, tree->stmts[i]->stmt_location);
-
-			st->line = st->text_line;
-			for (int k = 0; k < at; k++)
-				st->line += text[k] == '\n';
-		}
-		if (tree->stmts[i]->stmt)
-			judge_statement(st, tree->stmts[i]->stmt);
+			st->line = stmts.items[i].line;
+		if (stmts.items[i].node)
+			judge_statement(st, stmts.items[i].node);
 		st->out->statements++;
-		free(st->stmt_text);
 		st->stmt_text = NULL;
 	}
-	sql_parse_free(tree);
-	st->tree = NULL;
+	sql_statements_free(&stmts);
+	st->stmts = NULL;
 	return true;
 }
 

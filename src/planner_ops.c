@@ -9,7 +9,6 @@
 #include "sqlparse.h"
 
 #include <ctype.h>
-#include <pg_query/pg_query.pb-c.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1716,32 +1715,28 @@ static bool
 parse_statements(PlanCtx *pc, const char *text, int first_line, const char *what,
 				 RawStatement **out, size_t *n)
 {
-	PgQuery__ParseResult *tree = sql_parse(text, 0, pc->op->pos.file, first_line, 1, what,
-										   pc->err);
+	SqlStatements stmts;
 
 	*out = NULL;
 	*n = 0;
-	if (tree == NULL)
+	if (!sql_split(text, pc->op->pos.file, first_line, what, &stmts, pc->err))
+	{
+		sql_statements_free(&stmts);
 		return false;
-	*out = xcalloc(tree->n_stmts ? tree->n_stmts : 1, sizeof(RawStatement));
-	for (size_t i = 0; i < tree->n_stmts; i++)
+	}
+	*out = xcalloc(stmts.n + 1, sizeof(RawStatement));
+	for (size_t i = 0; i < stmts.n; i++)
 	{
 		RawStatement *r = &(*out)[*n];
-		int			at = sql_statement_start(text, tree->stmts[i]->stmt_location);
 
-		r->text = sql_statement_text(text, tree->stmts[i]->stmt_location, tree->stmts[i]->stmt_len);
-		if (r->text[0] == '\0')
-		{
-			free(r->text);
+		if (stmts.items[i].text[0] == '\0')
 			continue;
-		}
-		r->line = first_line;
-		for (int k = 0; k < at; k++)
-			r->line += text[k] == '\n';
-		lint_statement_effect(tree->stmts[i]->stmt, &r->effect);
+		r->text = xstrdup(stmts.items[i].text);
+		r->line = stmts.items[i].line;
+		lint_statement_effect(stmts.items[i].node, &r->effect);
 		(*n)++;
 	}
-	sql_parse_free(tree);
+	sql_statements_free(&stmts);
 	return true;
 }
 

@@ -14,9 +14,10 @@
  */
 #include "planner_int.h"
 
-#include <pg_query.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sqlparse.h"
 
 /*
  * pg_get_expr of a constant: a literal or number, maybe negative or in
@@ -39,83 +40,6 @@ expr_over_row(const char *table, const char *row, const char *expr)
 	return sql;
 }
 
-/*
- * One JSON string of pg_query's output at *p (after its opening quote),
- * unescaped; *p moves past its closing quote.  NULL for an escape it does
- * not expect (\u): the caller then cannot tell.
- */
-static char *
-json_string(const char **p)
-{
-	Buf			b;
-
-	buf_init(&b);
-	for (; **p && **p != '"'; (*p)++)
-	{
-		if (**p == '\\')
-		{
-			(*p)++;
-			if (**p != '"' && **p != '\\' && **p != '/')
-			{
-				buf_free(&b);
-				return NULL;
-			}
-		}
-		buf_putc(&b, **p);
-	}
-	if (**p != '"')
-	{
-		buf_free(&b);
-		return NULL;
-	}
-	(*p)++;
-	return buf_detach(&b);
-}
-
-/*
- * The columns of the row that expr reads, each once: false when it cannot
- * be told (a subquery, a star, no column at all, a parse error).
- */
-static bool
-expression_columns(const char *expr, StrList *out)
-{
-	static const char column_ref[] = "{\"ColumnRef\":{\"fields\":[";
-	static const char field[] = "{\"String\":{\"sval\":\"";
-	char	   *sql = xasprintf("SELECT (%s)", expr);
-	PgQueryParseResult r = pg_query_parse(sql);
-	const char *p = r.parse_tree;
-	bool		ok = r.error == NULL && p != NULL && strstr(p, "\"SubLink\"") == NULL;
-
-	while (ok && (p = strstr(p, column_ref)) != NULL)
-	{
-		char	   *last = NULL;
-
-		p += sizeof column_ref - 1;
-		while (ok && strncmp(p, field, sizeof field - 1) == 0)
-		{
-			char	   *name;
-
-			p += sizeof field - 1;
-			name = json_string(&p);
-			ok = name != NULL && strncmp(p, "}}", 2) == 0;
-			p += ok ? 2 : 0;
-			if (ok && *p == ',')
-				p++;
-			free(last);
-			last = name;
-		}
-		ok = ok && *p == ']' && last != NULL;
-		if (ok && !strlist_contains(out, last))
-			strlist_push(out, last);
-		else
-			free(last);
-	}
-	ok = ok && out->n > 0;
-	pg_query_free_parse_result(r);
-	free(sql);
-	return ok;
-}
-
 char *
 sync_derived_body(const char *table, const char *column, const char *type, const char *expr)
 {
@@ -124,7 +48,7 @@ sync_derived_body(const char *table, const char *column, const char *type, const
 	StrList		sources = {0};
 	char	   *body;
 
-	if (expression_columns(expr, &sources))
+	if (sql_expression_columns(expr, &sources))
 	{
 		/* it reads these columns: recomputed when a write changes one of them */
 		Buf			changed;

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <pg_query/pg_query.pb-c.h>
-
 #include "db.h"
 #include "planner_int.h"
 #include "sqlparse.h"
@@ -178,7 +176,7 @@ parse_one(const Migration *m, const Expr *e, Error *err)
 	char	   *sql = xasprintf("%s%s\n)", prefix, e->text);
 	SrcPos		pos = expr_pos_at(m, e, 0);
 	Buf			label;
-	PgQuery__ParseResult *tree;
+	struct PgQuery__ParseResult *tree;
 	bool		single = false;
 
 	buf_init(&label);
@@ -186,14 +184,7 @@ parse_one(const Migration *m, const Expr *e, Error *err)
 	tree = sql_parse(sql, sizeof prefix - 1, pos.file, pos.line, pos.col, label.data, err);
 	if (tree)
 	{
-		const PgQuery__SelectStmt *sel = tree->n_stmts == 1 && tree->stmts[0]->stmt &&
-			tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT
-			? tree->stmts[0]->stmt->select_stmt : NULL;
-
-		single = sel && sel->n_target_list == 1 && sel->n_from_clause == 0 &&
-			sel->where_clause == NULL && sel->n_group_clause == 0 &&
-			sel->having_clause == NULL && sel->n_sort_clause == 0 &&
-			sel->limit_count == NULL && sel->n_values_lists == 0 && sel->larg == NULL;
+		single = sql_is_one_expression(tree);
 		sql_parse_free(tree);
 		if (!single)
 			error_set(err, EXIT_USAGE, "%s:%d:%d: %s: not a single SQL expression",

@@ -29,8 +29,6 @@
 #include "spec_yaml.h"
 #include "sqlparse.h"
 
-#include <pg_query/pg_query.pb-c.h>
-
 /* A mapping being read, with what to call it in messages. */
 typedef struct Fields
 {
@@ -1880,7 +1878,7 @@ static bool
 get_query(const Fields *f, char **out)
 {
 	const YNode *v = map_value(f->map, "query");
-	PgQuery__ParseResult *tree;
+	struct PgQuery__ParseResult *tree;
 	char		what[sizeof f->owner + 16];
 	bool		ok;
 
@@ -1897,8 +1895,7 @@ get_query(const Fields *f, char **out)
 		: sql_parse(*out, 0, v->pos.file, v->text_pos.line, v->text_pos.col, what, f->err);
 	if (tree == NULL)
 		return false;
-	ok = tree->n_stmts == 1 && tree->stmts[0]->stmt &&
-		tree->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT;
+	ok = sql_is_one_select(tree);
 	sql_parse_free(tree);
 	if (!ok)
 		return spec_error_at(f->err, &v->pos, "%s: one SELECT statement (or VALUES)", what);
@@ -2186,14 +2183,13 @@ check_function_signature(const Fields *f, const YNode *v, const char *signature)
 {
 	static const char prefix[] = "GRANT EXECUTE ON FUNCTION ";
 	char	   *sql = xasprintf("%s%s TO migrate_r", prefix, signature);
-	PgQuery__ParseResult *tree = sql_parse(sql, sizeof prefix - 1, v->pos.file, v->text_pos.line,
-										   v->text_pos.col, f->owner, f->err);
+	struct PgQuery__ParseResult *tree = sql_parse(sql, sizeof prefix - 1, v->pos.file,
+												  v->text_pos.line, v->text_pos.col, f->owner,
+												  f->err);
 	bool		ok = tree != NULL;
 
 	free(sql);
-	if (tree && (tree->n_stmts != 1 || tree->stmts[0]->stmt->node_case != PG_QUERY__NODE__NODE_GRANT_STMT ||
-				 tree->stmts[0]->stmt->grant_stmt->n_objects != 1 ||
-				 tree->stmts[0]->stmt->grant_stmt->n_grantees != 1 || !strchr(signature, '(')))
+	if (tree && (!sql_is_one_grant(tree) || !strchr(signature, '(')))
 		ok = spec_error_at(f->err, &v->pos, "%s: \"function\": one function, written "
 						   "name(argument types)", f->owner);
 	sql_parse_free(tree);

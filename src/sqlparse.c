@@ -66,6 +66,194 @@ sql_parse(const char *sql, size_t skip, const char *file, int line, int col, con
 	return tree;
 }
 
+/*
+ * Where the statement the parser found at location begins: past the blanks
+ * and comments it counts as part of it.
+ */
+static int
+statement_start(const char *text, int at)
+{
+	for (;;)
+	{
+		while (text[at] && isspace((unsigned char) text[at]))
+			at++;
+		if (text[at] == '-' && text[at + 1] == '-')
+			while (text[at] && text[at] != '\n')
+				at++;
+		else if (text[at] == '/' && text[at + 1] == '*')
+		{
+			const char *end = strstr(text + at + 2, "*/");
+
+			if (end == NULL)
+				return at;
+			at = (int) (end - text) + 2;
+		}
+		else
+			return at;
+	}
+}
+
+bool
+sql_split(const char *text, const char *file, int first_line, const char *what,
+		  SqlStatements *out, Error *err)
+{
+	int			line = first_line,
+				counted = 0;
+
+	memset(out, 0, sizeof *out);
+	out->tree = sql_parse(text, 0, file, first_line, 1, what, err);
+	if (out->tree == NULL)
+		return false;
+	out->items = xcalloc(out->tree->n_stmts + 1, sizeof(SqlStatement));
+	for (size_t i = 0; i < out->tree->n_stmts; i++)
+	{
+		const PgQuery__RawStmt *raw = out->tree->stmts[i];
+		SqlStatement *st = &out->items[out->n++];
+		int			from = statement_start(text, raw->stmt_location);
+		size_t		n = strlen(text + from);
+
+		/* stmt_len 0: to the end of the text */
+		if (raw->stmt_len > 0)
+			n = raw->stmt_location + raw->stmt_len > from
+				? (size_t) (raw->stmt_location + raw->stmt_len - from) : 0;
+		while (n > 0 && (isspace((unsigned char) text[from + n - 1]) || text[from + n - 1] == ';'))
+			n--;
+		for (; counted < from; counted++)
+			line += text[counted] == '\n';
+		st->node = raw->stmt;
+		st->text = xstrndup(text + from, n);
+		st->offset = from;
+		st->line = line;
+	}
+	return true;
+}
+
+void
+sql_statements_free(SqlStatements *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->items[i].text);
+	free(s->items);
+	sql_parse_free(s->tree);
+	memset(s, 0, sizeof *s);
+}
+
+bool
+sql_walk(const void *root, const ProtobufCMessageDescriptor *type, SqlVisit visit, void *arg)
+{
+	const ProtobufCMessage *m = root;
+	const ProtobufCMessageDescriptor *d;
+
+	if (m == NULL)
+		return true;
+	d = m->descriptor;
+	if (d == type && !visit(m, arg))
+		return false;
+	for (unsigned i = 0; i < d->n_fields; i++)
+	{
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *base = (const char *) m;
+
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		/* a member of a oneof (a Node's kinds share one pointer): only the one it holds */
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+			*(const uint32_t *) (base + f->quantifier_offset) != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED)
+		{
+			size_t		n = *(const size_t *) (base + f->quantifier_offset);
+			ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *) (base + f->offset);
+
+			for (size_t j = 0; j < n; j++)
+				if (!sql_walk(items[j], type, visit, arg))
+					return false;
+		}
+		else if (!sql_walk(*(ProtobufCMessage *const *) (base + f->offset), type, visit, arg))
+			return false;
+	}
+	return true;
+}
+
+/* A subquery: the walk stops. */
+static bool
+no_sublink(const void *message, void *arg)
+{
+	(void) message;
+	(void) arg;
+	return false;
+}
+
+/* A column reference: its last name, once; a star stops the walk. */
+static bool
+add_column(const void *message, void *arg)
+{
+	const PgQuery__ColumnRef *cr = message;
+	StrList    *out = arg;
+	const PgQuery__Node *last = cr->n_fields > 0 ? cr->fields[cr->n_fields - 1] : NULL;
+
+	for (size_t i = 0; i < cr->n_fields; i++)
+		if (cr->fields[i]->node_case != PG_QUERY__NODE__NODE_STRING)
+			return false;
+	if (last == NULL)
+		return false;
+	if (!strlist_contains(out, last->string->sval))
+		strlist_add(out, last->string->sval);
+	return true;
+}
+
+bool
+sql_expression_columns(const char *expr, StrList *out)
+{
+	char	   *sql = xasprintf("SELECT (%s)", expr);
+	PgQueryProtobufParseResult pr = pg_query_parse_protobuf(sql);
+	PgQuery__ParseResult *tree = pr.error ? NULL
+		: pg_query__parse_result__unpack(NULL, pr.parse_tree.len, (const uint8_t *) pr.parse_tree.data);
+	bool		ok = tree != NULL && sql_walk(tree, &pg_query__sub_link__descriptor, no_sublink, NULL) &&
+		sql_walk(tree, &pg_query__column_ref__descriptor, add_column, out) && out->n > 0;
+
+	sql_parse_free(tree);
+	pg_query_free_protobuf_parse_result(pr);
+	free(sql);
+	return ok;
+}
+
+/* The only statement of tree, when it is of kind; else NULL. */
+static const PgQuery__Node *
+only_statement(const PgQuery__ParseResult *tree, PgQuery__Node__NodeCase kind)
+{
+	if (tree->n_stmts != 1 || tree->stmts[0]->stmt == NULL ||
+		tree->stmts[0]->stmt->node_case != kind)
+		return NULL;
+	return tree->stmts[0]->stmt;
+}
+
+bool
+sql_is_one_select(const PgQuery__ParseResult *tree)
+{
+	return only_statement(tree, PG_QUERY__NODE__NODE_SELECT_STMT) != NULL;
+}
+
+bool
+sql_is_one_expression(const PgQuery__ParseResult *tree)
+{
+	const PgQuery__Node *n = only_statement(tree, PG_QUERY__NODE__NODE_SELECT_STMT);
+	const PgQuery__SelectStmt *sel = n ? n->select_stmt : NULL;
+
+	return sel && sel->n_target_list == 1 && sel->n_from_clause == 0 &&
+		sel->where_clause == NULL && sel->n_group_clause == 0 &&
+		sel->having_clause == NULL && sel->n_sort_clause == 0 &&
+		sel->limit_count == NULL && sel->n_values_lists == 0 && sel->larg == NULL;
+}
+
+bool
+sql_is_one_grant(const PgQuery__ParseResult *tree)
+{
+	const PgQuery__Node *n = only_statement(tree, PG_QUERY__NODE__NODE_GRANT_STMT);
+
+	return n && n->grant_stmt->n_objects == 1 && n->grant_stmt->n_grantees == 1;
+}
+
 /* pos moved to byte at of text (on its line; the file's columns are bytes). */
 static SrcPos
 pos_at(const SrcPos *pos, const char *text, int at)

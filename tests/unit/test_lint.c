@@ -12,6 +12,7 @@
 
 #include "convert.h"
 #include "lint.h"
+#include "sqlparse.h"
 
 #include <pg_query/pg_query.pb-c.h>
 
@@ -267,11 +268,12 @@ START_TEST(test_statement_effect)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 	{
 		Error		err = {0};
-		PgQuery__ParseResult *tree = lint_parse(cases[i].sql, "t.sql", 1, &err);
+		SqlStatements stmts;
 		StatementEffect e;
 
-		ck_assert_ptr_nonnull(tree);
-		lint_statement_effect(tree->stmts[0]->stmt, &e);
+		ck_assert(sql_split(cases[i].sql, "t.sql", 1, NULL, &stmts, &err));
+		ck_assert_uint_eq(stmts.n, 1);
+		lint_statement_effect(stmts.items[0].node, &e);
 		ck_assert_msg(e.lock == cases[i].lock, "%s: lock %s", cases[i].sql, lock_mode_name(e.lock));
 		if (cases[i].relation)
 			ck_assert_str_eq(e.relation, cases[i].relation);
@@ -279,7 +281,7 @@ START_TEST(test_statement_effect)
 			ck_assert_ptr_null(e.relation);
 		ck_assert_msg(e.rewrite == cases[i].rewrite && e.scan == cases[i].scan, "%s", cases[i].sql);
 		free(e.relation);
-		pg_query__parse_result__free_unpacked(tree, NULL);
+		sql_statements_free(&stmts);
 	}
 }
 END_TEST
@@ -814,6 +816,106 @@ START_TEST(test_squawk_agreement)
 }
 END_TEST
 
+START_TEST(test_sql_split)
+{
+	/* each statement's own text, where it begins and its line; comments before it are not its */
+	static const char text[] =
+		"-- leading comment\n"
+		"CREATE TABLE a (x int);\n"
+		"\n"
+		"/* block\n comment */ ALTER TABLE a\n"
+		"  ADD COLUMN y int ;  \n"
+		"SELECT 1";
+	Error		err = {0};
+	SqlStatements stmts;
+
+	ck_assert(sql_split(text, "f.sql", 10, NULL, &stmts, &err));
+	ck_assert_uint_eq(stmts.n, 3);
+	ck_assert_str_eq(stmts.items[0].text, "CREATE TABLE a (x int)");
+	ck_assert_int_eq(stmts.items[0].line, 11);
+	ck_assert_int_eq(stmts.items[0].offset, (int) strlen("-- leading comment\n"));
+	ck_assert_str_eq(stmts.items[1].text, "ALTER TABLE a\n  ADD COLUMN y int");
+	ck_assert_int_eq(stmts.items[1].line, 14);
+	ck_assert_str_eq(stmts.items[2].text, "SELECT 1");
+	ck_assert_int_eq(stmts.items[2].line, 16);
+	ck_assert_ptr_nonnull(stmts.items[2].node);
+	sql_statements_free(&stmts);
+
+	/* a syntax error: where it is in the file, and nothing to keep */
+	ck_assert(!sql_split("SELECT 1;\nSELEC 2", "f.sql", 5, "sql.up", &stmts, &err));
+	ck_assert_ptr_nonnull(strstr(err.message, "f.sql:6:1: sql.up: "));
+	ck_assert_uint_eq(stmts.n, 0);
+	sql_statements_free(&stmts);
+	error_clear(&err);
+
+	/* an empty text: no statement */
+	ck_assert(sql_split("  -- nothing\n", "f.sql", 1, NULL, &stmts, &err));
+	ck_assert_uint_eq(stmts.n, 0);
+	sql_statements_free(&stmts);
+}
+END_TEST
+
+static void
+expect_columns(const char *expr, bool ok, const char *want)
+{
+	StrList		cols = {0};
+	Buf			got;
+
+	buf_init(&got);
+	ck_assert_msg(sql_expression_columns(expr, &cols) == ok, "%s", expr);
+	for (size_t i = 0; ok && i < cols.n; i++)
+		buf_printf(&got, "%s%s", i ? "," : "", cols.items[i]);
+	if (ok)
+		ck_assert_str_eq(got.data ? got.data : "", want);
+	buf_free(&got);
+	strlist_free(&cols);
+}
+
+START_TEST(test_sql_expression_columns)
+{
+	expect_columns("lower(email)", true, "email");
+	expect_columns("a + b * a", true, "a,b");
+	expect_columns("t.first || ' ' || \"Last Name\"", true, "first,Last Name");
+	expect_columns("coalesce(x, y, 0) > 0 AND x IS NOT NULL", true, "x,y");
+	/* cannot be told: a subquery, a star, no column, a syntax error */
+	expect_columns("(SELECT max(a) FROM u)", false, NULL);
+	expect_columns("a + (SELECT 1)", false, NULL);
+	expect_columns("row_to_json(t.*)", false, NULL);
+	expect_columns("now()", false, NULL);
+	expect_columns("a +", false, NULL);
+}
+END_TEST
+
+static bool
+parses_as(bool (*is) (const struct PgQuery__ParseResult *), const char *sql)
+{
+	Error		err = {0};
+	struct PgQuery__ParseResult *tree = sql_parse(sql, 0, "f", 1, 1, NULL, &err);
+	bool		r;
+
+	ck_assert_ptr_nonnull(tree);
+	r = is(tree);
+	sql_parse_free(tree);
+	return r;
+}
+
+START_TEST(test_sql_kinds)
+{
+	ck_assert(parses_as(sql_is_one_select, "SELECT a FROM t"));
+	ck_assert(parses_as(sql_is_one_select, "VALUES (1)"));
+	ck_assert(!parses_as(sql_is_one_select, "SELECT 1; SELECT 2"));
+	ck_assert(!parses_as(sql_is_one_select, "DELETE FROM t"));
+	ck_assert(parses_as(sql_is_one_expression, "SELECT (a + 1\n)"));
+	ck_assert(!parses_as(sql_is_one_expression, "SELECT (a), b"));
+	ck_assert(!parses_as(sql_is_one_expression, "SELECT (a) FROM t"));
+	ck_assert(!parses_as(sql_is_one_expression, "SELECT (1) UNION SELECT 2"));
+	ck_assert(parses_as(sql_is_one_grant, "GRANT EXECUTE ON FUNCTION f(int) TO r"));
+	ck_assert(!parses_as(sql_is_one_grant, "GRANT EXECUTE ON FUNCTION f(int), g() TO r"));
+	ck_assert(!parses_as(sql_is_one_grant, "GRANT EXECUTE ON FUNCTION f(int) TO r, s"));
+	ck_assert(!parses_as(sql_is_one_grant, "SELECT 1"));
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -842,6 +944,9 @@ make_suite(void)
 	tcase_add_test(tc, test_render_json);
 	tcase_add_test(tc, test_convert);
 	tcase_add_test(tc, test_squawk_agreement);
+	tcase_add_test(tc, test_sql_split);
+	tcase_add_test(tc, test_sql_expression_columns);
+	tcase_add_test(tc, test_sql_kinds);
 	suite_add_tcase(s, tc);
 	return s;
 }
