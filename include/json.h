@@ -40,6 +40,13 @@ void		json_string(JsonWriter *w, const char *s);
 void		json_int(JsonWriter *w, int64_t v);
 void		json_bool(JsonWriter *w, bool v);
 void		json_null(JsonWriter *w);
+/* A member: json_key and its value in one call. */
+void		json_member_string(JsonWriter *w, const char *key, const char *s);
+void		json_member_int(JsonWriter *w, const char *key, int64_t v);
+void		json_member_bool(JsonWriter *w, const char *key, bool v);
+/* The member's value is v when known, else null. */
+void		json_member_int_or_null(JsonWriter *w, const char *key, int64_t v, bool known);
+
 /*
  * Text that is JSON already (a document made elsewhere), as one value.
  * Pretty, its lines are indented to where it stands and its last newline

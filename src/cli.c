@@ -239,10 +239,8 @@ cli_halted(const Progress *p, size_t done, size_t total)
 		JsonLine	l;
 
 		json_line_begin(&l, "halted");
-		json_key(&l.w, "done");
-		json_int(&l.w, (int64_t) done);
-		json_key(&l.w, "left");
-		json_int(&l.w, (int64_t) (total - done));
+		json_member_int(&l.w, "done", (int64_t) done);
+		json_member_int(&l.w, "left", (int64_t) (total - done));
 		json_line_end(&l, stdout);
 	}
 	else

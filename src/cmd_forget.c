@@ -83,10 +83,8 @@ cmd_forget(Run *r)
 		JsonLine	l;
 
 		json_line_begin(&l, "forgotten");
-		json_key(&l.w, "version");
-		json_int(&l.w, version);
-		json_key(&l.w, "forgotten");
-		json_bool(&l.w, forgotten);
+		json_member_int(&l.w, "version", version);
+		json_member_bool(&l.w, "forgotten", forgotten);
 		json_line_end(&l, stdout);
 	}
 	else if (!r->g->quiet)

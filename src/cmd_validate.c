@@ -34,12 +34,9 @@ cmd_validate(Run *r)
 		JsonLine	l;
 
 		json_line_begin(&l, NULL);
-		json_key(&l.w, "valid");
-		json_bool(&l.w, true);
-		json_key(&l.w, "migrations");
-		json_int(&l.w, (int64_t) r->set.n);
-		json_key(&l.w, "operations");
-		json_int(&l.w, (int64_t) ops);
+		json_member_bool(&l.w, "valid", true);
+		json_member_int(&l.w, "migrations", (int64_t) r->set.n);
+		json_member_int(&l.w, "operations", (int64_t) ops);
 		json_line_end(&l, stdout);
 	}
 	else if (!r->g->quiet)

@@ -485,8 +485,7 @@ forward_event(Fleet *f, Worker *w, const char *line)
 	if (!f->json)
 		return;
 	json_line_begin(&l, NULL);
-	json_key(&l.w, "target");
-	json_string(&l.w, w->t->name);
+	json_member_string(&l.w, "target", w->t->name);
 	json_raw_members(&l.w, line);
 	json_line_end(&l, stdout);
 }
@@ -498,8 +497,7 @@ fleet_event_begin(JsonLine *l, const char *event, const Worker *w)
 	json_line_begin(l, event);
 	if (w)
 	{
-		json_key(&l->w, "target");
-		json_string(&l->w, w->t->name);
+		json_member_string(&l->w, "target", w->t->name);
 	}
 }
 
@@ -791,16 +789,11 @@ finish_worker(Fleet *f, Worker *w)
 		JsonWriter *jw = &l.w;
 
 		fleet_event_begin(&l, "target_finished", w);
-		json_key(jw, "result");
-		json_string(jw, result_name(w->state));
-		json_key(jw, "exit");
-		json_int(jw, w->exit_code);
-		json_key(jw, "migrations");
-		json_int(jw, w->migrations);
-		json_key(jw, "ms");
-		json_int(jw, now_ms() - w->t0);
-		json_key(jw, "error");
-		json_string(jw, w->state == W_FAILED ? w->error : NULL);
+		json_member_string(jw, "result", result_name(w->state));
+		json_member_int(jw, "exit", w->exit_code);
+		json_member_int(jw, "migrations", w->migrations);
+		json_member_int(jw, "ms", now_ms() - w->t0);
+		json_member_string(jw, "error", w->state == W_FAILED ? w->error : NULL);
 		json_line_end(&l, stdout);
 	}
 	else
@@ -899,8 +892,7 @@ summary(Fleet *f)
 					json_string(jw, f->w[i].t->name);
 			json_end_array(jw);
 		}
-		json_key(jw, "exit");
-		json_int(jw, f->rc);
+		json_member_int(jw, "exit", f->rc);
 		json_line_end(&l, stdout);
 		return;
 	}

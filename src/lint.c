@@ -1616,60 +1616,30 @@ render_json(FILE *out, const LintReport *r)
 		const LintFinding *f = &r->items[i];
 
 		json_begin_object(j);
-		json_key(j, "rule");
-		json_string(j, f->rule);
-		json_key(j, "file");
-		json_string(j, f->file);
-		json_key(j, "line");
-		json_int(j, f->line);
-		json_key(j, "version");
-		if (f->version)
-			json_int(j, f->version);
-		else
-			json_null(j);
-		json_key(j, "step");
-		json_string(j, f->step_id);
-		json_key(j, "statement");
-		json_string(j, f->statement);
-		json_key(j, "lock");
-		json_string(j, lock_mode_name(f->lock));
-		json_key(j, "on");
-		json_string(j, f->lock_on);
-		json_key(j, "rewrite");
-		json_bool(j, f->rewrite);
-		json_key(j, "scan");
-		json_bool(j, f->scan);
-		json_key(j, "rows");
-		if (f->est_rows >= 0)
-			json_int(j, f->est_rows);
-		else
-			json_null(j);
-		json_key(j, "pages");
-		if (f->pages >= 0)
-			json_int(j, f->pages);
-		else
-			json_null(j);
-		json_key(j, "why");
-		json_string(j, f->why);
-		json_key(j, "instead");
-		json_string(j, f->instead);
-		json_key(j, "detail");
-		json_string(j, f->detail);
-		json_key(j, "status");
-		json_string(j, finding_status(f));
-		json_key(j, "reason");
-		json_string(j, f->accepted);
+		json_member_string(j, "rule", f->rule);
+		json_member_string(j, "file", f->file);
+		json_member_int(j, "line", f->line);
+		json_member_int_or_null(j, "version", f->version, f->version != 0);
+		json_member_string(j, "step", f->step_id);
+		json_member_string(j, "statement", f->statement);
+		json_member_string(j, "lock", lock_mode_name(f->lock));
+		json_member_string(j, "on", f->lock_on);
+		json_member_bool(j, "rewrite", f->rewrite);
+		json_member_bool(j, "scan", f->scan);
+		json_member_int_or_null(j, "rows", f->est_rows, f->est_rows >= 0);
+		json_member_int_or_null(j, "pages", f->pages, f->pages >= 0);
+		json_member_string(j, "why", f->why);
+		json_member_string(j, "instead", f->instead);
+		json_member_string(j, "detail", f->detail);
+		json_member_string(j, "status", finding_status(f));
+		json_member_string(j, "reason", f->accepted);
 		json_end_object(j);
 	}
 	json_end_array(j);
-	json_key(j, "statements");
-	json_int(j, (int64_t) r->statements);
-	json_key(j, "unsafe");
-	json_int(j, (int64_t) lint_unsafe_count(r));
-	json_key(j, "accepted");
-	json_int(j, (int64_t) (r->n - lint_unsafe_count(r) - lint_warning_count(r)));
-	json_key(j, "warnings");
-	json_int(j, (int64_t) lint_warning_count(r));
+	json_member_int(j, "statements", (int64_t) r->statements);
+	json_member_int(j, "unsafe", (int64_t) lint_unsafe_count(r));
+	json_member_int(j, "accepted", (int64_t) (r->n - lint_unsafe_count(r) - lint_warning_count(r)));
+	json_member_int(j, "warnings", (int64_t) lint_warning_count(r));
 	json_line_end(&l, out);
 }
 

@@ -19,33 +19,15 @@ event_begin(Event *e, const char *event, const Migration *m)
 	json_line_begin(e, event);
 	if (m == NULL)
 		return;
-	json_key(&e->w, "version");
-	json_int(&e->w, m->version);
-	json_key(&e->w, "name");
-	json_string(&e->w, m->name);
+	json_member_int(&e->w, "version", m->version);
+	json_member_string(&e->w, "name", m->name);
 }
 
 static void
 event_step(Event *e, const Step *s)
 {
-	json_key(&e->w, "step");
-	json_string(&e->w, s->id);
-	json_key(&e->w, "summary");
-	json_string(&e->w, s->summary);
-}
-
-static void
-event_int(Event *e, const char *key, int64_t v)
-{
-	json_key(&e->w, key);
-	json_int(&e->w, v);
-}
-
-static void
-event_string(Event *e, const char *key, const char *v)
-{
-	json_key(&e->w, key);
-	json_string(&e->w, v);
+	json_member_string(&e->w, "step", s->id);
+	json_member_string(&e->w, "summary", s->summary);
 }
 
 /* A rate or a time in seconds, to the whole number, as the events always wrote them. */
@@ -107,8 +89,8 @@ progress_migration_started(Progress *p, const Migration *m, Strategy s,
 		Event		e;
 
 		event_begin(&e, rollback ? "rollback_started" : "migration_started", m);
-		event_string(&e, "strategy", strategy_name(s));
-		event_int(&e, "steps", (int64_t) n_steps);
+		json_member_string(&e.w, "strategy", strategy_name(s));
+		json_member_int(&e.w, "steps", (int64_t) n_steps);
 		event_end(p, &e);
 		return;
 	}
@@ -131,7 +113,7 @@ progress_migration_finished(Progress *p, const Migration *m, int64_t ms,
 		Event		e;
 
 		event_begin(&e, rollback ? "rollback_finished" : "migration_finished", m);
-		event_int(&e, "ms", ms);
+		json_member_int(&e.w, "ms", ms);
 		event_end(p, &e);
 		return;
 	}
@@ -151,7 +133,7 @@ progress_migration_failed(Progress *p, const Migration *m, const char *message)
 		Event		e;
 
 		event_begin(&e, "migration_failed", m);
-		event_string(&e, "error", message);
+		json_member_string(&e.w, "error", message);
 		event_end(p, &e);
 		return;
 	}
@@ -171,7 +153,7 @@ progress_step_started(Progress *p, const Migration *m, const Step *s)
 
 		event_begin(&e, "step_started", m);
 		event_step(&e, s);
-		event_string(&e, "lock", lock_mode_name(s->lock));
+		json_member_string(&e.w, "lock", lock_mode_name(s->lock));
 		event_end(p, &e);
 		return;
 	}
@@ -196,9 +178,9 @@ progress_step_finished(Progress *p, const Migration *m, const Step *s,
 
 		event_begin(&e, "step_finished", m);
 		event_step(&e, s);
-		event_int(&e, "ms", ms);
+		json_member_int(&e.w, "ms", ms);
 		if (rows >= 0)
-			event_int(&e, "rows", rows);
+			json_member_int(&e.w, "rows", rows);
 		event_end(p, &e);
 		return;
 	}
@@ -238,7 +220,7 @@ progress_step_skipped(Progress *p, const Migration *m, const Step *s,
 
 		event_begin(&e, "step_skipped", m);
 		event_step(&e, s);
-		event_string(&e, "reason", why);
+		json_member_string(&e.w, "reason", why);
 		event_end(p, &e);
 		return;
 	}
@@ -260,9 +242,9 @@ progress_step_retried(Progress *p, const Migration *m, const Step *s,
 
 		event_begin(&e, "step_retried", m);
 		event_step(&e, s);
-		event_int(&e, "attempt", attempt);
-		event_int(&e, "retry_in_ms", wait_ms);
-		event_string(&e, "error", why);
+		json_member_int(&e.w, "attempt", attempt);
+		json_member_int(&e.w, "retry_in_ms", wait_ms);
+		json_member_string(&e.w, "error", why);
 		json_key(&e.w, "blocking");
 		json_raw(&e.w, blockers_json ? blockers_json : "[]");
 		event_end(p, &e);
@@ -291,12 +273,11 @@ progress_autovacuum(Progress *p, const Migration *m, const Step *s, const char *
 		event_begin(&e, "autovacuum", m);
 		if (s)
 			event_step(&e, s);
-		event_string(&e, "action", what);
-		json_key(&e.w, "wraparound");
-		json_bool(&e.w, wraparound);
-		event_int(&e, "pid", pid);
-		event_string(&e, "relation", relation);
-		event_string(&e, "query", query);
+		json_member_string(&e.w, "action", what);
+		json_member_bool(&e.w, "wraparound", wraparound);
+		json_member_int(&e.w, "pid", pid);
+		json_member_string(&e.w, "relation", relation);
+		json_member_string(&e.w, "query", query);
 		event_end(p, &e);
 		return;
 	}
@@ -327,12 +308,12 @@ progress_step_running(Progress *p, const Migration *m, const Step *s,
 
 		event_begin(&e, "progress", m);
 		event_step(&e, s);
-		event_int(&e, "elapsed_ms", elapsed_ms);
+		json_member_int(&e.w, "elapsed_ms", elapsed_ms);
 		if (phase != NULL)
 		{
-			event_string(&e, "phase", phase);
-			event_int(&e, "blocks_done", blocks_done);
-			event_int(&e, "blocks_total", blocks_total);
+			json_member_string(&e.w, "phase", phase);
+			json_member_int(&e.w, "blocks_done", blocks_done);
+			json_member_int(&e.w, "blocks_total", blocks_total);
 		}
 		event_end(p, &e);
 		return;
@@ -365,13 +346,12 @@ progress_backfill(Progress *p, const Migration *m, const Step *s,
 
 		event_begin(&e, "progress", m);
 		event_step(&e, s);
-		event_int(&e, "rows_done", rows_done);
-		event_int(&e, "rows_total", rows_total);
-		event_int(&e, "batch_size", batch_size);
+		json_member_int(&e.w, "rows_done", rows_done);
+		json_member_int(&e.w, "rows_total", rows_total);
+		json_member_int(&e.w, "batch_size", batch_size);
 		event_whole(&e, "rows_per_sec", rows_per_sec);
 		event_whole(&e, "eta_s", eta);
-		json_key(&e.w, "throttled");
-		json_bool(&e.w, throttled);
+		json_member_bool(&e.w, "throttled", throttled);
 		event_end(p, &e);
 		return;
 	}

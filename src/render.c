@@ -837,11 +837,8 @@ render_fleet_plan(FILE *out, const FleetPlanGroup *groups, size_t n,
 			for (size_t k = 0; k < groups[i].targets->n; k++)
 				json_string(&j, groups[i].targets->items[k]);
 			json_end_array(&j);
-			json_key(&j, "applied");
-			if (groups[i].applied_label || groups[i].applied)
-				json_int(&j, groups[i].applied);
-			else
-				json_null(&j);
+			json_member_int_or_null(&j, "applied", groups[i].applied,
+									groups[i].applied_label || groups[i].applied);
 			json_key(&j, "pending");
 			json_begin_array(&j);
 			for (const char *p = groups[i].pending; *p;)
@@ -868,10 +865,8 @@ render_fleet_plan(FILE *out, const FleetPlanGroup *groups, size_t n,
 		for (size_t i = 0; i < n_unreachable; i++)
 		{
 			json_begin_object(&j);
-			json_key(&j, "target");
-			json_string(&j, unreachable[i].target);
-			json_key(&j, "error");
-			json_string(&j, unreachable[i].error);
+			json_member_string(&j, "target", unreachable[i].target);
+			json_member_string(&j, "error", unreachable[i].error);
 			json_end_object(&j);
 		}
 		json_end_array(&j);

@@ -216,6 +216,27 @@ START_TEST(test_lines)
 }
 END_TEST
 
+START_TEST(test_members)
+{
+	Buf			b;
+	JsonWriter	w;
+
+	buf_init(&b);
+	json_init(&w, &b);
+	json_begin_object(&w);
+	json_member_string(&w, "s", "a\"b");
+	json_member_string(&w, "none", NULL);
+	json_member_int(&w, "i", -3);
+	json_member_bool(&w, "t", true);
+	json_member_int_or_null(&w, "known", 0, true);
+	json_member_int_or_null(&w, "unknown", 7, false);
+	json_end_object(&w);
+	ck_assert_str_eq(b.data, "{\"s\":\"a\\\"b\",\"none\":null,\"i\":-3,\"t\":true,\"known\":0,"
+					 "\"unknown\":null}");
+	buf_free(&b);
+}
+END_TEST
+
 static Suite *
 make_suite(void)
 {
@@ -230,6 +251,7 @@ make_suite(void)
 	tcase_add_test(tc, test_raw_pretty_indents);
 	tcase_add_test(tc, test_raw_members);
 	tcase_add_test(tc, test_lines);
+	tcase_add_test(tc, test_members);
 	suite_add_tcase(s, tc);
 	return s;
 }
