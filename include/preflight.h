@@ -28,7 +28,8 @@ bool		preflight_parse(const Migration *m, Error *err);
 
 /*
  * Runs in ctx's connection in one short transaction of txn (lock waits
- * retried); ctx->settings must be the migration's.  What an sql, type,
+ * retried); ctx->settings must be the migration's.  An unqualified
+ * create_type is made in pg_temp.  What an sql, other type operation,
  * view, partition, role or multi_tenancy operation makes cannot be told
  * from the file: an expression whose failure is about a name such an
  * earlier operation writes is parsed only, with a note on stderr.

@@ -307,6 +307,9 @@ char	   *sql_convert_default(const char *table, const char *column, const char *
 /* A DO statement running the PL/pgSQL block body. */
 char	   *do_block(const char *body);
 
+/* CREATE TYPE of a create_type operation (enum or composite), as written. */
+char	   *create_type_sql(const Operation *op);
+
 /* An inverse step of owner that drops column. */
 void		undo_add_column(PlanCtx *pc, Step *owner, const char *table, const char *column);
 

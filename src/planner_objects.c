@@ -616,7 +616,7 @@ plan_drop_matview(PlanCtx *pc)
 
 /* ---- types ---- */
 
-static char *
+char *
 create_type_sql(const Operation *op)
 {
 	Buf			b;

@@ -232,6 +232,7 @@ typedef struct Preflight
 	size_t		at;				/* index of the operation being judged */
 	bool	   *unseen;			/* per operation: its effect is not modelled */
 	bool		skipped;		/* the failure is explained by an unseen one */
+	bool		modelled;		/* the operation judged was made in pg_temp */
 } Preflight;
 
 /* The server's message names a copy: it is the migration's table. */
@@ -1147,6 +1148,31 @@ compile_op(PGconn *conn, Preflight *pf, const Operation *op, Error *err)
 				return compile_reference(conn, pf, c, op, &k->columns, k->ref_table,
 										 &k->ref_columns, err);
 			}
+		case OP_CREATE_TYPE:
+			{
+				/*
+				 * An unqualified type is made in pg_temp, searched first
+				 * for type names as for tables: what uses it compiles.
+				 */
+				char	   *schema,
+						   *name;
+				Operation	temp = *op;
+
+				split_qualified(op->u.type.name, &schema, &name);
+				if (schema == NULL && strchr(op->u.type.name, '.') == NULL)
+				{
+					char	   *sql;
+
+					temp.u.type.name = xasprintf("pg_temp.%s", name);
+					sql = create_type_sql(&temp);
+					ok = pf->modelled = run(conn, pf, op, NULL, sql, 0, "the type", err);
+					free(sql);
+					free(temp.u.type.name);
+				}
+				free(schema);
+				free(name);
+				return ok;
+			}
 		case OP_CREATE_POLICY:
 			if (op->u.policy.using_expr == NULL && op->u.policy.with_check == NULL)
 				return true;
@@ -1253,6 +1279,7 @@ preflight_body(PGconn *conn, void *arg, Error *err)
 		 * either, like raw SQL, types, views, partitions, multi_tenancy.
 		 */
 		pf->at = i;
+		pf->modelled = false;
 		ok = (view_query(op) == NULL || compile_view_query(conn, pf, op, err)) &&
 			compile_op(conn, pf, op, err);
 		if (!ok && pf->skipped)
@@ -1262,7 +1289,7 @@ preflight_body(PGconn *conn, void *arg, Error *err)
 			pf->unseen[i] = true;
 			ok = true;
 		}
-		pf->unseen[i] |= opaque_op(op->kind);
+		pf->unseen[i] |= opaque_op(op->kind) && !pf->modelled;
 	}
 	if (!ok)
 		return false;

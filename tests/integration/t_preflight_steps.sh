@@ -115,6 +115,18 @@ operations:
 YAML
 refused 0001_index.yaml 8:24 'create_index: expression' 'column "hnadle" does not exist'
 
+# 5. A type the same migration creates is made in pg_temp too: what uses
+#    it compiles, so a wrong value of it is refused, not parsed only.
+write_migration 0001_type.yaml <<'YAML'
+operations:
+  - create_type: { name: plan_tier, enum: [free, paid] }
+  - add_column:
+      table: users
+      column: { name: tier, type: plan_tier }
+      backfill: "'fre'::plan_tier"
+YAML
+refused 0001_type.yaml 6:18 'add_column: backfill of column "tier"' 'invalid input value for enum plan_tier: "fre"'
+
 # All of them right, in one migration: it applies (preflight is no false
 # alarm), the view, the index and the reference are there.
 write_migration 0001_all.yaml <<'YAML'
@@ -131,11 +143,17 @@ operations:
       table: users
       name: users_handle_lower
       columns: ["lower(handle)"]
-  - create_view: { name: user_handles, query: "SELECT id, handle, team_id FROM users" }
+  - create_type: { name: plan_tier, enum: [free, paid] }
+  - add_column:
+      table: users
+      column: { name: tier, type: plan_tier }
+      backfill: "'free'::plan_tier"
+  - create_view: { name: user_handles, query: "SELECT id, handle, team_id, tier FROM users" }
 YAML
 expect_exit 0 mg --dir "$MIGDIR" apply --online
+assert_not_contains "$ERR" "note:" "everything compiled ahead: no note"
 assert_eq 0 "$(sql "SELECT count(*) FROM users WHERE handle IS DISTINCT FROM lower(email)
-	OR team_id IS DISTINCT FROM team::bigint")" "every row filled"
+	OR team_id IS DISTINCT FROM team::bigint OR tier IS DISTINCT FROM 'free'")" "every row filled"
 assert_eq 1 "$(sql "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('users_handle_lower') AND indisvalid")" \
 	"the expression index"
 assert_eq "$(sql "SELECT count(*) FROM users")" "$(sql "SELECT count(*) FROM user_handles")" "the view"
@@ -143,7 +161,7 @@ assert_eq 1 "$(sql "SELECT count(*) FROM pg_constraint WHERE conrelid = 'users':
 	"the reference"
 app_works "the migration that applies"
 
-# 5. What raw SQL makes is not seen: parsed only, with a note, and it applies.
+# 6. What raw SQL makes is not seen: parsed only, with a note, and it applies.
 write_migration 0002_raw.yaml <<'YAML'
 operations:
   - sql:
@@ -175,7 +193,7 @@ assert_contains "$ERR" 'column "hadnle" does not exist' "after raw SQL: the reas
 unchanged "a typo after raw SQL that adds the column"
 app_works "a typo after raw SQL"
 
-# 6. Preflight under the application's writes: none of them fails or waits
+# 7. Preflight under the application's writes: none of them fails or waits
 #    on it (it locks nothing real beyond ACCESS SHARE, briefly).
 cat >"$TMP/app.sql" <<'SQL'
 \set id random(1, 400)
