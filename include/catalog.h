@@ -10,13 +10,78 @@
 #include "spec.h"
 #include "util.h"
 
+typedef struct CatalogSnapshot CatalogSnapshot;
+
 typedef struct Catalog
 {
-	PGconn	   *conn;			/* borrowed */
+	PGconn	   *conn;			/* borrowed; NULL: no database, only what the
+								 * snapshot was told (the planner's unit tests) */
 	int			server_version; /* PQserverVersion: 150004 */
+	CatalogSnapshot *snap;		/* owned: what planning learnt, and assumes, of
+								 * the database (catalog_snapshot.c) */
 } Catalog;
 
 bool		catalog_open(Catalog *cat, PGconn *conn, Error *err);
+
+/* ---- the snapshot (catalog_snapshot.c) ---- */
+
+/*
+ * An empty table gets the plain statements even online (docs/design.md,
+ * "The cheapest safe technique"): at most this many rows, counted (0: an
+ * empty one; a higher bound lets small tables in), and this many bytes on
+ * disk, its indexes and TOAST included.
+ */
+#define CATALOG_SMALL_ROWS 0
+#define CATALOG_SMALL_BYTES ((int64_t) 1024 * 1024)
+
+void		catalog_snapshot_init(Catalog *cat);	/* an empty snapshot (catalog_open) */
+void		catalog_close(Catalog *cat);	/* frees the snapshot; the connection stays */
+
+/* Forgets what the snapshot holds: the database changed (a migration ran). */
+void		catalog_forget(const Catalog *cat);
+
+/*
+ * What planning assumes of a table that an earlier migration of the set
+ * being planned creates: it is there, and empty, when its turn comes.
+ */
+void		catalog_assume_empty(const Catalog *cat, const char *table);
+
+/*
+ * What planning assumes after an earlier migration of the set that may
+ * write rows anywhere (its own SQL): no table is known empty from here on
+ * but those the migrations after it create.
+ */
+void		catalog_assume_written(const Catalog *cat);
+
+/*
+ * Whether table is small enough for the plain statements: an ordinary
+ * table (not partitioned, no partition, no inheritance children) within
+ * CATALOG_SMALL_BYTES and CATALOG_SMALL_ROWS; 1 it is (*rows: 0 empty,
+ * else at most CATALOG_SMALL_ROWS), 0 it is not, -1 cannot tell (no such
+ * table, a lock held against it for long).  Asked once per table and
+ * snapshot.
+ */
+int			catalog_small_table(const Catalog *cat, const char *table, int64_t *rows);
+
+/*
+ * An operation's technique, as an earlier run of its migration chose it:
+ * PLAIN (recorded under key in migrate.saved_objects, *reason the record's
+ * text, malloc'd), ONLINE (the migration has a run that is not rolled back
+ * and recorded none: it ran online, and so it goes on, is rolled back and
+ * finalized), FREE (no such run: the planner chooses now), ERROR (err).
+ */
+typedef enum PlainChoice
+{
+	PLAIN_CHOICE_FREE,
+	PLAIN_CHOICE_PLAIN,
+	PLAIN_CHOICE_ONLINE,
+	PLAIN_CHOICE_ERROR
+} PlainChoice;
+
+PlainChoice catalog_plain_choice(const Catalog *cat, int64_t version, const char *key,
+								 char **reason, Error *err);
+
+/* ---- questions (catalog.c) ---- */
 
 /* Planner's row estimate (reltuples), -1 when unknown or no such table. */
 int64_t		catalog_row_estimate(const Catalog *cat, const char *table);
@@ -73,6 +138,13 @@ ColumnWriter catalog_column_writer(const Catalog *cat, const char *table,
 int			catalog_rows_exceed(const Catalog *cat, const char *table, int64_t limit);
 
 /*
+ * Whether table is an ordinary table (not partitioned, no partition, no
+ * inheritance children) of at most bytes on disk, indexes and TOAST
+ * included: 1, 0, -1 could not tell.
+ */
+int			catalog_table_within(const Catalog *cat, const char *table, int64_t bytes);
+
+/*
  * Whether relation (a materialized view) has a unique index on plain
  * columns without a WHERE, as REFRESH ... CONCURRENTLY needs: 1, 0, or -1
  * (no such relation, or it cannot be told).
@@ -116,6 +188,14 @@ char		catalog_function_volatility(const Catalog *cat, const char *name);
  * (PostgreSQL 12+).  False when it cannot be told.
  */
 bool		catalog_not_null_proven(const Catalog *cat, const char *table, const char *column);
+
+/*
+ * Whether a validated CHECK (column IS NOT NULL) of table's own proves
+ * column NOT NULL (PostgreSQL 12+), whatever the column's NOT NULL: the
+ * planner's SET NOT NULL then needs no check of its own.  False when it
+ * cannot be told.
+ */
+bool		catalog_not_null_checked(const Catalog *cat, const char *table, const char *column);
 
 /*
  * The ordinary tables of the schema of like_table (schema-qualified or not,

@@ -161,6 +161,8 @@ typedef struct Step
 	bool		replace_if_changed; /* done before with another definition
 									 * (the file was fixed): run again, it
 									 * replaces its own object */
+	char	   *why_plain;		/* an online plan's plain statements: why
+								 * ("empty table: plain statements"); NULL */
 } Step;
 
 typedef struct MigrationPlan
@@ -196,6 +198,21 @@ bool		plan_migration(const Migration *m, Strategy strategy,
  */
 bool		plan_rollback_steps(const MigrationPlan *mp, const StrList *done,
 								const Step ***out, size_t *n_out, Error *err);
+
+/*
+ * Whether a and b are the same plan: the same steps, with the same SQL,
+ * locks, checks and inverse steps (a plan made again just before it runs,
+ * against the plan that was judged).
+ */
+bool		plan_same(const MigrationPlan *a, const MigrationPlan *b);
+
+/*
+ * Tells cat's snapshot what the later migrations of a set being planned
+ * may assume m did (the tables it creates are there, empty; after its own
+ * SQL, no table is known empty), so that their plans are the ones apply
+ * runs after m (plan, apply's first judgement).
+ */
+void		plan_assume_applied(const Migration *m, const struct Catalog *cat);
 
 void		step_free(Step *s);
 void		migration_plan_free(MigrationPlan *mp);

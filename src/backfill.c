@@ -110,7 +110,7 @@ typedef struct KeyInfo
 static int64_t
 estimate_rows(ExecContext *ctx, const char *table)
 {
-	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
+	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn), NULL};
 	int64_t		n = catalog_row_estimate(&cat, table);
 
 	return n > 0 ? n : 0;
@@ -2195,7 +2195,7 @@ restore_saved(ExecContext *ctx, const Migration *m, const Step *s, const char *q
 static bool
 load_walk_key(ExecContext *ctx, const char *table, KeyInfo *key, Error *err)
 {
-	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
+	Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn), NULL};
 
 	if (!catalog_walk_key(&cat, table, &key->names, &key->types, err))
 		return false;
@@ -2223,7 +2223,7 @@ backfill_run(ExecContext *ctx, const Migration *m, const Step *s,
 	ok = load_walk_key(ctx, s->backfill->table, &key, err);
 	if (ok && s->backfill->copy_to)
 	{
-		Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn)};
+		Catalog		cat = {ctx->conn, PQserverVersion(ctx->conn), NULL};
 
 		key.copy_columns = catalog_insert_columns(&cat, s->backfill->copy_to, err);
 		ok = key.copy_columns != NULL;

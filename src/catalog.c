@@ -18,10 +18,12 @@ catalog_open(Catalog *cat, PGconn *conn, Error *err)
 {
 	cat->conn = NULL;
 	cat->server_version = 0;
+	cat->snap = NULL;
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 		return error_set(err, EXIT_STEP_FAILED, "no connection to the database");
 	cat->conn = conn;
 	cat->server_version = PQserverVersion(conn);
+	catalog_snapshot_init(cat);
 	return true;
 }
 
@@ -70,6 +72,32 @@ catalog_row_estimate(const Catalog *cat, const char *table)
 	return rows;
 }
 
+/*
+ * A one-row question (sql, params) asked in a transaction of its own under
+ * a short lock_timeout: the ACCESS SHARE it takes never waits long behind
+ * someone's exclusive lock.  The result's first value, 't' or 'f'; -1 when
+ * it could not be told.
+ */
+static int
+ask_briefly(const Catalog *cat, const char *sql, int nparams, const char *const *params)
+{
+	Error		err = {0};
+	PGresult   *res = NULL;
+	int			answer = -1;
+
+	if (cat == NULL || cat->conn == NULL)
+		return -1;
+	if (db_exec(cat->conn, "BEGIN", &err) &&
+		db_exec(cat->conn, "SET LOCAL lock_timeout = '2s'", &err) &&
+		(res = db_query(cat->conn, sql, nparams, params, &err)) != NULL &&
+		PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+		answer = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	db_rollback_open(cat->conn);
+	error_clear(&err);
+	return answer;
+}
+
 int
 catalog_rows_exceed(const Catalog *cat, const char *table, int64_t limit)
 {
@@ -77,21 +105,29 @@ catalog_rows_exceed(const Catalog *cat, const char *table, int64_t limit)
 								 "(SELECT FROM %Q LIMIT $1::bigint + 1) AS s", table);
 	char		text[32];
 	const char *params[1] = {text};
-	Error		err = {0};
-	PGresult   *res = NULL;
-	int			more = -1;
+	int			more;
 
 	snprintf(text, sizeof text, "%lld", (long long) limit);
-	/* ACCESS SHARE, never waiting long behind someone's exclusive lock */
-	if (db_exec(cat->conn, "BEGIN", &err) &&
-		db_exec(cat->conn, "SET LOCAL lock_timeout = '2s'", &err) &&
-		(res = db_query(cat->conn, sql, 1, params, &err)) != NULL)
-		more = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	db_rollback_open(cat->conn);
-	error_clear(&err);
+	more = ask_briefly(cat, sql, 1, params);
 	free(sql);
 	return more;
+}
+
+int
+catalog_table_within(const Catalog *cat, const char *table, int64_t bytes)
+{
+	char	   *quoted = quoted_qualified(table);
+	char		text[32];
+	const char *params[2] = {quoted, text};
+	int			within;
+
+	snprintf(text, sizeof text, "%lld", (long long) bytes);
+	within = ask_briefly(cat, "SELECT c.relkind = 'r' AND NOT c.relispartition "
+						 "AND NOT c.relhassubclass "
+						 "AND pg_catalog.pg_total_relation_size(c.oid) <= $2::bigint "
+						 "FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)", 2, params);
+	free(quoted);
+	return within;
 }
 
 int
@@ -382,11 +418,16 @@ catalog_function_volatility(const Catalog *cat, const char *name)
 	return v;
 }
 
-bool
-catalog_not_null_proven(const Catalog *cat, const char *table, const char *column)
+/*
+ * Whether a validated CHECK (column IS NOT NULL) on table proves column
+ * NOT NULL (PostgreSQL 12+), or, with or_attnotnull, the column is NOT
+ * NULL already.
+ */
+static bool
+not_null_proof(const Catalog *cat, const char *table, const char *column, bool or_attnotnull)
 {
 	char	   *quoted;
-	const char *params[2];
+	const char *params[3];
 	Error		err = {0};
 	PGresult   *res;
 	bool		proven;
@@ -396,15 +437,17 @@ catalog_not_null_proven(const Catalog *cat, const char *table, const char *colum
 	quoted = quoted_qualified(table);
 	params[0] = quoted;
 	params[1] = column;
+	params[2] = or_attnotnull ? "t" : "f";
 	res = db_query(cat->conn,
-				   "SELECT a.attnotnull OR (current_setting('server_version_num')::int >= 120000 "
+				   "SELECT (a.attnotnull AND $3::bool) OR "
+				   "(current_setting('server_version_num')::int >= 120000 "
 				   "AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c "
 				   "WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND c.convalidated "
 				   "AND pg_catalog.pg_get_constraintdef(c.oid) = "
 				   "'CHECK ((' || pg_catalog.quote_ident(a.attname) || ' IS NOT NULL))')) "
 				   "FROM pg_catalog.pg_attribute a WHERE a.attrelid = to_regclass($1) "
 				   "AND a.attname = $2 AND NOT a.attisdropped",
-				   2, params, &err);
+				   3, params, &err);
 	free(quoted);
 	error_clear(&err);
 	if (res == NULL)
@@ -412,6 +455,18 @@ catalog_not_null_proven(const Catalog *cat, const char *table, const char *colum
 	proven = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return proven;
+}
+
+bool
+catalog_not_null_proven(const Catalog *cat, const char *table, const char *column)
+{
+	return not_null_proof(cat, table, column, true);
+}
+
+bool
+catalog_not_null_checked(const Catalog *cat, const char *table, const char *column)
+{
+	return not_null_proof(cat, table, column, false);
 }
 
 /* Appends name, quoted for to_regclass, to a JSON array in b. */

@@ -1,9 +1,10 @@
 /*
- * cmd_apply.c: "migrate apply": the pending migrations, in order, each
- * planned once, just before it runs (the catalog then shows what the
- * migrations before it did); that plan is judged, and what runs is what
- * was judged.  Before the first runs, every one is judged against the
- * database as it is, so that a refusal changes nothing at all.
+ * cmd_apply.c: "migrate apply": the pending migrations, in order.  Before
+ * the first runs, every one is planned (each with what the ones before it
+ * create, as plan shows them) and judged, so that a refusal changes nothing
+ * at all; what runs is what was judged, each plan judged once: a later
+ * migration is planned again just before it runs, and judged again only
+ * when that plan differs.
  */
 #include "cli.h"
 
@@ -86,45 +87,60 @@ judge_plan(Run *r, const MigrationPlan *mp, Error *err)
 }
 
 /*
- * Every pending migration judged before the first one runs, planned against
- * the database as it is now, so that a refusal changes nothing at all; each
- * is planned and judged again just before it runs, when the catalog shows
- * what the migrations before it did, and that plan is the one that runs.
+ * Every pending migration planned and judged before the first one runs, so
+ * that a refusal changes nothing at all: in order, each planned with what
+ * the ones before it will have done (the tables they create, empty), the
+ * plans apply then runs.  *plans (n of them) for the caller to free.
  */
 static int
-judge_all(Run *r, Strategy strategy, const Migration *const *todo, size_t n, Error *err)
+plan_and_judge_all(Run *r, Strategy strategy, const Migration *const *todo, size_t n,
+				   MigrationPlan **plans, Error *err)
 {
 	int			rc = EXIT_OK;
 
+	*plans = xcalloc(n + 1, sizeof(MigrationPlan));
+	catalog_forget(&r->s.cat);
 	for (size_t i = 0; i < n && rc == EXIT_OK; i++)
 	{
-		MigrationPlan mp = {0};
-
-		if (!plan_migration(todo[i], strategy, &r->s.cat, &mp, err))
+		if (!plan_migration(todo[i], strategy, &r->s.cat, &(*plans)[i], err))
 			return cli_fail(err);
-		rc = judge_plan(r, &mp, err);
-		migration_plan_free(&mp);
+		plan_assume_applied(todo[i], &r->s.cat);
+		rc = judge_plan(r, &(*plans)[i], err);
 	}
 	return rc;
 }
 
 /*
- * One migration, planned once: judged (judge_plan), then shown (--dry-run)
- * or run, that very plan.
+ * One migration: shown (--dry-run) or run.  judged is the plan judged
+ * before the first migration ran.  The first runs it as it is: nothing has
+ * changed since.  A later one is planned again, now that the catalog shows
+ * what the migrations before it did; when that plan is the one judged, it
+ * is not judged again, else the new plan is judged, once, and runs.
  */
 static int
-apply_one(Run *r, ExecContext *ctx, const Migration *m, Error *err)
+apply_one(Run *r, ExecContext *ctx, MigrationPlan *judged, bool first, Error *err)
 {
-	MigrationPlan mp = {0};
-	int			rc;
+	const Migration *m = judged->migration;
+	MigrationPlan again = {0};
+	MigrationPlan *mp = judged;
+	int			rc = EXIT_OK;
 
-	if (!plan_migration(m, ctx->strategy, &r->s.cat, &mp, err))
-		return cli_fail(err);
-	if ((rc = judge_plan(r, &mp, err)) != EXIT_OK)
+	if (!first && !r->a->dry_run)
+	{
+		catalog_forget(&r->s.cat);
+		if (!plan_migration(m, ctx->strategy, &r->s.cat, &again, err))
+			return cli_fail(err);
+		if (!plan_same(judged, &again))
+		{
+			mp = &again;
+			rc = judge_plan(r, mp, err);
+		}
+	}
+	if (rc != EXIT_OK)
 		;
 	else if (r->a->dry_run)
 	{
-		Plan		one = {ctx->strategy, &mp, 1};
+		Plan		one = {ctx->strategy, mp, 1};
 		Settings	st = cli_settings(m, r->a);
 		RenderOptions ro = {r->g->color, true, &st};
 
@@ -132,7 +148,7 @@ apply_one(Run *r, ExecContext *ctx, const Migration *m, Error *err)
 	}
 	else
 	{
-		char	   *why = cli_rollback_refusal(&mp, false);
+		char	   *why = cli_rollback_refusal(mp, false);
 
 		/* said before it starts, so that it can still be stopped */
 		if (why)
@@ -140,10 +156,10 @@ apply_one(Run *r, ExecContext *ctx, const Migration *m, Error *err)
 		free(why);
 		ctx->settings = cli_settings(m, r->a);
 		/* nothing changes before every expression compiles */
-		if (!preflight_compile(ctx, m, err) || !execute_migration(ctx, &mp, err))
+		if (!preflight_compile(ctx, m, err) || !execute_migration(ctx, mp, err))
 			rc = cli_fail(err);
 	}
-	migration_plan_free(&mp);
+	migration_plan_free(&again);
 	return rc;
 }
 
@@ -155,6 +171,7 @@ cmd_apply(Run *r)
 	ExecContext ctx;
 	char	   *applied_by = NULL;
 	const Migration **todo;
+	MigrationPlan *plans = NULL;
 	size_t		n;
 	int			rc = EXIT_OK;
 
@@ -164,10 +181,9 @@ cmd_apply(Run *r)
 	applied_by = db_applied_by(r->s.conn);
 	cli_exec_context(&ctx, r, &progress, applied_by);
 	todo = pending(r, &n);
-	if (n > 1)
-		rc = judge_all(r, ctx.strategy, todo, n, &err);
+	rc = plan_and_judge_all(r, ctx.strategy, todo, n, &plans, &err);
 	for (size_t i = 0; i < n && rc == EXIT_OK && !cli_halted(&progress, i, n); i++)
-		rc = apply_one(r, &ctx, todo[i], &err);
+		rc = apply_one(r, &ctx, &plans[i], i == 0, &err);
 	if (rc == EXIT_OK && n == 0 && !r->g->quiet)
 	{
 		if (progress.json)
@@ -176,6 +192,9 @@ cmd_apply(Run *r)
 			printf("Nothing to apply: all %zu migration%s applied.\n", r->set.n,
 				   r->set.n == 1 ? " is" : "s are");
 	}
+	for (size_t i = 0; i < n; i++)
+		migration_plan_free(&plans[i]);
+	free(plans);
 	free(todo);
 	free(applied_by);
 	return rc;

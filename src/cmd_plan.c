@@ -1,8 +1,10 @@
 /*
  * cmd_plan.c: "migrate plan": the steps of the pending migrations (with a
  * database) or of every migration (without one).  With a database it shows
- * the steps apply will run: those whose done check already holds (a
- * migration that stopped half way) are left out, as apply skips them.
+ * the steps apply will run: each migration planned with what the ones
+ * before it create (empty tables, which get the plain statements), and the
+ * steps whose done check already holds (a migration that stopped half way)
+ * left out, as apply skips them.
  */
 #include "cli.h"
 
@@ -71,6 +73,8 @@ cmd_plan(Run *r)
 	}
 	plan.strategy = strategy;
 	plan.items = xcalloc(r->set.n + 1, sizeof(MigrationPlan));
+	if (r->connected)
+		catalog_forget(&r->s.cat);
 	for (size_t i = 0; i < r->set.n && rc == EXIT_OK; i++)
 	{
 		const Migration *m = &r->set.items[i];
@@ -85,6 +89,9 @@ cmd_plan(Run *r)
 			rc = cli_fail(&err);
 			break;
 		}
+		/* the later ones are planned as apply runs them, after this one */
+		if (r->connected)
+			plan_assume_applied(m, &r->s.cat);
 		/* only a migration that ran before can have steps done */
 		if (r->connected && history_find(&r->s.history, m->version))
 		{

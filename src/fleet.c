@@ -317,9 +317,13 @@ render_group_plan(const Migration **todo, size_t n, Strategy strategy, Session *
 	FILE	   *out;
 	bool		ok = true;
 
+	catalog_forget(&s->cat);
 	for (size_t i = 0; ok && i < n; i++)
 		if ((ok = plan_migration(todo[i], strategy, &s->cat, &plan.items[plan.n], err)))
+		{
+			plan_assume_applied(todo[i], &s->cat);
 			plan.n++;
+		}
 	if (ok && (out = open_memstream(&text, &size)) != NULL)
 	{
 		render_plan(out, &plan, g->format, &ro);

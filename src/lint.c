@@ -195,6 +195,9 @@ typedef struct LintState
 	const char *accepted;
 	bool		rename_operation;	/* the step is a rename_* operation's */
 	bool		contract_online;	/* a finalize step: the old version is gone */
+	const char *plain_table;	/* the step's plain statements are the planner's
+								 * choice for this table, empty or small
+								 * (Step.why_plain); NULL */
 	/* the statement being judged */
 	const SqlStatements *stmts;
 	const char *stmt_text;
@@ -234,10 +237,27 @@ server_version(const LintState *st)
 	return st->opt->cat ? st->opt->cat->server_version : 150000;
 }
 
+/* The last part of a name as written ("s.t" -> "t"). */
+static const char *
+unqualified(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot ? dot + 1 : name;
+}
+
+/*
+ * Whether nobody's statements wait long on rv: a table this migration
+ * created, or one the planner found empty or small for this step.
+ */
 static bool
 is_new_table(const LintState *st, const PgQuery__RangeVar *rv)
 {
-	return rv && rv->relname && strlist_contains(&st->created, rv->relname);
+	if (rv == NULL || rv->relname == NULL)
+		return false;
+	if (st->plain_table && strcmp(unqualified(st->plain_table), rv->relname) == 0)
+		return true;
+	return strlist_contains(&st->created, rv->relname);
 }
 
 /*
@@ -1506,6 +1526,7 @@ lint_plan(const MigrationPlan *plan, const LintOptions *o, LintReport *out, Erro
 		if (s->kind == STEP_BACKFILL || s->sql.n == 0)
 			continue;
 		st.contract_online = s->deferred;
+		st.plain_table = s->why_plain ? s->lock_relation : NULL;
 		st.line = op->pos.line;
 		st.step_id = s->id;
 		st.accepted = op->unsafe_ok;

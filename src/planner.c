@@ -779,6 +779,20 @@ plan_set_not_null(PlanCtx *pc, Step *owner, const char *table, const char *colum
 		free(not_null);
 		return;
 	}
+	/*
+	 * A valid CHECK (column IS NOT NULL) of the table's own already proves
+	 * it: SET NOT NULL skips its scan (PostgreSQL 12+), so the check of our
+	 * own would only repeat it.  Only the user's check counts, not a NOT
+	 * NULL the column has already, so that planning the migration again
+	 * after it ran (rollback, finalize) gives the same steps.
+	 */
+	if (catalog_not_null_checked(pc->cat, table, column))
+	{
+		add_set_not_null_step(pc, owner, table, column, cond, undo_cond, not_null,
+							  " (proved by the table's valid check, no scan)");
+		free(not_null);
+		return;
+	}
 
 	check = object_name(pc, "migrate_nn", pc->n_checks++);
 	exists = sql_constraint_exists(table, check);
@@ -1245,6 +1259,7 @@ step_clear(Step *s)
 	free(s->rollback);
 	free(s->irreversible);
 	free(s->warning);
+	free(s->why_plain);
 	for (size_t i = 0; i < s->n_owns; i++)
 	{
 		free(s->owns[i].kind);
@@ -1315,6 +1330,57 @@ plan_rollback_steps(const MigrationPlan *mp, const StrList *done, const Step ***
 	return true;
 }
 
+static bool
+same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether two steps (and their inverse steps) are the same, as everyone who reads them sees them. */
+static bool
+step_same(const Step *a, const Step *b)
+{
+	if (!same_text(a->id, b->id) || !same_text(a->summary, b->summary) ||
+		a->phase != b->phase || a->kind != b->kind || a->lock != b->lock ||
+		!same_text(a->lock_relation, b->lock_relation) || a->in_txn != b->in_txn ||
+		a->deferred != b->deferred || a->batched != b->batched ||
+		!same_text(a->dynamic_sql, b->dynamic_sql) || !same_text(a->done_check, b->done_check) ||
+		!same_text(a->why_plain, b->why_plain) || !same_text(a->irreversible, b->irreversible) ||
+		!same_text(a->warning, b->warning) || a->sql.n != b->sql.n ||
+		a->n_rollback != b->n_rollback)
+		return false;
+	for (size_t i = 0; i < a->sql.n; i++)
+		if (strcmp(a->sql.items[i], b->sql.items[i]) != 0)
+			return false;
+	for (size_t i = 0; i < a->n_rollback; i++)
+		if (!step_same(&a->rollback[i], &b->rollback[i]))
+			return false;
+	return true;
+}
+
+bool
+plan_same(const MigrationPlan *a, const MigrationPlan *b)
+{
+	if (a->migration != b->migration || a->strategy != b->strategy || a->n_steps != b->n_steps)
+		return false;
+	for (size_t i = 0; i < a->n_steps; i++)
+		if (!step_same(&a->steps[i], &b->steps[i]))
+			return false;
+	return true;
+}
+
+void
+plan_assume_applied(const Migration *m, const Catalog *cat)
+{
+	for (size_t i = 0; cat && i < m->n_ops; i++)
+	{
+		if (m->ops[i].kind == OP_CREATE_TABLE)
+			catalog_assume_empty(cat, m->ops[i].u.create_table.name);
+		else if (m->ops[i].kind == OP_SQL)
+			catalog_assume_written(cat);
+	}
+}
+
 void
 plan_free(Plan *p)
 {
@@ -1327,38 +1393,120 @@ plan_free(Plan *p)
 }
 
 /*
- * Whether op works on a table that an earlier operation of the same
- * migration creates: no application uses it yet, so online its plain
- * statements are safe, and far cheaper (a primary key is one ADD
- * CONSTRAINT, not a concurrent build, a NOT NULL check and a swap).  Only
- * operations whose plain plan needs nothing the online migration lacks.
+ * The table of an operation whose plain statements are as safe online as
+ * its online steps when nobody uses the table yet or it holds (almost)
+ * nothing: a column, an index, a constraint, a type or NOT NULL change, a
+ * backfill.  NULL for any other operation.
  */
-static bool
-on_new_table(const Migration *m, const Operation *op)
+static const char *
+cheap_table(const Operation *op)
 {
-	const char *table;
-
 	switch (op->kind)
 	{
 		case OP_ADD_COLUMN:
-			table = op->u.add_column.table;
-			break;
+			return op->u.add_column.table;
+		case OP_ALTER_COLUMN:
+			return op->u.alter_column.table;
 		case OP_BACKFILL:
-			table = op->u.backfill.table;
-			break;
+			return op->u.backfill.table;
 		case OP_CREATE_INDEX:
-			table = op->u.create_index.table;
-			break;
+			return op->u.create_index.table;
 		case OP_ADD_CONSTRAINT:
-			table = op->u.add_constraint.table;
-			break;
+			return op->u.add_constraint.table;
 		default:
-			return false;
+			return NULL;
 	}
+}
+
+/* Whether an earlier operation of migration m creates table. */
+static bool
+created_before(const Migration *m, const Operation *op, const char *table)
+{
 	for (int i = 0; i < op->index && (size_t) i < m->n_ops; i++)
 		if (m->ops[i].kind == OP_CREATE_TABLE && strcmp(m->ops[i].u.create_table.name, table) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * Why the online plan of the operation being planned is its plain
+ * statements (docs/design.md, "The cheapest safe technique"), into *why
+ * (malloc'd; NULL: it is not), and whether that choice is recorded (a
+ * table that exists: resume, rollback and finalize must plan it the same,
+ * whatever the table holds by then).
+ *
+ * - A table an earlier operation of the same migration creates: no
+ *   application uses it yet.
+ * - A table that the catalog says is empty or small (catalog_small_table,
+ *   counted now, or assumed empty when an earlier migration of the set
+ *   creates it): its plain statements read so little under their short
+ *   lock that the application does not notice.  Not an add_column with a
+ *   backfill: old code that writes the table needs the trigger that derives
+ *   the column.  Once the migration has run, the choice it recorded holds.
+ */
+static bool
+plain_reason(PlanCtx *pc, char **why, bool *record, Error *err)
+{
+	const Operation *op = pc->op;
+	const char *table = cheap_table(op);
+	char	   *key;
+	PlainChoice choice;
+	int64_t		rows;
+
+	*why = NULL;
+	*record = false;
+	if (pc->strategy != STRATEGY_ONLINE || table == NULL)
+		return true;
+	if (created_before(pc->m, op, table))
+	{
+		*why = xstrdup("new table: plain statements");
+		return true;
+	}
+	if (pc->cat == NULL || (op->kind == OP_ADD_COLUMN && op->u.add_column.backfill))
+		return true;
+	key = saved_key(pc, "technique");
+	choice = catalog_plain_choice(pc->cat, pc->m->version, key, why, err);
+	free(key);
+	if (choice == PLAIN_CHOICE_ERROR)
+	{
+		error_prefix(err, "%s:%d:%d: reading the technique recorded for this operation",
+					 op->pos.file, op->pos.line, op->pos.col);
+		return false;
+	}
+	if (choice == PLAIN_CHOICE_FREE && catalog_small_table(pc->cat, table, &rows) == 1)
+		*why = xstrdup(rows == 0 ? "empty table: plain statements"
+					   : "small table: plain statements");
+	*record = *why != NULL;
+	return true;
+}
+
+/*
+ * The step that records an existing table's plain choice (plain_reason) in
+ * migrate.saved_objects (made by an earlier step), before the operation's
+ * first statement; its undo forgets it, after the operation's last undo.
+ */
+static void
+record_plain_choice(PlanCtx *pc, const char *why)
+{
+	const char *const whats[] = {"technique", NULL};
+	char	   *key = saved_key(pc, "technique");
+	char	   *done = saved_flag(pc, "technique", NULL);
+	Buf			list;
+	Step	   *s;
+
+	buf_init(&list);
+	buf_putc(&list, '[');
+	buf_json_string(&list, why);
+	buf_putc(&list, ']');
+	s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
+				 "record the technique of %Q: %s", cheap_table(pc->op), why);
+	step_sql(s, "INSERT INTO migrate.saved_objects (version, key, definition) "
+			 "VALUES (%D, %L, %L) ON CONFLICT DO NOTHING", pc->m->version, key, list.data);
+	step_done(s, "SELECT %s", done);
+	undo_forget_saved(pc, s, whats);
+	buf_free(&list);
+	free(done);
+	free(key);
 }
 
 /*
@@ -1395,17 +1543,34 @@ plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
 	for (size_t i = 0; ok && i < m->n_ops; i++)
 	{
 		size_t		first = pc.steps.n;
+		char	   *why = NULL;
+		bool		record = false;
 
 		pc.op = &m->ops[i];
 		pc.n_in_op = 0;
 		pc.n_checks = 0;
-		/* the cheapest safe technique: nobody uses a table made just now */
-		pc.strategy = strategy == STRATEGY_ONLINE && on_new_table(m, &m->ops[i])
-			? STRATEGY_PLAIN : strategy;
-		ok = plan_op(&pc);
+		/* the cheapest safe technique */
+		ok = plain_reason(&pc, &why, &record, err);
+		if (ok && record)
+		{
+			/* schema migrate first: shared by the migration, online */
+			ensure_migrate_schema(&pc);
+			for (; first < pc.steps.n; first++)
+				mark_how_it_runs(pc.steps.items[first], pc.strategy);
+		}
+		if (why)
+			pc.strategy = STRATEGY_PLAIN;
+		if (ok && record)
+			record_plain_choice(&pc, why);
+		ok = ok && plan_op(&pc);
 		for (size_t k = first; k < pc.steps.n; k++)
+		{
 			mark_how_it_runs(pc.steps.items[k], pc.strategy);
+			if (why)
+				pc.steps.items[k]->why_plain = xstrdup(why);
+		}
 		pc.strategy = strategy;
+		free(why);
 	}
 
 	out->migration = m;

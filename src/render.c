@@ -22,6 +22,7 @@
  *          "in_transaction": bool, "estimated_rows": int | null,
  *          "done_check": str | null,       a SELECT that is true once the step happened
  *          "warning": str | null, "irreversible": str | null,
+ *          "why_plain": str | null,       an online plan's plain statements: why
  *          "rollback": [ steps of the same shape, without "rollback" ]}]}]}
  *
  * The SQL script runs under psql -v ON_ERROR_STOP=1: transactional steps in
@@ -142,6 +143,8 @@ text_step_body(Buf *b, const Step *s, const char *indent, const TextStyle *st)
 		buf_printf(b, "%sthen the statement that this returns:\n", indent);
 		put_indented(b, sql_indent, s->dynamic_sql);
 	}
+	if (s->why_plain)
+		buf_printf(b, "%s(%s)\n", indent, s->why_plain);
 	if (s->warning)
 		buf_printf(b, "%s%swarning: %s%s\n", indent, st->warn, s->warning, st->reset);
 	if (s->irreversible)
@@ -402,6 +405,7 @@ json_step(JsonWriter *j, const Migration *m, const Step *s, bool with_rollback)
 	json_str(j, "done_check", s->done_check);
 	json_str(j, "warning", s->warning);
 	json_str(j, "irreversible", s->irreversible);
+	json_str(j, "why_plain", s->why_plain);
 	if (with_rollback)
 	{
 		json_open(j, "rollback", '[');

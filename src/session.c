@@ -22,6 +22,7 @@ session_close(Session *s, int exit_code)
 	if (s->locked)
 		runlock_release(&s->lock);
 	txn_set_cancel_conn(NULL);
+	catalog_close(&s->cat);
 	if (s->conn)
 		PQfinish(s->conn);
 	ledger_set_history_table(NULL);

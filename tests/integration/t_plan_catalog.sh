@@ -68,7 +68,8 @@ offline=$(steps_of --offline --online)
 check_golden types_online "$online"
 check_golden types_plain "$(steps_of)"
 
-# NOT NULL: proven by the valid CHECK on code, not on qty.
+# NOT NULL: proven by the valid CHECK on code (one SET NOT NULL, no check of
+# migrate's own), not on qty (the check, validated, then SET NOT NULL).
 rm -f "$MIGDIR"/*.yaml
 write_migration 0001_not_null.yaml <<'YAML'
 operations:
@@ -77,8 +78,9 @@ operations:
 YAML
 check_golden not_null_online "$(steps_of --online)"
 
-# An index and a backfill: the row estimates come from the catalog; an
-# empty table's steps too.
+# An index and a backfill: the row estimates come from the catalog; the
+# empty table's index is built plainly (the cheapest safe technique), the
+# choice recorded first.
 rm -f "$MIGDIR"/*.yaml
 write_migration 0001_sizes.yaml <<'YAML'
 operations:

@@ -7,6 +7,7 @@
  */
 #include <pg_query.h>
 
+#include "catalog.h"
 #include "plan_helpers.h"
 #include "golden.h"
 
@@ -88,6 +89,109 @@ START_TEST(test_golden)
 		migration_plan_free(&mp);
 		migration_free(&m);
 	}
+}
+END_TEST
+
+/* ---- golden plans with a catalog (its snapshot, no database) ---- */
+
+/* Plans fixtures/plan_catalog/NAME.yaml online with cat; renders it as text and JSON goldens. */
+static void
+check_catalog_golden(const char *name, const Catalog *cat)
+{
+	static const Format formats[] = {FORMAT_TEXT, FORMAT_JSON};
+	static const char *const exts[] = {"txt", "json"};
+	Error		err = {0};
+	char	   *path = xasprintf("fixtures/plan_catalog/%s.yaml", name);
+	Migration	m;
+	MigrationPlan mp;
+	bool		ok = spec_load_file(path, &m, &err);
+
+	ck_assert_msg(ok, "%s: %s", path, err.message ? err.message : "?");
+	ok = plan_migration(&m, STRATEGY_ONLINE, cat, &mp, &err);
+	ck_assert_msg(ok, "%s: %s", path, err.message ? err.message : "?");
+	for (int f = 0; f < 2; f++)
+	{
+		char	   *got = render_one(&mp, formats[f], false);
+		char	   *golden = xasprintf("fixtures/plan_catalog/%s.online.%s", name, exts[f]);
+
+		check_golden(golden, got);
+		free(golden);
+		free(got);
+	}
+	plan_assume_applied(&m, cat);
+	migration_plan_free(&mp);
+	migration_free(&m);
+	free(path);
+}
+
+/* The step of mp with id, or NULL. */
+static const Step *
+step_by_id(const MigrationPlan *mp, const char *id)
+{
+	for (size_t i = 0; i < mp->n_steps; i++)
+		if (strcmp(mp->steps[i].id, id) == 0)
+			return &mp->steps[i];
+	return NULL;
+}
+
+START_TEST(test_catalog_golden)
+{
+	Catalog		cat = {NULL, 150000, NULL};
+
+	catalog_snapshot_init(&cat);
+	/* an existing empty table, as the probe would have found it */
+	catalog_assume_empty(&cat, "orders");
+	check_catalog_golden("0001_empty_table", &cat);
+	catalog_forget(&cat);
+	/* a set: the second migration plans with the table the first creates */
+	check_catalog_golden("0001_create_events", &cat);
+	check_catalog_golden("0002_created_before", &cat);
+	catalog_close(&cat);
+	ck_assert_ptr_null(cat.snap);
+}
+END_TEST
+
+/* What the snapshot changes, step by step, against the same file without it. */
+START_TEST(test_empty_table_plain)
+{
+	Catalog		cat = {NULL, 150000, NULL};
+	Migration	m;
+	MigrationPlan with, without;
+	Error		err = {0};
+	const Step *s;
+
+	load_plan_text("7_t.yaml", "operations:\n"
+				   "  - create_index: {table: t, name: t_a_idx, columns: [a]}\n"
+				   "  - add_column: {table: t, column: {name: b, type: text}, backfill: \"a::text\"}\n",
+				   &m);
+	catalog_snapshot_init(&cat);
+	catalog_assume_empty(&cat, "t");
+	ck_assert(plan_migration(&m, STRATEGY_ONLINE, &cat, &with, &err));
+	ck_assert(plan_migration(&m, STRATEGY_ONLINE, NULL, &without, &err));
+	/* the index: schema, record, plain build; offline a concurrent build */
+	s = step_by_id(&with, "7.1.2");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s->why_plain, "empty table: plain statements");
+	ck_assert_ptr_nonnull(strstr(s->sql.items[0], "INSERT INTO migrate.saved_objects"));
+	ck_assert_uint_eq(s->n_rollback, 1);
+	s = step_by_id(&with, "7.1.3");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->kind, STEP_DDL);
+	ck_assert(s->in_txn);
+	ck_assert_ptr_null(strstr(s->sql.items[0], "CONCURRENTLY"));
+	s = step_by_id(&without, "7.1.1");
+	ck_assert_int_eq(s->kind, STEP_CONCURRENT);
+	ck_assert_ptr_null(s->why_plain);
+	/* the derived column keeps its trigger and batched fill, even on an empty table */
+	for (size_t i = 0; i < with.n_steps; i++)
+		if (with.steps[i].op_index == 1)
+			ck_assert_ptr_null(with.steps[i].why_plain);
+	ck_assert(!plan_same(&with, &without));
+	ck_assert(plan_same(&with, &with));
+	migration_plan_free(&with);
+	migration_plan_free(&without);
+	migration_free(&m);
+	catalog_close(&cat);
 }
 END_TEST
 
@@ -1102,6 +1206,8 @@ make_suite(void)
 	TCase	   *tc = tcase_create("techniques");
 
 	tcase_add_loop_test(golden, test_golden, 0, (int) N_PLAN_FIXTURES);
+	tcase_add_test(golden, test_catalog_golden);
+	tcase_add_test(tc, test_empty_table_plain);
 	tcase_add_loop_test(each, test_all_sql_parses, 0, (int) N_PLAN_FIXTURES);
 	tcase_add_loop_test(each, test_plan_shape, 0, (int) N_PLAN_FIXTURES);
 	tcase_add_test(tc, test_create_index_locks);
