@@ -1209,23 +1209,16 @@ plan_add_unique_constraint(PlanCtx *pc, const char *table, const char *name,
 
 /* ---- the plan ---- */
 
-/* Does the migration need the helpers that save and restore row values? */
+/* Does op, planned in strategy, need the helpers that save and restore row values? */
 static bool
-needs_row_helpers(const Migration *m, Strategy strategy)
+needs_row_helpers(const Operation *op, Strategy strategy)
 {
-	for (size_t i = 0; i < m->n_ops; i++)
-	{
-		const Operation *op = &m->ops[i];
-
-		if (op->kind == OP_BACKFILL && op->u.backfill.down.n == 0)
-			return true;
-		if (op->kind == OP_DROP_COLUMN && strategy == STRATEGY_PLAIN)
-			return true;
-		if (op->kind == OP_ALTER_COLUMN && op->u.alter_column.using_expr &&
-			strategy == STRATEGY_PLAIN)
-			return true;
-	}
-	return false;
+	if (op->kind == OP_BACKFILL && op->u.backfill.down.n == 0)
+		return true;
+	if (op->kind == OP_DROP_COLUMN && strategy == STRATEGY_PLAIN)
+		return true;
+	return op->kind == OP_ALTER_COLUMN && op->u.alter_column.using_expr &&
+		strategy == STRATEGY_PLAIN;
 }
 
 static void
@@ -1336,6 +1329,18 @@ same_text(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+static bool step_same(const Step *a, const Step *b);
+
+/* Whether the n steps of a and of b are the same, one by one. */
+static bool
+steps_same(const Step *a, const Step *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!step_same(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
 /* Whether two steps (and their inverse steps) are the same, as everyone who reads them sees them. */
 static bool
 step_same(const Step *a, const Step *b)
@@ -1352,21 +1357,14 @@ step_same(const Step *a, const Step *b)
 	for (size_t i = 0; i < a->sql.n; i++)
 		if (strcmp(a->sql.items[i], b->sql.items[i]) != 0)
 			return false;
-	for (size_t i = 0; i < a->n_rollback; i++)
-		if (!step_same(&a->rollback[i], &b->rollback[i]))
-			return false;
-	return true;
+	return steps_same(a->rollback, b->rollback, a->n_rollback);
 }
 
 bool
 plan_same(const MigrationPlan *a, const MigrationPlan *b)
 {
-	if (a->migration != b->migration || a->strategy != b->strategy || a->n_steps != b->n_steps)
-		return false;
-	for (size_t i = 0; i < a->n_steps; i++)
-		if (!step_same(&a->steps[i], &b->steps[i]))
-			return false;
-	return true;
+	return a->migration == b->migration && a->strategy == b->strategy &&
+		a->n_steps == b->n_steps && steps_same(a->steps, b->steps, a->n_steps);
 }
 
 void
@@ -1532,6 +1530,8 @@ plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
 {
 	PlanCtx		pc;
 	bool		ok = true;
+	char	  **whys;			/* of each operation: why plain, or NULL */
+	bool	   *records;		/* of each operation: the choice is recorded */
 
 	memset(out, 0, sizeof *out);
 	memset(&pc, 0, sizeof pc);
@@ -1539,19 +1539,26 @@ plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
 	pc.strategy = strategy;
 	pc.cat = cat;
 	pc.err = err;
-	pc.row_helpers = needs_row_helpers(m, strategy);
+	/* the cheapest safe technique of each operation, known before the first step */
+	whys = xcalloc(m->n_ops + 1, sizeof *whys);
+	records = xcalloc(m->n_ops + 1, sizeof *records);
+	for (size_t i = 0; ok && i < m->n_ops; i++)
+	{
+		pc.op = &m->ops[i];
+		ok = plain_reason(&pc, &whys[i], &records[i], err);
+		pc.row_helpers = pc.row_helpers ||
+			needs_row_helpers(pc.op, whys[i] ? STRATEGY_PLAIN : strategy);
+	}
 	for (size_t i = 0; ok && i < m->n_ops; i++)
 	{
 		size_t		first = pc.steps.n;
-		char	   *why = NULL;
-		bool		record = false;
+		const char *why = whys[i];
+		bool		record = records[i];
 
 		pc.op = &m->ops[i];
 		pc.n_in_op = 0;
 		pc.n_checks = 0;
-		/* the cheapest safe technique */
-		ok = plain_reason(&pc, &why, &record, err);
-		if (ok && record)
+		if (record)
 		{
 			/* schema migrate first: shared by the migration, online */
 			ensure_migrate_schema(&pc);
@@ -1560,9 +1567,9 @@ plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
 		}
 		if (why)
 			pc.strategy = STRATEGY_PLAIN;
-		if (ok && record)
+		if (record)
 			record_plain_choice(&pc, why);
-		ok = ok && plan_op(&pc);
+		ok = plan_op(&pc);
 		for (size_t k = first; k < pc.steps.n; k++)
 		{
 			mark_how_it_runs(pc.steps.items[k], pc.strategy);
@@ -1570,8 +1577,11 @@ plan_migration(const Migration *m, Strategy strategy, const Catalog *cat,
 				pc.steps.items[k]->why_plain = xstrdup(why);
 		}
 		pc.strategy = strategy;
-		free(why);
 	}
+	for (size_t i = 0; i < m->n_ops; i++)
+		free(whys[i]);
+	free(whys);
+	free(records);
 
 	out->migration = m;
 	out->strategy = strategy;
