@@ -5,7 +5,8 @@
  *   1. a partitioned twin with the table's columns in their order, defaults,
  *      identity, NOT NULL and CHECK constraints, keys (extended with the
  *      partition columns, as PostgreSQL requires), indexes built on the
- *      empty twin, foreign keys, grants, RLS and policies, comments;
+ *      empty twin, foreign keys, grants (the columns' too), RLS and
+ *      policies, comments;
  *   2. a trigger on the table that applies every insert, update and delete
  *      to the twin in the same transaction;
  *   3. the rows copied in batches by the backfill engine (resumable);
@@ -92,6 +93,13 @@ static const char *const create_twin_fn =
 "    FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable FROM pg_class c, aclexplode(c.relacl) AS a\n"
 "             WHERE c.oid = source AND a.grantee <> c.relowner LOOP\n"
 "        EXECUTE format('GRANT %s ON %s TO %s%s', r.privilege_type, target,\n"
+"            CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END,\n"
+"            CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);\n"
+"    END LOOP;\n"
+"    -- the columns' own privileges\n"
+"    FOR r IN SELECT c.attname, a.grantee, a.privilege_type, a.is_grantable FROM pg_attribute c, aclexplode(c.attacl) AS a\n"
+"             WHERE c.attrelid = source AND c.attnum > 0 AND NOT c.attisdropped LOOP\n"
+"        EXECUTE format('GRANT %s (%I) ON %s TO %s%s', r.privilege_type, r.attname, target,\n"
 "            CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END,\n"
 "            CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);\n"
 "    END LOOP;\n"

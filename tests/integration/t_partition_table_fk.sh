@@ -3,7 +3,8 @@
 # points at (hash partitions on its key): the key follows the swap (NOT
 # VALID, then validated) and back at rollback; a foreign key by a key that
 # lacks the partition column is refused before anything changes; a list
-# partitioning with its grants, policies and a trigger of the table's own.
+# partitioning with its grants (the columns' too), policies and a trigger
+# of the table's own.
 . "$(dirname "$0")/lib.sh"
 
 new_db
@@ -15,6 +16,8 @@ sql "CREATE ROLE \"$READER\";
 	INSERT INTO customers SELECT i, (ARRAY['eu', 'us', 'asia'])[1 + i % 3], 'c' || i FROM generate_series(1, 5000) i;
 	INSERT INTO orders (customer_id) SELECT 1 + i % 5000 FROM generate_series(1, 20000) i;
 	GRANT SELECT ON customers TO \"$READER\";
+	GRANT UPDATE (name) ON customers TO \"$READER\" WITH GRANT OPTION;
+	GRANT SELECT (region) ON customers TO PUBLIC;
 	ALTER TABLE customers ENABLE ROW LEVEL SECURITY;
 	CREATE POLICY eu_only ON customers FOR SELECT TO \"$READER\" USING (region = 'eu');
 	CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS \$\$
@@ -40,6 +43,15 @@ sql "UPDATE customers SET name = 'renamed' WHERE id = 1" >/dev/null
 assert_eq "1 1" "$(sql "SELECT touched || ' ' || (SELECT touched FROM customers_unpartitioned WHERE id = 1)
 	FROM customers WHERE id = 1")" "the trigger fired once, and the old table got the row as written"
 assert_eq "eu" "$(psql -XAtq -d "$DB_URL" -c "SET ROLE \"$READER\"; SELECT DISTINCT region FROM customers")"
+# the columns' own grants too, grant option included
+column_acl()
+{
+	sql "SELECT string_agg(attname || '=' || attacl::text, ' ' ORDER BY attnum) FROM pg_attribute
+		WHERE attrelid = '$1'::regclass AND attacl IS NOT NULL AND NOT attisdropped"
+}
+assert_eq "$(column_acl customers_unpartitioned)" "$(column_acl customers)" "the column grants"
+assert_contains "$(column_acl customers)" "name={$READER=w*/postgres}" "a role's column grant, with its option"
+assert_contains "$(column_acl customers)" "region={=r/postgres}" "PUBLIC's column grant"
 mg --dir "$MIGDIR" rollback >"$TMP/rollback.log" 2>&1 || { cat "$TMP/rollback.log"; fail "rollback"; }
 assert_eq "customers true" "$(sql "SELECT confrelid::regclass || ' ' || convalidated::text FROM pg_constraint
 	WHERE conrelid = 'orders'::regclass AND contype = 'f' AND conparentid = 0")" "the foreign key points back at the old table"
