@@ -467,7 +467,7 @@ keyset_save_update_sql(const char *qtable, const KeyInfo *key, const BackfillSpe
 /*
  * The fast form of a saving batch, for the rows whose old values are all
  * NULL (a column just added: most backfills): one UPDATE of the batch's
- * rows where every set column IS NULL, one index range scan and no join,
+ * rows where every set column is NULL, one index range scan and no join,
  * saving (key, NULL..., new values) as one row of the batches table: the
  * rows keyset_save_update_sql would save for them, so that rollback cannot
  * tell the two apart.  A row the application changed meanwhile is
@@ -493,8 +493,11 @@ null_old_save_sql(const char *qtable, const KeyInfo *key, const BackfillSpec *bf
 	append_set_list(&b, bf);
 	buf_puts(&b, " WHERE ");
 	append_batch_rows(&b, key, bf, with_cursor);
+	/* NULL itself: a composite of NULL fields IS NULL too, but is a value to save */
+	buf_puts(&b, " AND num_nulls(");
 	for (size_t i = 0; i < bf->set.n; i++)
-		sql_append(&b, " AND %s%I IS NULL", target, bf->set.items[i].key);
+		sql_append(&b, "%s%s%I", i > 0 ? ", " : "", target, bf->set.items[i].key);
+	buf_printf(&b, ") = %zu", bf->set.n);
 	buf_puts(&b, " RETURNING ");
 	for (size_t i = 0; i < k; i++)
 		sql_append(&b, "%s%s%I AS migrate_k%d", i > 0 ? ", " : "", target, key->names.items[i],

@@ -134,4 +134,21 @@ assert_eq 0 "$(sql "SELECT count(*) FROM items i FULL JOIN original o USING (id)
 		THEN -1 ELSE o.x END")" "rollback: every row as it was, with the application's writes"
 assert_eq 0 "$(sql "SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
 	WHERE nspname = 'migrate' AND relname LIKE '%rows%'")" "saved values dropped once restored"
+# ---- a composite of NULL fields is not NULL ----
+sql "DROP SCHEMA migrate CASCADE; DROP TABLE schema_migrations;
+	CREATE TYPE pair AS (p int, q int);
+	CREATE TABLE pairs (id bigint PRIMARY KEY, v pair);
+	INSERT INTO pairs SELECT g, CASE WHEN g % 2 = 0 THEN ROW(NULL, NULL)::pair END
+		FROM generate_series(1, 4000) g" >/dev/null
+rm -f "$STATE" "$MIGDIR"/*
+write_migration 0001_pairs.yaml <<'YAML'
+operations:
+  - backfill: {table: pairs, set: {v: "ROW(id, 1)::pair"}}
+YAML
+expect_exit 0 mg --dir "$MIGDIR" apply --online
+assert_eq 4000 "$(sql "SELECT count(*) FROM pairs WHERE v = ROW(id, 1)::pair")" "pairs backfilled"
+expect_exit 0 mg --dir "$MIGDIR" rollback
+assert_eq "2000|2000" "$(sql "SELECT count(*) FILTER (WHERE id % 2 = 0 AND num_nulls(v) = 0
+	AND (v).p IS NULL AND (v).q IS NULL), count(*) FILTER (WHERE id % 2 = 1 AND num_nulls(v) = 1)
+	FROM pairs")" "rollback: ROW(NULL, NULL) back as itself, NULL as NULL"
 echo ok
