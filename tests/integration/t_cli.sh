@@ -96,7 +96,9 @@ expect_exit 0 mg --dir migrations finalize --yes
 assert_eq true "$(json_lines 'len(d) > 1 and all("event" in e for e in d)')" \
 	"finalize into a pipe printed something that is not a JSON event"
 assert_eq finalize_plan "$(json_lines 'd[0]["event"]')" "the plan comes first"
-assert_eq '["2.2.9"]' "$(json_lines 'd[0]["steps"] and [s["step"] for s in d[0]["steps"]]')" \
+# (orders is empty: its add_column 2.1 gets the plain statements, after
+# schema migrate and the record of that choice, so 2.2 starts at its column)
+assert_eq '["2.2.8"]' "$(json_lines 'd[0]["steps"] and [s["step"] for s in d[0]["steps"]]')" \
 	"the plan lists the contract step"
 expect_exit 0 mg --dir migrations finalize --yes
 
