@@ -1596,9 +1596,38 @@ yaml_storage_params(Buf *b, int indent, PgQuery__Node **opts, size_t n)
 }
 
 /*
- * CREATE [UNIQUE] INDEX name ON t (elements) INCLUDE WITH WHERE as the
+ * PostgreSQL's name for an index given none: the table's, its columns'
+ * (INCLUDE too), "idx"; NULL when it would shorten or number it, or an
+ * element is an expression.
+ */
+static char *
+default_index_name(const PgQuery__IndexStmt *is, const char *table)
+{
+	StrList		cols = {0};
+	char	   *name;
+	bool		ok = true;
+
+	for (size_t i = 0; ok && i < is->n_index_params + is->n_index_including_params; i++)
+	{
+		const PgQuery__Node *p = i < is->n_index_params ? is->index_params[i]
+			: is->index_including_params[i - is->n_index_params];
+		const char *col = p->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM
+			? nz(p->index_elem->name) : NULL;
+
+		ok = col && !strlist_contains(&cols, col);
+		if (ok)
+			strlist_add(&cols, col);
+	}
+	name = ok ? default_constraint_name(table, &cols, "idx") : NULL;
+	strlist_free(&cols);
+	return name;
+}
+
+/*
+ * CREATE [UNIQUE] INDEX [name] ON t (elements) INCLUDE WITH WHERE as the
  * fields of create_index (table: with_table) at indent; false for what it
- * cannot say (no name, a tablespace, IF NOT EXISTS).
+ * cannot say (a tablespace, IF NOT EXISTS, no name PostgreSQL's own can be
+ * told for).
  */
 static bool
 index_fields(Conv *c, const PgQuery__IndexStmt *is, bool with_table, bool list_item, int indent)
@@ -1606,13 +1635,14 @@ index_fields(Conv *c, const PgQuery__IndexStmt *is, bool with_table, bool list_i
 	size_t		firsts[MAX_ELEMS],
 				lasts[MAX_ELEMS];
 	StrList		include = {0};
-	bool		ok = nz(is->idxname) && nz(is->table_space) == NULL && !is->if_not_exists &&
+	char	   *table = relation_name(is->relation);
+	char	   *name = nz(is->idxname) ? xstrdup(is->idxname) : default_index_name(is, table);
+	bool		ok = name && nz(is->table_space) == NULL && !is->if_not_exists &&
 		plain_relation(is->relation) && is->n_index_params > 0 && !has_comment(c);
 	long		on = ok ? tok_find(c, 0, PG_QUERY__TOKEN__ON) : -1;
 	long		open = on >= 0 ? tok_find(c, (size_t) on, PG_QUERY__TOKEN__ASCII_40) : -1;
 	long		n = tok_elements(c, open, firsts, lasts, MAX_ELEMS);
 	char	   *where = NULL;
-	char	   *table = relation_name(is->relation);
 	Buf			b;
 
 	ok = ok && n == (long) is->n_index_params;
@@ -1633,10 +1663,10 @@ index_fields(Conv *c, const PgQuery__IndexStmt *is, bool with_table, bool list_i
 		if (with_table)
 		{
 			yaml_first_key(&b, indent, list_item, "table", table);
-			yaml_key(&b, indent, "name", nz(is->idxname));
+			yaml_key(&b, indent, "name", name);
 		}
 		else
-			yaml_first_key(&b, indent, list_item, "name", nz(is->idxname));
+			yaml_first_key(&b, indent, list_item, "name", name);
 		buf_printf(&b, "%*scolumns: [", indent, "");
 		for (size_t i = 0; ok && i < is->n_index_params; i++)
 		{
@@ -1667,6 +1697,7 @@ index_fields(Conv *c, const PgQuery__IndexStmt *is, bool with_table, bool list_i
 	if (ok)
 		buf_puts(&c->ops, b.data);
 	buf_free(&b);
+	free(name);
 	free(table);
 	free(where);
 	strlist_free(&include);

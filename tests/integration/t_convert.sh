@@ -63,6 +63,8 @@ ALTER TABLE bookings ADD CONSTRAINT bookings_id_key UNIQUE (id) INCLUDE (room_id
 CREATE INDEX rooms_recent ON rooms (name DESC NULLS LAST, lower(code) text_pattern_ops) INCLUDE (id) WITH (fillfactor = 70) WHERE id > 10;
 CREATE INDEX rooms_name_c ON rooms (name COLLATE "C", code text_pattern_ops);
 CREATE UNIQUE INDEX rooms_code_nnd ON rooms (code) NULLS NOT DISTINCT;
+CREATE INDEX ON rooms (m) INCLUDE (code);
+CREATE UNIQUE INDEX ON bookings (room_id, id);
 CREATE VIEW room_names AS SELECT id, name FROM rooms WHERE id > 0 WITH LOCAL CHECK OPTION;
 CREATE OR REPLACE VIEW room_names AS SELECT id, name FROM rooms WHERE id > 1 WITH LOCAL CHECK OPTION;
 CREATE VIEW invoker WITH (security_invoker = true) AS SELECT id FROM legacy;

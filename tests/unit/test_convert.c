@@ -68,7 +68,7 @@ END_TEST
 START_TEST(test_indexes)
 {
 	static const char *const k[] = {"create_index", "create_index", "create_index",
-	"create_index", "create_index", "create_index", NULL};
+	"create_index", "create_index", "create_index", "create_index", "create_index", NULL};
 
 	converts("indexes", k);
 }
