@@ -248,14 +248,16 @@ unqualified(const char *name)
 
 /*
  * Whether nobody's statements wait long on rv: a table this migration
- * created, or one the planner found empty or small for this step.
+ * created, or one the planner found empty or small for this step, unless
+ * an earlier statement of the migration put rows in it since.
  */
 static bool
 is_new_table(const LintState *st, const PgQuery__RangeVar *rv)
 {
 	if (rv == NULL || rv->relname == NULL)
 		return false;
-	if (st->plain_table && strcmp(unqualified(st->plain_table), rv->relname) == 0)
+	if (st->plain_table && strcmp(unqualified(st->plain_table), rv->relname) == 0 &&
+		!strlist_contains(&st->written, rv->relname))
 		return true;
 	return strlist_contains(&st->created, rv->relname);
 }
