@@ -254,8 +254,20 @@ typedef enum StepState
 	STEP_TO_RUN,
 	STEP_RECORDED,				/* the ledger has it done, same definition */
 	STEP_FOUND_DONE,			/* not recorded, but its done check holds */
-	STEP_TO_REPLACE				/* recorded with another definition, replaceable */
+	STEP_TO_REPLACE,			/* recorded with another definition, replaceable */
+	STEP_KEPT					/* recorded with another definition, its objects
+								 * kept as they were made (docs/design.md) */
 } StepState;
+
+/* Why a recorded step is skipped, for people. */
+static const char *
+skip_reason(StepState state)
+{
+	return state == STEP_KEPT
+		? "already done, from the file as it was then: the file has changed since, and what this "
+		"step made is kept as it was made (roll back and apply again to change it)"
+		: "already done";
+}
 
 static bool already_done(ExecContext *ctx, const Migration *m, const Step *s, bool *done,
 						 Error *err);
@@ -267,7 +279,7 @@ static bool already_done(ExecContext *ctx, const Migration *m, const Step *s, bo
  * check, for what the ledger cannot know: a non-transactional step killed
  * before it was recorded, a migration begun before the ledger existed.
  */
-/* What the ledger says of s: STEP_RECORDED, STEP_TO_REPLACE, or STEP_TO_RUN. */
+/* What the ledger says of s: STEP_RECORDED, STEP_TO_REPLACE, STEP_KEPT, or STEP_TO_RUN. */
 static bool
 recorded_state(ExecContext *ctx, const Migration *m, const Step *s, bool rollback,
 			   StepState *state, Error *err)
@@ -283,8 +295,11 @@ recorded_state(ExecContext *ctx, const Migration *m, const Step *s, bool rollbac
 	if (recorded)
 	{
 		ledger_step_definition(s, want);
-		*state = s->replace_if_changed && strcmp(had, want) != 0
-			? STEP_TO_REPLACE : STEP_RECORDED;
+		*state = STEP_RECORDED;
+		if (strcmp(had, want) != 0 && s->replace_if_changed)
+			*state = STEP_TO_REPLACE;
+		else if (strcmp(had, want) != 0 && s->n_owns > 0)
+			*state = STEP_KEPT;
 	}
 	return true;
 }
@@ -504,13 +519,13 @@ execute_step(ExecContext *ctx, const Migration *m, const Step *s,
 	}
 	if (ctx->journal)
 		row = journal_step_begin(ctx->journal, ctx->run_id, m, s, rollback);
-	if (state == STEP_RECORDED || state == STEP_FOUND_DONE)
+	if (state == STEP_RECORDED || state == STEP_KEPT || state == STEP_FOUND_DONE)
 	{
 		/* found done by its check: recorded now, so that rollback knows it */
-		ok = state == STEP_RECORDED || record_done(ctx->conn, m, s, rollback, err);
+		ok = state != STEP_FOUND_DONE || record_done(ctx->conn, m, s, rollback, err);
 		if (!ok)
 			return false;
-		progress_step_skipped(ctx->progress, m, s, "already done");
+		progress_step_skipped(ctx->progress, m, s, skip_reason(state));
 		if (ctx->journal)
 			journal_step_end(ctx->journal, row, "skipped", NULL, -1);
 		return true;
@@ -621,9 +636,9 @@ run_grouped(ExecContext *ctx, const Migration *m, const Step *const *steps,
 			free(todo);
 			return false;
 		}
-		if (state == STEP_RECORDED)
+		if (state == STEP_RECORDED || state == STEP_KEPT)
 		{
-			progress_step_skipped(ctx->progress, m, steps[k], "already done");
+			progress_step_skipped(ctx->progress, m, steps[k], skip_reason(state));
 			continue;
 		}
 		todo[n_todo++] = steps[k];

@@ -154,6 +154,26 @@ assert_eq "$rows" "$(rows_of)" "every row, after the rollback"
 app_writes "the rollback"
 cleanup_roles
 
+# an index of this migration, its file changed after a failure: kept as built, and said so
+fresh
+rm -f "$MIGDIR"/*.yaml
+write_migration 0001_index.yaml <<'YAML'
+operations:
+  - create_index: { table: t, name: t_v_idx, columns: [v] }
+  - sql: { up: "SELECT 1 / 0", down: null }
+YAML
+expect_exit 1 mg --dir "$MIGDIR" apply --online
+index_oid=$(sql "SELECT 't_v_idx'::regclass::oid")
+sed -i 's/columns: \[v\]/columns: [v, id]/; s|SELECT 1 / 0|SELECT 1|' "$MIGDIR/0001_index.yaml"
+expect_exit 0 mg --dir "$MIGDIR" apply --online
+assert_contains "$OUT$ERR" "the file has changed since, and what this step made is kept as it was made" "a changed index is said to be kept"
+assert_eq "$index_oid|CREATE INDEX t_v_idx ON public.t USING btree (v)" \
+	"$(sql "SELECT 't_v_idx'::regclass::oid, pg_get_indexdef('t_v_idx'::regclass)")" "the index kept as built"
+assert_eq "completed" "$(sql "SELECT status FROM public.schema_migrations WHERE version = 1")" "history: completed"
+expect_exit 0 mg --dir "$MIGDIR" rollback
+assert_eq "$before" "$(schema_snapshot)" "the index's rollback: the schema as it was"
+assert_eq "$rows" "$(rows_of)" "every row, after the index's rollback"
+
 # ---- c. kill -9 during apply, then resume ----
 fresh
 write_owned "v > 0" "v > 0" "SELECT pg_sleep(20)"

@@ -8,6 +8,7 @@
 #include <pg_query.h>
 
 #include "catalog.h"
+#include "ledger.h"
 #include "plan_helpers.h"
 #include "golden.h"
 
@@ -853,6 +854,63 @@ START_TEST(test_policies_and_rls)
 }
 END_TEST
 
+/* Each kind's identity matches only an object of that kind; made-if-missing objects say when they are owned. */
+START_TEST(test_owned_identities)
+{
+	Migration	m;
+	MigrationPlan mp;
+	char	   *sql;
+	int			k;
+
+	sql = ledger_identity_sql("view", "NULL", "'v'", "'\"v\"'");
+	ck_assert_str_eq(sql, "(SELECT v.oid FROM pg_catalog.pg_class v "
+					 "WHERE v.oid = to_regclass('\"v\"') AND v.relkind = 'v')");
+	free(sql);
+	sql = ledger_identity_sql("role", "NULL", "'r'", "'\"r\"'");
+	ck_assert_str_eq(sql, "(SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname = 'r')");
+	free(sql);
+	sql = ledger_identity_sql("policy", "'\"t\"'", "'p'", "'\"p\"'");
+	ck_assert_str_eq(sql, "(SELECT p.oid FROM pg_catalog.pg_policy p "
+					 "WHERE p.polrelid = to_regclass('\"t\"') AND p.polname = 'p')");
+	free(sql);
+	sql = ledger_identity_sql("table", "NULL", "'t'", "'\"t\"'");
+	ck_assert_str_eq(sql, "to_regclass('\"t\"')::oid");
+	free(sql);
+
+	/* the tenant table is owned only when the step made it; its drop asks the ledger */
+	plan_fixture("0019_multi_tenancy", STRATEGY_ONLINE, &m, &mp);
+	k = find_step(&mp, "CREATE TABLE IF NOT EXISTS \"tenants\"");
+	ck_assert_int_ge(k, 0);
+	ck_assert_uint_eq(mp.steps[k].n_owns, 1);
+	ck_assert_str_eq(mp.steps[k].owns[0].kind, "table");
+	ck_assert_str_eq(mp.steps[k].owns[0].name, "tenants");
+	ck_assert_ptr_nonnull(strstr(mp.steps[k].owns[0].only_if, "key = '1.tenant_table'"));
+	ck_assert_ptr_nonnull(strstr(mp.steps[k].rollback[0].sql.items[0],
+								 "l.kind = 'table' AND l.version = 19 AND l.oid = "
+								 "to_regclass('\"tenants\"')::oid"));
+	ck_assert_ptr_null(strstr(mp.steps[k].rollback[0].sql.items[0], "saved_objects"));
+	migration_plan_free(&mp);
+	migration_free(&m);
+
+	/* a role too; a view is replaced after a fix, and its drop asks the ledger */
+	plan_fixture("0031_objects", STRATEGY_PLAIN, &m, &mp);
+	k = find_step(&mp, "CREATE ROLE \"reporting\"");
+	ck_assert_int_ge(k, 0);
+	ck_assert_str_eq(mp.steps[k].owns[0].kind, "role");
+	ck_assert_ptr_nonnull(mp.steps[k].owns[0].only_if);
+	ck_assert(!mp.steps[k].replace_if_changed);
+	k = find_step(&mp, "CREATE VIEW \"cheap_orders\"");
+	ck_assert_int_ge(k, 0);
+	ck_assert(mp.steps[k].replace_if_changed);
+	ck_assert_str_eq(mp.steps[k].owns[0].kind, "view");
+	ck_assert_ptr_null(mp.steps[k].owns[0].only_if);
+	ck_assert_ptr_nonnull(strstr(mp.steps[k].sql.items[0], "l.version = 31 AND l.oid = "));
+	ck_assert_ptr_nonnull(strstr(mp.steps[k].sql.items[0], "THEN DROP VIEW \"cheap_orders\"; END IF"));
+	migration_plan_free(&mp);
+	migration_free(&m);
+}
+END_TEST
+
 START_TEST(test_multi_tenancy)
 {
 	Migration	m;
@@ -1221,6 +1279,7 @@ make_suite(void)
 	tcase_add_test(tc, test_backfill_op);
 	tcase_add_test(tc, test_policies_and_rls);
 	tcase_add_test(tc, test_multi_tenancy);
+	tcase_add_test(tc, test_owned_identities);
 	tcase_add_test(tc, test_sql_op);
 	tcase_add_test(tc, test_hostile_identifiers);
 	tcase_add_test(tc, test_plan_errors);
