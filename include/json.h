@@ -40,7 +40,7 @@ void		json_string(JsonWriter *w, const char *s);
 void		json_int(JsonWriter *w, int64_t v);
 void		json_bool(JsonWriter *w, bool v);
 void		json_null(JsonWriter *w);
-/* A member: json_key and its value in one call. */
+/* A member: json_key and its value in one call (key NULL: an element of an array). */
 void		json_member_string(JsonWriter *w, const char *key, const char *s);
 void		json_member_int(JsonWriter *w, const char *key, int64_t v);
 void		json_member_bool(JsonWriter *w, const char *key, bool v);

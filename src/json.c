@@ -140,28 +140,32 @@ json_null(JsonWriter *w)
 void
 json_member_string(JsonWriter *w, const char *key, const char *s)
 {
-	json_key(w, key);
+	if (key)
+		json_key(w, key);
 	json_string(w, s);
 }
 
 void
 json_member_int(JsonWriter *w, const char *key, int64_t v)
 {
-	json_key(w, key);
+	if (key)
+		json_key(w, key);
 	json_int(w, v);
 }
 
 void
 json_member_bool(JsonWriter *w, const char *key, bool v)
 {
-	json_key(w, key);
+	if (key)
+		json_key(w, key);
 	json_bool(w, v);
 }
 
 void
 json_member_int_or_null(JsonWriter *w, const char *key, int64_t v, bool known)
 {
-	json_key(w, key);
+	if (key)
+		json_key(w, key);
 	if (known)
 		json_int(w, v);
 	else

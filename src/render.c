@@ -354,58 +354,34 @@ json_close(JsonWriter *j, char bracket)
 }
 
 static void
-json_str(JsonWriter *j, const char *key, const char *value)
-{
-	member(j, key);
-	json_string(j, value);
-}
-
-static void
-json_number(JsonWriter *j, const char *key, int64_t value, bool present)
-{
-	member(j, key);
-	if (present)
-		json_int(j, value);
-	else
-		json_null(j);
-}
-
-static void
-json_flag(JsonWriter *j, const char *key, bool value)
-{
-	member(j, key);
-	json_bool(j, value);
-}
-
-static void
 json_step(JsonWriter *j, const Migration *m, const Step *s, bool with_rollback)
 {
 	json_open(j, NULL, '{');
-	json_str(j, "id", s->id);
-	json_str(j, "operation", s->op_index >= 0 && (size_t) s->op_index < m->n_ops
-			 ? op_kind_name(m->ops[s->op_index].kind) : NULL);
-	json_str(j, "phase", step_phase_name(s->phase));
-	json_str(j, "kind", step_kind_name(s->kind));
-	json_str(j, "summary", s->summary);
+	json_member_string(j, "id", s->id);
+	json_member_string(j, "operation", s->op_index >= 0 && (size_t) s->op_index < m->n_ops
+					   ? op_kind_name(m->ops[s->op_index].kind) : NULL);
+	json_member_string(j, "phase", step_phase_name(s->phase));
+	json_member_string(j, "kind", step_kind_name(s->kind));
+	json_member_string(j, "summary", s->summary);
 	json_open(j, "sql", '[');
 	for (size_t i = 0; i < s->sql.n; i++)
-		json_str(j, NULL, s->sql.items[i]);
+		json_member_string(j, NULL, s->sql.items[i]);
 	json_close(j, ']');
-	json_str(j, "dynamic_sql", s->dynamic_sql);
+	json_member_string(j, "dynamic_sql", s->dynamic_sql);
 	json_open(j, "lock", '{');
-	json_str(j, "mode", lock_mode_name(s->lock));
-	json_str(j, "relation", s->lock == LOCK_NONE ? NULL : s->lock_relation);
+	json_member_string(j, "mode", lock_mode_name(s->lock));
+	json_member_string(j, "relation", s->lock == LOCK_NONE ? NULL : s->lock_relation);
 	if (s->rewrites)
-		json_flag(j, "rewrite", true);
+		json_member_bool(j, "rewrite", true);
 	if (s->scans)
-		json_flag(j, "scan", true);
+		json_member_bool(j, "scan", true);
 	json_close(j, '}');
-	json_flag(j, "in_transaction", s->in_txn);
-	json_number(j, "estimated_rows", s->est_rows, s->est_rows >= 0);
-	json_str(j, "done_check", s->done_check);
-	json_str(j, "warning", s->warning);
-	json_str(j, "irreversible", s->irreversible);
-	json_str(j, "why_plain", s->why_plain);
+	json_member_bool(j, "in_transaction", s->in_txn);
+	json_member_int_or_null(j, "estimated_rows", s->est_rows, s->est_rows >= 0);
+	json_member_string(j, "done_check", s->done_check);
+	json_member_string(j, "warning", s->warning);
+	json_member_string(j, "irreversible", s->irreversible);
+	json_member_string(j, "why_plain", s->why_plain);
 	if (with_rollback)
 	{
 		json_open(j, "rollback", '[');
@@ -423,8 +399,8 @@ render_json(Buf *b, const Plan *plan, const RenderOptions *opts)
 
 	json_init_pretty(&j, b);
 	json_open(&j, NULL, '{');
-	json_str(&j, "strategy", strategy_name(plan->strategy));
-	json_flag(&j, "connected", opts->connected);
+	json_member_string(&j, "strategy", strategy_name(plan->strategy));
+	json_member_bool(&j, "connected", opts->connected);
 	json_open(&j, "migrations", '[');
 	for (size_t i = 0; i < plan->n; i++)
 	{
@@ -432,12 +408,12 @@ render_json(Buf *b, const Plan *plan, const RenderOptions *opts)
 		const Migration *m = mp->migration;
 
 		json_open(&j, NULL, '{');
-		json_number(&j, "version", m->version, true);
-		json_str(&j, "name", m->name);
-		json_str(&j, "file", m->path);
-		json_str(&j, "description", m->description);
-		json_str(&j, "checksum", m->checksum);
-		json_flag(&j, "irreversible", irreversible_reason(mp) != NULL);
+		json_member_int_or_null(&j, "version", m->version, true);
+		json_member_string(&j, "name", m->name);
+		json_member_string(&j, "file", m->path);
+		json_member_string(&j, "description", m->description);
+		json_member_string(&j, "checksum", m->checksum);
+		json_member_bool(&j, "irreversible", irreversible_reason(mp) != NULL);
 		json_open(&j, "steps", '[');
 		for (size_t k = 0; k < mp->n_steps; k++)
 			json_step(&j, m, &mp->steps[k], true);
@@ -510,37 +486,38 @@ status_json(Buf *b, const StatusEntry *e, size_t n)
 		const HistoryRow *row = e[i].row;
 
 		json_open(&j, NULL, '{');
-		json_number(&j, "version", m ? m->version : row->version, true);
-		json_str(&j, "name", m ? m->name : row->name);
-		json_str(&j, "file", m ? m->path : NULL);
-		json_str(&j, "status", e[i].status);
-		json_flag(&j, "drifted", e[i].drifted);
-		json_flag(&j, "interrupted", e[i].interrupted);
-		json_str(&j, "checksum", m ? m->checksum : row->checksum);
-		json_str(&j, "applied_at", row && row->status == HISTORY_COMPLETED
+		json_member_int_or_null(&j, "version", m ? m->version : row->version, true);
+		json_member_string(&j, "name", m ? m->name : row->name);
+		json_member_string(&j, "file", m ? m->path : NULL);
+		json_member_string(&j, "status", e[i].status);
+		json_member_bool(&j, "drifted", e[i].drifted);
+		json_member_bool(&j, "interrupted", e[i].interrupted);
+		json_member_string(&j, "checksum", m ? m->checksum : row->checksum);
+		json_member_string(&j, "applied_at", row && row->status == HISTORY_COMPLETED
 				 ? row->completed_at : NULL);
-		json_number(&j, "execution_ms", row ? row->execution_ms : -1,
+		json_member_int_or_null(&j, "execution_ms", row ? row->execution_ms : -1,
 				 row && row->execution_ms >= 0);
-		json_str(&j, "error", row ? row->error_message : NULL);
+		json_member_string(&j, "error", row ? row->error_message : NULL);
 		/* null: not applied online, nothing to finalize */
 		if (e[i].online)
-			json_flag(&j, "finalized", row->finalized_at != NULL);
+			json_member_bool(&j, "finalized", row->finalized_at != NULL);
 		else
-			json_str(&j, "finalized", NULL);
-		json_str(&j, "finalized_at", e[i].online ? row->finalized_at : NULL);
-		json_flag(&j, "text_kept", row && row->source);
+			json_member_string(&j, "finalized", NULL);
+		json_member_string(&j, "finalized_at", e[i].online ? row->finalized_at : NULL);
+		json_member_bool(&j, "text_kept", row && row->source);
 		if (e[i].step_id)
 		{
 			double		rate = status_rate(&e[i]);
 
 			json_open(&j, "current", '{');
-			json_str(&j, "step", e[i].step_id);
-			json_str(&j, "summary", e[i].step_summary);
-			json_number(&j, "elapsed_ms", e[i].step_elapsed_ms, e[i].step_elapsed_ms >= 0);
-			json_number(&j, "rows_done", e[i].rows_done, e[i].backfill);
-			json_number(&j, "rows_total", e[i].rows_total, e[i].backfill && e[i].rows_total >= 0);
-			json_number(&j, "rows_per_sec", (int64_t) rate, rate > 0);
-			json_number(&j, "eta_s", status_eta_s(&e[i], rate), status_eta_s(&e[i], rate) >= 0);
+			json_member_string(&j, "step", e[i].step_id);
+			json_member_string(&j, "summary", e[i].step_summary);
+			json_member_int_or_null(&j, "elapsed_ms", e[i].step_elapsed_ms, e[i].step_elapsed_ms >= 0);
+			json_member_int_or_null(&j, "rows_done", e[i].rows_done, e[i].backfill);
+			json_member_int_or_null(&j, "rows_total", e[i].rows_total,
+									e[i].backfill && e[i].rows_total >= 0);
+			json_member_int_or_null(&j, "rows_per_sec", (int64_t) rate, rate > 0);
+			json_member_int_or_null(&j, "eta_s", status_eta_s(&e[i], rate), status_eta_s(&e[i], rate) >= 0);
 			json_close(&j, '}');
 		}
 		json_close(&j, '}');
@@ -638,16 +615,16 @@ render_finalize_plan(FILE *out, const FinalizeItem *items, size_t n, bool dry_ru
 
 		json_init(&j, &b);
 		json_open(&j, NULL, '{');
-		json_str(&j, "event", "finalize_plan");
-		json_flag(&j, "dry_run", dry_run);
+		json_member_string(&j, "event", "finalize_plan");
+		json_member_bool(&j, "dry_run", dry_run);
 		json_open(&j, "steps", '[');
 		for (size_t i = 0; i < n; i++)
 		{
 			json_open(&j, NULL, '{');
-			json_number(&j, "version", items[i].m->version, true);
-			json_str(&j, "name", items[i].m->name);
-			json_str(&j, "step", items[i].step->id);
-			json_str(&j, "summary", items[i].step->summary);
+			json_member_int_or_null(&j, "version", items[i].m->version, true);
+			json_member_string(&j, "name", items[i].m->name);
+			json_member_string(&j, "step", items[i].step->id);
+			json_member_string(&j, "summary", items[i].step->summary);
 			json_close(&j, '}');
 		}
 		json_close(&j, ']');
@@ -704,7 +681,7 @@ rollback_json(Buf *b, const RollbackPlan *items, size_t n)
 
 	json_init_pretty(&j, b);
 	json_open(&j, NULL, '{');
-	json_flag(&j, "rollback", true);
+	json_member_bool(&j, "rollback", true);
 	json_open(&j, "migrations", '[');
 	for (size_t i = 0; i < n; i++)
 	{
@@ -712,11 +689,11 @@ rollback_json(Buf *b, const RollbackPlan *items, size_t n)
 		const Migration *m = mp->migration;
 
 		json_open(&j, NULL, '{');
-		json_number(&j, "version", m->version, true);
-		json_str(&j, "name", m->name);
-		json_str(&j, "file", m->path);
-		json_str(&j, "strategy", strategy_name(mp->strategy));
-		json_flag(&j, "partial", items[i].partial);
+		json_member_int_or_null(&j, "version", m->version, true);
+		json_member_string(&j, "name", m->name);
+		json_member_string(&j, "file", m->path);
+		json_member_string(&j, "strategy", strategy_name(mp->strategy));
+		json_member_bool(&j, "partial", items[i].partial);
 		json_open(&j, "steps", '[');
 		for (size_t k = 0; k < items[i].n; k++)
 			json_step(&j, m, items[i].steps[k], false);
@@ -759,17 +736,17 @@ fleet_status_json(Buf *b, const FleetStatusRow *rows, size_t n)
 		const FleetStatusRow *r = &rows[i];
 
 		json_open(&j, NULL, '{');
-		json_str(&j, "target", r->target);
-		json_number(&j, "version", r->applied_version, r->applied != NULL);
-		json_str(&j, "applied", r->applied);
-		json_number(&j, "pending", (int64_t) r->pending, r->error == NULL);
-		json_str(&j, "state", r->error ? "unreachable" : r->problem ? r->problem_state
+		json_member_string(&j, "target", r->target);
+		json_member_int_or_null(&j, "version", r->applied_version, r->applied != NULL);
+		json_member_string(&j, "applied", r->applied);
+		json_member_int_or_null(&j, "pending", (int64_t) r->pending, r->error == NULL);
+		json_member_string(&j, "state", r->error ? "unreachable" : r->problem ? r->problem_state
 				 : r->pending ? "pending" : "up_to_date");
-		json_str(&j, "migration", r->problem);
-		json_str(&j, "migration_error", r->problem_error);
-		json_flag(&j, "drifted", r->drifted);
-		json_str(&j, "drift", r->drift);
-		json_str(&j, "error", r->error);
+		json_member_string(&j, "migration", r->problem);
+		json_member_string(&j, "migration_error", r->problem_error);
+		json_member_bool(&j, "drifted", r->drifted);
+		json_member_string(&j, "drift", r->drift);
+		json_member_string(&j, "error", r->error);
 		json_close(&j, '}');
 	}
 	json_close(&j, ']');

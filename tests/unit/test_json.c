@@ -230,9 +230,17 @@ START_TEST(test_members)
 	json_member_bool(&w, "t", true);
 	json_member_int_or_null(&w, "known", 0, true);
 	json_member_int_or_null(&w, "unknown", 7, false);
+	/* key NULL: elements of an array */
+	json_key(&w, "list");
+	json_begin_array(&w);
+	json_member_string(&w, NULL, "x");
+	json_member_int(&w, NULL, 1);
+	json_member_bool(&w, NULL, false);
+	json_member_int_or_null(&w, NULL, 2, false);
+	json_end_array(&w);
 	json_end_object(&w);
 	ck_assert_str_eq(b.data, "{\"s\":\"a\\\"b\",\"none\":null,\"i\":-3,\"t\":true,\"known\":0,"
-					 "\"unknown\":null}");
+					 "\"unknown\":null,\"list\":[\"x\",1,false,null]}");
 	buf_free(&b);
 }
 END_TEST
