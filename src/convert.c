@@ -735,7 +735,7 @@ constraint_fields(Conv *c, const char *table, const PgQuery__Constraint *k, int 
 		case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 			suffix = "check";
 			check = paren_text(c->sql, k->location);
-			ok = check != NULL && !k->skip_validation;
+			ok = check != NULL;
 			break;
 		case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 			suffix = "fkey";

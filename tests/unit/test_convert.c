@@ -59,7 +59,7 @@ END_TEST
 START_TEST(test_tables)
 {
 	static const char *const k[] = {"create_table", "create_table", "add_constraint",
-	"add_constraint", "add_column", NULL};
+	"add_constraint", "add_column", "add_constraint", NULL};
 
 	converts("tables", k);
 }
