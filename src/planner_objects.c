@@ -412,6 +412,27 @@ plan_refresh_matview(PlanCtx *pc)
  * whatever then has matview's name.  The view keeps its oid, so its
  * grants, comments, owner and the views over it stay.
  */
+/*
+ * The views that read matview locked first, in one order: a reader locks
+ * the view before the matview under it, so the swap must too (the other
+ * way round, it and a reader would each wait for the other).
+ */
+static char *
+lock_dependent_views_sql(const char *matview)
+{
+	char	   *body = sql_format("DECLARE v regclass; BEGIN FOR v IN SELECT DISTINCT r.ev_class::regclass "
+								  "FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass "
+								  "AND d.objid = r.oid JOIN pg_class c ON c.oid = r.ev_class "
+								  "WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass(%R) "
+								  "AND c.relkind = 'v' ORDER BY 1 LOOP "
+								  "EXECUTE format('LOCK TABLE %%s IN ACCESS EXCLUSIVE MODE', v); END LOOP; END",
+								  matview);
+	char	   *sql = do_block(body);
+
+	free(body);
+	return sql;
+}
+
 static char *
 save_dependent_views_sql(const char *matview)
 {
@@ -447,6 +468,7 @@ swap_matview_sql(PlanCtx *pc, Step *s, const char *matview, const char *away, co
 	const char *base = strrchr(matview, '.') ? strrchr(matview, '.') + 1 : matview;
 	char	   *back_q = sibling_name(matview, back);
 
+	strlist_push(&s->sql, lock_dependent_views_sql(matview));
 	strlist_push(&s->sql, save_dependent_views_sql(matview));
 
 	for (size_t i = 0; i < pc->op->u.matview.n_indexes; i++)
