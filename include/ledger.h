@@ -41,6 +41,9 @@ const char *ledger_direction_name(LedgerDirection d);	/* "apply" "rollback" */
  */
 bool		ledger_ensure(PGconn *conn, const Settings *settings, Error *err);
 
+/* The statements that make the ledger's schema and tables (if missing), *n of them. */
+const char *const *ledger_schema_sql(size_t *n);
+
 /*
  * The history table of the migration set the session applies: a version
  * already recorded for another set's history table is refused (exit 2) by

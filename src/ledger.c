@@ -47,6 +47,13 @@ static const char *const create_sql[] = {
 
 #define N_CREATE (sizeof create_sql / sizeof create_sql[0])
 
+const char *const *
+ledger_schema_sql(size_t *n)
+{
+	*n = N_CREATE;
+	return create_sql;
+}
+
 const char *
 ledger_direction_name(LedgerDirection d)
 {

@@ -39,6 +39,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "ledger.h"
 
 #define ANSI_BOLD "\033[1m"
 #define ANSI_YELLOW "\033[33m"
@@ -246,6 +247,22 @@ sql_step(Buf *b, const Step *s)
 		buf_printf(b, "%s\n\\gexec\n", s->dynamic_sql);
 }
 
+/* Whether a statement of the plan reads the ledger's objects. */
+static bool
+plan_reads_ledger(const Plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		for (size_t k = 0; k < plan->items[i].n_steps; k++)
+		{
+			const Step *s = &plan->items[i].steps[k];
+
+			for (size_t q = 0; q < s->sql.n; q++)
+				if (strstr(s->sql.items[q], "migrate.ledger_objects"))
+					return true;
+		}
+	return false;
+}
+
 static void
 render_sql_migration(Buf *b, const MigrationPlan *mp, const Settings *st)
 {
@@ -318,6 +335,17 @@ render_sql(Buf *b, const Plan *plan, const RenderOptions *opts)
 	buf_printf(b, "-- migrate plan, %s strategy: run with psql -v ON_ERROR_STOP=1 -f <file>\n",
 			   strategy_name(plan->strategy));
 	buf_puts(b, "-- (it does not record the migrations in the history table)\n");
+	if (plan_reads_ledger(plan))
+	{
+		size_t		n;
+		const char *const *ledger = ledger_schema_sql(&n);
+
+		/* the guards of steps that drop or replace only their own objects read it */
+		buf_puts(b, "\n-- the ledger (schema migrate), which steps that replace or drop only "
+				 "objects of their own read\n");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(b, "%s;\n", ledger[i]);
+	}
 	if (plan->n == 0)
 		buf_puts(b, "-- Nothing to apply: all migrations are applied.\n");
 	for (size_t i = 0; i < plan->n; i++)
