@@ -414,6 +414,59 @@ sql_column_exists(const char *table, const char *column)
 					  "AND attname = %L AND attnum > 0 AND NOT attisdropped)", table, column);
 }
 
+/*
+ * A statement that gives the sequences column from of table owns (a
+ * serial's) to column to, so that dropping from keeps them: the new
+ * column's default still draws from them.
+ */
+char *
+sql_move_owned_sequences(const char *table, const char *from, const char *to)
+{
+	char	   *owned = sql_format("ALTER SEQUENCE %%s OWNED BY %Q.%I", table, to);
+	char	   *body = sql_format("DECLARE q regclass; BEGIN "
+								  "FOR q IN SELECT dp.objid::regclass FROM pg_depend dp JOIN pg_attribute a "
+								  "ON a.attrelid = dp.refobjid AND a.attnum = dp.refobjsubid "
+								  "WHERE dp.classid = 'pg_class'::regclass AND dp.refclassid = 'pg_class'::regclass "
+								  "AND dp.deptype = 'a' AND a.attrelid = to_regclass(%R) AND a.attname = %L "
+								  "AND (SELECT relkind FROM pg_class WHERE oid = dp.objid) = 'S' LOOP "
+								  "EXECUTE format(%L, q); END LOOP; END", table, from, owned);
+	char	   *stmt = do_block(body);
+
+	free(body);
+	free(owned);
+	return stmt;
+}
+
+/*
+ * A statement that stops a finalize before it drops column of table
+ * when indexes, constraints (other than its NOT NULL), views or triggers
+ * still use it: DROP COLUMN would take the indexes and constraints with
+ * it without a word.  hint: what the user can do about it.
+ */
+char *
+sql_refuse_column_dependents(const char *table, const char *column, const char *hint)
+{
+	char	   *body = sql_format("DECLARE uses text; BEGIN "
+								  "SELECT string_agg(o, ', ' ORDER BY o) INTO uses FROM (SELECT DISTINCT "
+								  "pg_describe_object(d.classid, d.objid, d.objsubid) AS o FROM pg_depend d JOIN pg_attribute a "
+								  "ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+								  "WHERE d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'n') "
+								  "AND a.attrelid = to_regclass(%R) AND a.attname = %L "
+								  "AND d.classid <> 'pg_attrdef'::regclass "
+								  "AND NOT (d.classid = 'pg_class'::regclass "
+								  "AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'S') "
+								  "AND NOT (d.classid = 'pg_constraint'::regclass "
+								  "AND (SELECT contype FROM pg_constraint WHERE oid = d.objid) = 'n')) s; "
+								  "IF uses IS NOT NULL THEN RAISE EXCEPTION %L, %L, %L, uses USING HINT = %L; "
+								  "END IF; END", table, column,
+								  "column % of % is still used by %: dropping it would drop them too",
+								  column, table, hint);
+	char	   *stmt = do_block(body);
+
+	free(body);
+	return stmt;
+}
+
 char *
 sql_column_not_null(const char *table, const char *column)
 {

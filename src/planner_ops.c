@@ -866,7 +866,8 @@ plan_alter_type_online(PlanCtx *pc, const SavedColumn *sc)
 	}
 	step_done(s, "SELECT %s", swapped);
 	s->warning = sql_format("indexes, constraints and views on %I keep using the old column "
-							"(now %I) until they are rebuilt", column, old);
+							"(now %I): finalize refuses to drop it until they are rebuilt over %I",
+							column, old, column);
 	{
 		Step	   *undo = add_step(pc, s, PHASE_EXPAND, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 									"swap the old column back in for %I of %Q", column, table);
@@ -879,10 +880,23 @@ plan_alter_type_online(PlanCtx *pc, const SavedColumn *sc)
 			plan_set_not_null(pc, s, table, column, sc->was_not_null, NULL);
 	}
 
-	/* 6: finalize drops the trigger and the old column */
+	/*
+	 * 6: finalize drops the trigger and the old column, once nothing but
+	 * its NOT NULL, default and sequences uses it: indexes and constraints
+	 * on it are not rebuilt over the new column, and DROP COLUMN would take
+	 * them silently.  The check comes first, while the trigger still keeps
+	 * the old column for a rollback.
+	 */
+	s = add_step(pc, NULL, PHASE_CONTRACT, STEP_DDL, LOCK_NONE, NULL,
+				 "check that nothing but its default uses the old column %I of %Q", old, table);
+	strlist_push(&s->sql, sql_refuse_column_dependents(table, old,
+		"build them over the new column in a migration of their own (create_index, add_constraint), "
+		"or drop them, then finalize again; until then the old column is kept in sync"));
+	step_done(s, "SELECT NOT %s", old_exists);
 	plan_drop_sync_trigger(pc, table, 0);
 	s = add_step(pc, NULL, PHASE_CONTRACT, STEP_DDL, LOCK_ACCESS_EXCLUSIVE, table,
 				 "drop the old column %I of %Q", old, table);
+	strlist_push(&s->sql, sql_move_owned_sequences(table, old, column));
 	step_sql(s, "ALTER TABLE %Q DROP COLUMN IF EXISTS %I", table, old);
 	step_done(s, "SELECT NOT %s", old_exists);
 	s->irreversible = xstrdup("finalize drops the old column and its data");

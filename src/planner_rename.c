@@ -468,22 +468,18 @@ plan_rename_column(PlanCtx *pc)
 		char	   *trigger = sync_trigger_name(pc, 0);
 		char	   *function = sync_function_name(pc, 0);
 		char	   *set = sql_format("ALTER TABLE %Q ALTER COLUMN %I SET DEFAULT ", table, to);
-		char	   *owned = sql_format("ALTER SEQUENCE %%s OWNED BY %Q.%I", table, to);
-		char	   *body = sql_format("DECLARE d text; q regclass; BEGIN "
+		char	   *owned = sql_move_owned_sequences(table, from, to);
+		char	   *body = sql_format("DECLARE d text; BEGIN "
 									  "SELECT pg_get_expr(ad.adbin, ad.adrelid) INTO d FROM pg_attrdef ad "
 									  "JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum "
 									  "WHERE a.attrelid = to_regclass(%R) AND a.attname = %L; "
-									  "IF d IS NOT NULL THEN EXECUTE %L || d; END IF; "
-									  "FOR q IN SELECT dp.objid::regclass FROM pg_depend dp JOIN pg_attribute a "
-									  "ON a.attrelid = dp.refobjid AND a.attnum = dp.refobjsubid "
-									  "WHERE dp.classid = 'pg_class'::regclass AND dp.refclassid = 'pg_class'::regclass "
-									  "AND dp.deptype = 'a' AND a.attrelid = to_regclass(%R) AND a.attname = %L "
-									  "AND (SELECT relkind FROM pg_class WHERE oid = dp.objid) = 'S' LOOP "
-									  "EXECUTE format(%L, q); END LOOP; END",
-									  table, from, set, table, from, owned);
+									  "IF d IS NOT NULL THEN EXECUTE %L || d; END IF; END",
+									  table, from, set);
 
 		drop_sync_trigger_sql(s, table, trigger, function);
 		strlist_push(&s->sql, do_block(body));
+		strlist_push(&s->sql, owned);
+		owned = NULL;
 		free(body);
 		/*
 		 * A view that a rename_table of the same finalize keeps under the
