@@ -2,7 +2,7 @@
  * convert.c: a plain SQL migration becomes a migration file.
  *
  * Every statement is parsed with PostgreSQL's own parser and mapped to the
- * operation that does the same online (migrate(1), convert, lists them).
+ * operation that does the same online (migrate(1), convert: its list of them).
  * A statement that no operation represents exactly (a USING clause, a
  * default that is not a constant, an option no field holds...) is kept as
  * an sql operation, as written, with the lock lint finds it takes:
