@@ -118,6 +118,11 @@ ALTER TABLE legacy FORCE ROW LEVEL SECURITY;
 COMMIT;
 ALTER TABLE events DETACH PARTITION events_a CONCURRENTLY;
 EOF
+# NULLS NOT DISTINCT and security_invoker came with PostgreSQL 15
+version=$(server_version_num) || fail "server_version_num"
+if [ "$version" -lt 150000 ]; then
+	sed -i '/NULLS NOT DISTINCT/d; /security_invoker/d' "$TMP/change.sql" || fail "sed of change.sql"
+fi
 
 # What psql makes of it, on a database of its own; then its roles go.
 new_db
