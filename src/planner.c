@@ -438,13 +438,16 @@ sql_move_owned_sequences(const char *table, const char *from, const char *to)
 }
 
 /*
- * A statement that stops a finalize before it drops column of table
- * when indexes, constraints (other than its NOT NULL), views or triggers
- * still use it: DROP COLUMN would take the indexes and constraints with
- * it without a word.  hint: what the user can do about it.
+ * A statement that stops the step when indexes, constraints (other than
+ * its NOT NULL), views or triggers use column of table: a finalize about
+ * to drop it (DROP COLUMN would take them without a word), or a plan made
+ * before the table existed, which could not carry them over.  message: a
+ * RAISE format of the column, the table and what uses it; hint: what the
+ * user can do about it.
  */
 char *
-sql_refuse_column_dependents(const char *table, const char *column, const char *hint)
+sql_refuse_column_dependents(const char *table, const char *column, const char *message,
+							 const char *hint)
 {
 	char	   *body = sql_format("DECLARE uses text; BEGIN "
 								  "SELECT string_agg(o, ', ' ORDER BY o) INTO uses FROM (SELECT DISTINCT "
@@ -458,9 +461,7 @@ sql_refuse_column_dependents(const char *table, const char *column, const char *
 								  "AND NOT (d.classid = 'pg_constraint'::regclass "
 								  "AND (SELECT contype FROM pg_constraint WHERE oid = d.objid) = 'n')) s; "
 								  "IF uses IS NOT NULL THEN RAISE EXCEPTION %L, %L, %L, uses USING HINT = %L; "
-								  "END IF; END", table, column,
-								  "column % of % is still used by %: dropping it would drop them too",
-								  column, table, hint);
+								  "END IF; END", table, column, message, column, table, hint);
 	char	   *stmt = do_block(body);
 
 	free(body);

@@ -162,7 +162,8 @@ char	   *sibling_name(const char *table, const char *name);
 /* SQL booleans about the catalog. */
 char	   *sql_column_exists(const char *table, const char *column);
 char	   *sql_move_owned_sequences(const char *table, const char *from, const char *to);
-char	   *sql_refuse_column_dependents(const char *table, const char *column, const char *hint);
+char	   *sql_refuse_column_dependents(const char *table, const char *column, const char *message,
+										 const char *hint);
 char	   *sql_column_not_null(const char *table, const char *column);
 char	   *sql_constraint_exists(const char *table, const char *name);
 char	   *sql_constraint_validated(const char *table, const char *name);

@@ -890,6 +890,7 @@ plan_alter_type_online(PlanCtx *pc, const SavedColumn *sc)
 	s = add_step(pc, NULL, PHASE_CONTRACT, STEP_DDL, LOCK_NONE, NULL,
 				 "check that nothing but its default uses the old column %I of %Q", old, table);
 	strlist_push(&s->sql, sql_refuse_column_dependents(table, old,
+		"column % of % is still used by %: dropping it would drop them too",
 		"build them over the new column in a migration of their own (create_index, add_constraint), "
 		"or drop them, then finalize again; until then the old column is kept in sync"));
 	step_done(s, "SELECT NOT %s", old_exists);

@@ -325,18 +325,10 @@ plan_unseen_dependents_guard(PlanCtx *pc, const char *table, const char *column)
 	Step	   *s = add_step(pc, NULL, PHASE_EXPAND, STEP_DDL, LOCK_NONE, NULL,
 							 "check that %I of %Q has no index or constraint the plan could not see",
 							 column, table);
-	char	   *body = sql_format("BEGIN IF EXISTS (SELECT FROM pg_depend d JOIN pg_attribute a "
-								  "ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-								  "WHERE d.refclassid = 'pg_class'::regclass "
-								  "AND d.classid IN ('pg_class'::regclass, 'pg_constraint'::regclass) "
-								  "AND a.attrelid = to_regclass(%R) AND a.attname = %L "
-								  "AND d.deptype IN ('a', 'n')) THEN RAISE EXCEPTION %L, %L, %L "
-								  "USING HINT = %L; END IF; END", table, column,
-								  "column % of % has indexes or constraints that were planned before the table existed",
-								  column, table, "run apply again: it plans this migration anew, with them");
 
-	strlist_push(&s->sql, do_block(body));
-	free(body);
+	strlist_push(&s->sql, sql_refuse_column_dependents(table, column,
+		"column % of % is used by % that were planned before the table existed",
+		"run apply again: it plans this migration anew, with them"));
 }
 
 bool
